@@ -1,0 +1,42 @@
+import { resolve } from 'node:path';
+import { defineConfig } from 'electron-vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+
+// One build makes every JavaScript entry the project runs: the Electron main process, the
+// command-line tool, the worker threads (a worker_threads entry must be built JS) and the
+// benchmark. Entries and chunks sit side by side in out/main so that a worker is always found
+// next to the code that starts it.
+export default defineConfig({
+  main: {
+    build: {
+      outDir: 'out/main',
+      rollupOptions: {
+        input: {
+          index: resolve('src/main/electron/index.ts'),
+          cli: resolve('src/main/cli/fool.ts'),
+          'classify-worker': resolve('src/main/core/models/classify-worker.ts'),
+          bench: resolve('src/main/bench/bench.ts'),
+        },
+        output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+      },
+    },
+  },
+  preload: {
+    build: {
+      outDir: 'out/preload',
+      rollupOptions: {
+        input: { index: resolve('src/main/electron/preload.ts') },
+        // A sandboxed preload must be CommonJS.
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: 'src/renderer',
+    build: {
+      outDir: 'out/renderer',
+      rollupOptions: { input: { index: resolve('src/renderer/index.html') } },
+    },
+    plugins: [svelte()],
+  },
+});

@@ -1,0 +1,28 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import svelte from 'eslint-plugin-svelte';
+import globals from 'globals';
+
+export default tseslint.config(
+  { ignores: ['out/', 'node_modules/', 'dist/', 'test-artifacts/', '.bench/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  ...svelte.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['**/*.svelte', '**/*.svelte.ts'],
+    languageOptions: { parserOptions: { parser: tseslint.parser } },
+  },
+  {
+    // The core is plain Node: it never imports electron (hosts -> core -> nothing).
+    files: ['src/main/core/**', 'src/shared/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: ['electron'], patterns: ['**/electron/**', '**/cli/**', '**/server/**'] }],
+    },
+  },
+);
