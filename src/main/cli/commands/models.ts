@@ -1,0 +1,130 @@
+import { Command, Option } from 'commander';
+import { PRESET_NAMES, type PresetName } from '../../../shared/manifest';
+import { Lab } from '../../core/lab';
+import { globals, parseIntOption, pct, progressBar, run, table } from '../common';
+import { classifierOptions, withClassifierOptions } from './shared-options';
+
+export function registerModels(program: Command): void {
+  const models = program.command('models').description('the model registry: list, add, show, remove and evaluate classifiers');
+
+  models
+    .command('list')
+    .description('list the models of this lab (shipped ones first)')
+    .action(
+      run(async (cmd) => {
+        const lab = new Lab(globals(cmd).dbPath);
+        try {
+          const list = lab.models.list();
+          return {
+            json: { models: list },
+            text: list.length
+              ? table([['name', 'classes', 'source', 'file'], ...list.map((m) => [m.name, m.classes, m.source, m.file])])
+              : 'No models yet. Add one with: fool models add FILE.onnx --name NAME --preset P',
+          };
+        } finally {
+          lab.close();
+        }
+      }),
+    );
+
+  models
+    .command('add')
+    .description('register an ONNX classifier with its preprocessing (checked against the graph)')
+    .argument('<file>', 'the .onnx file')
+    .requiredOption('--name <name>', 'name to use in this lab')
+    .addOption(new Option('--preset <preset>', 'preprocessing family').choices([...PRESET_NAMES]).makeOptionMandatory())
+    .option('--labels <file>', 'class names, one a line (mnist: digits by default)')
+    .option('--label-offset <k>', 'output index of class 0 (1 when output 0 is "background")', parseIntOption('--label-offset', 0))
+    .addOption(new Option('--output-kind <kind>', 'what the output holds (default: probabilities if made by a Softmax)').choices(['probabilities', 'logits']))
+    .option('--output <name>', 'graph output to read (default: the softmax output, else the first)')
+    .option('--description <text>', 'a note shown in listings')
+    .action(
+      run(async (cmd, file) => {
+        const o = cmd.opts() as {
+          name: string;
+          preset: PresetName;
+          labels?: string;
+          labelOffset?: number;
+          outputKind?: 'probabilities' | 'logits';
+          output?: string;
+          description?: string;
+        };
+        const lab = new Lab(globals(cmd).dbPath);
+        try {
+          const { info, notes } = await lab.models.add(file as string, o);
+          const m = info.manifest;
+          return {
+            json: { model: { name: m.name, file: info.path, classes: m.classes, source: info.source }, manifest: m, notes },
+            text: `Added ${m.name}: ${m.classes} classes, input ${m.input.name} ${m.input.layout} ${m.input.channels}x${m.input.height}x${m.input.width} (${m.input.channelOrder}), output ${m.output.name} (${m.output.kind})${notes.length ? `; on load: ${notes.join(', ')}` : ''}`,
+          };
+        } finally {
+          lab.close();
+        }
+      }),
+    );
+
+  models
+    .command('show')
+    .description("a model's manifest and graph summary")
+    .argument('<name>')
+    .action(
+      run(async (cmd, name) => {
+        const lab = new Lab(globals(cmd).dbPath);
+        try {
+          const { info, summary } = lab.models.show(name as string);
+          const m = info.manifest;
+          const text = [
+            `${m.name} (${info.source})  ${info.path}`,
+            m.description ? `  ${m.description}` : '',
+            `  input   ${m.input.name} ${m.input.layout} ${m.input.channels}x${m.input.height}x${m.input.width}, ${m.input.channelOrder}, x = (p * ${m.input.scale} - [${m.input.mean}]) / [${m.input.std}], resize ${m.input.resize}${m.input.resizeTo ? ` ${m.input.resizeTo}` : ''}`,
+            `  output  ${m.output.name} (${m.output.kind}), ${m.classes} classes, label offset ${m.labelOffset}: ${info.labels.slice(0, 3).join(', ')}${m.classes > 3 ? ', ...' : ''}`,
+            `  graph   opset ${summary.opset}, ${summary.parameters.toLocaleString('en')} parameters, ops ${Object.entries(summary.ops).map(([k, v]) => `${k} x${v}`).join(', ')}`,
+          ].filter(Boolean);
+          return { json: { name: m.name, source: info.source, file: info.path, classes: m.classes, manifest: m, labels: info.labels, graph: summary }, text: text.join('\n') };
+        } finally {
+          lab.close();
+        }
+      }),
+    );
+
+  models
+    .command('remove')
+    .description('remove a model added to this lab (its copied files too)')
+    .argument('<name>')
+    .action(
+      run(async (cmd, name) => {
+        const lab = new Lab(globals(cmd).dbPath);
+        try {
+          lab.models.remove(name as string);
+          return { json: { removed: name }, text: `Removed ${name as string}` };
+        } finally {
+          lab.close();
+        }
+      }),
+    );
+
+  withClassifierOptions(
+    models
+      .command('eval')
+      .description("a model's accuracy on a dataset")
+      .argument('<name>')
+      .addOption(new Option('--dataset <name>', 'the dataset').choices(['mnist-test']).default('mnist-test')),
+  ).action(
+    run(async (cmd, name) => {
+      const o = cmd.opts() as { dataset: string };
+      const lab = new Lab(globals(cmd).dbPath);
+      const bar = progressBar('evaluating |{bar}| {value}/{total} images', 10000);
+      try {
+        const r = await lab.evalMnist(name as string, classifierOptions(cmd), (done) => bar.update(done));
+        bar.stop();
+        return {
+          json: { model: name, dataset: o.dataset, n: r.n, accuracy: r.accuracy, seconds: r.seconds },
+          text: `${name as string} on ${o.dataset}: ${pct(r.accuracy)} of ${r.n} images correct (${(r.n / r.seconds).toFixed(0)} images/s)`,
+        };
+      } finally {
+        bar.stop();
+        lab.close();
+      }
+    }),
+  );
+}

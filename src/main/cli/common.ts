@@ -1,0 +1,76 @@
+import { Command, InvalidArgumentError } from 'commander';
+import cliProgress from 'cli-progress';
+import { isFoolError, toErrorPayload } from '../../shared/errors';
+import { resolveDbPath } from '../core/paths';
+
+/** Options every command understands; declared once on the program (see fool.ts). */
+export interface GlobalOptions {
+  db?: string;
+  json?: boolean;
+}
+
+export function globals(cmd: Command): GlobalOptions & { dbPath: string } {
+  const o = cmd.optsWithGlobals() as GlobalOptions;
+  return { ...o, dbPath: resolveDbPath(o.db) };
+}
+
+/** What a command returns: the JSON document for --json, and the text for people. */
+export interface CommandResult {
+  json: unknown;
+  text: string;
+}
+
+/**
+ * Wraps a command's work: prints its result as text or as exactly one JSON document on stdout,
+ * and turns every failure into one clear message and a non-zero exit code, never a stack trace
+ * (set FOOL_DEBUG=1 to see one).
+ */
+export function run(work: (cmd: Command, ...args: unknown[]) => Promise<CommandResult | void>) {
+  return async (...args: unknown[]): Promise<void> => {
+    const cmd = args[args.length - 1] as Command;
+    const { json } = cmd.optsWithGlobals() as GlobalOptions;
+    try {
+      const result = await work(cmd, ...args.slice(0, -1));
+      if (!result) return;
+      if (json) process.stdout.write(JSON.stringify(result.json, null, 2) + '\n');
+      else if (result.text) process.stdout.write(result.text.endsWith('\n') ? result.text : result.text + '\n');
+    } catch (e) {
+      const payload = toErrorPayload(e);
+      if (json) process.stdout.write(JSON.stringify({ error: payload }) + '\n');
+      process.stderr.write(`fool: ${payload.message}\n`);
+      if (process.env.FOOL_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+      process.exitCode = isFoolError(e) ? 2 : 1;
+    }
+  };
+}
+
+export function parseIntOption(name: string, min = 1): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) {
+      throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${v}"`);
+    }
+    return n;
+  };
+}
+
+/** A progress bar on stderr (stdout stays clean for --json); silent when stderr is no terminal. */
+export function progressBar(format: string, total: number): { update(n: number, payload?: object): void; stop(): void } {
+  if (!process.stderr.isTTY) return { update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    { format, stream: process.stderr, hideCursor: true, etaBuffer: 20, clearOnComplete: false },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return { update: (n, payload) => bar.update(n, payload), stop: () => bar.stop() };
+}
+
+export function table(rows: (string | number)[][]): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, String(c).length)));
+  return rows.map((r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+export function pct(p: number, digits = 2): string {
+  return `${(p * 100).toFixed(digits)}%`;
+}

@@ -1,0 +1,36 @@
+import { Command } from 'commander';
+import { registerModels } from './commands/models';
+import { registerClassify } from './commands/classify';
+import { registerDoctor } from './commands/doctor';
+
+/**
+ * `fool`: the command-line host for long headless runs. A thin layer: parse, call the core,
+ * print text or --json (see ../shared/docs/cli.md for the fields scripts rely on).
+ */
+export function buildProgram(): Command {
+  const program = new Command('fool')
+    .description('Fooling Lab: evolve and study images that deep networks classify with 99.99% confidence')
+    .option('--db <path>', 'lab database (default: $FOOL_DB, else the per-user data folder)')
+    .option('--json', 'print one JSON document on stdout instead of text')
+    .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ showGlobalOptions: true });
+  program.exitOverride((err) => {
+    // Commander's own usage errors: one line, exit code 2, JSON when asked.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(0);
+    if (process.argv.includes('--json')) {
+      process.stdout.write(JSON.stringify({ error: { code: 'BAD_INPUT', message: err.message.replace(/^error: /, '') } }) + '\n');
+    }
+    process.exit(2);
+  });
+  registerModels(program);
+  registerClassify(program);
+  registerDoctor(program);
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((e: unknown) => {
+    process.stderr.write(`fool: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
