@@ -1,1 +1,41 @@
-console.log('bench: todo')
+import { cpus, totalmem } from 'node:os';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chooseProvider, onnxruntimeVersion } from '../core/models/provider';
+import { packageRoot } from '../core/paths';
+import { classificationBench } from './classify-bench';
+import { lrnBench } from './lrn-bench';
+
+/**
+ * `npm run bench [-- --quick] [-- --only NAME,...]`: throughput tables with ratios, printed as
+ * Markdown and saved to .bench/latest.md. Speed is measured here, never in tests.
+ */
+const SECTIONS: Record<string, (quick: boolean) => Promise<string[]>> = {
+  classify: classificationBench,
+  lrn: lrnBench,
+};
+
+async function main() {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const onlyIdx = args.indexOf('--only');
+  const only = onlyIdx >= 0 ? args[onlyIdx + 1].split(',') : Object.keys(SECTIONS);
+  const machine = `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, onnxruntime-node ${onnxruntimeVersion()}, provider ${chooseProvider().provider}`;
+  const header = `## ${new Date().toISOString().slice(0, 10)}: ${machine}`;
+  console.log(header);
+  const parts = [header];
+  for (const name of only) {
+    const section = SECTIONS[name];
+    if (!section) throw new Error(`unknown section ${name}; sections: ${Object.keys(SECTIONS).join(', ')}`);
+    parts.push(...(await section(quick)));
+  }
+  const dir = join(packageRoot(), '.bench');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'latest.md'), parts.join('\n') + '\n');
+  console.log(`\n(saved to ${join(dir, 'latest.md')})`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** ../shared beside the checkout: real models and images for tests; absent on a user's clone. */
+export const SHARED = resolve(__dirname, '../../shared');
+export const HAS_SHARED = existsSync(join(SHARED, 'models'));
+export const SKIP_SHARED_REASON = `needs the real models in ${SHARED} (absent on a fresh clone)`;
+if (!HAS_SHARED) console.warn(`[skip] tests ${SKIP_SHARED_REASON}`);
+
+export const MODELS = {
+  lenet: join(SHARED, 'models/lenet-caffe/lenet-caffe.onnx'),
+  squeezenet: join(SHARED, 'models/squeezenet1.0/squeezenet1.0.onnx'),
+  synsets: join(SHARED, 'models/squeezenet1.0/synset_words.txt'),
+  mobilenet: join(SHARED, 'models/mobilenet-v2/mobilenet-v2.onnx'),
+  mobilenetLabels: join(SHARED, 'models/mobilenet-v2/imagenet_labels.txt'),
+};
+export const IMAGES = join(SHARED, 'images/natural');
+
+export function tempDir(prefix = 'fool-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const FOOL = resolve(__dirname, '../bin/fool.js');
+
+/** Runs the real, built `fool` command. */
+export function fool(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [FOOL, ...args],
+      { env: { ...process.env, FOOL_DEBUG: '', ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 600_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+export async function foolJson<T = Record<string, unknown>>(args: string[], env: Record<string, string> = {}): Promise<T> {
+  const r = await fool([...args, '--json'], env);
+  if (r.code !== 0) throw new Error(`fool ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** Seeded pseudo-random numbers for test data (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
