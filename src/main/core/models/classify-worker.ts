@@ -29,7 +29,7 @@ async function main() {
     const t = out[init.outputName];
     const raw = t.data as Float32Array;
     if (raw.length !== n * kOut) throw new Error(`output ${init.outputName} has ${raw.length / n} values per image, expected ${kOut}`);
-    let probs = Float32Array.from(raw);
+    let probs: Float32Array = Float32Array.from(raw);
     t.dispose();
     if (init.outputKind === 'logits') softmaxRows(probs, n, kOut);
     probs = dropLabelOffset(probs, n, kOut, init.labelOffset);
