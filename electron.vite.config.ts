@@ -15,6 +15,7 @@ export default defineConfig({
           index: resolve('src/main/electron/index.ts'),
           cli: resolve('src/main/cli/fool.ts'),
           'classify-worker': resolve('src/main/core/models/classify-worker.ts'),
+          'render-worker': resolve('src/main/core/evolution/render-worker.ts'),
           bench: resolve('src/main/bench/bench.ts'),
         },
         output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },

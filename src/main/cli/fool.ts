@@ -2,6 +2,9 @@ import { Command } from 'commander';
 import { registerModels } from './commands/models';
 import { registerClassify } from './commands/classify';
 import { registerDoctor } from './commands/doctor';
+import { registerEvolve } from './commands/evolve';
+import { registerExport } from './commands/export';
+import { registerLineage, registerRuns } from './commands/runs';
 
 /**
  * `fool`: the command-line host for long headless runs. A thin layer: parse, call the core,
@@ -24,6 +27,10 @@ export function buildProgram(): Command {
   });
   registerModels(program);
   registerClassify(program);
+  registerEvolve(program);
+  registerRuns(program);
+  registerLineage(program);
+  registerExport(program);
   registerDoctor(program);
   return program;
 }

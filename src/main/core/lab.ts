@@ -5,6 +5,7 @@ import { ModelRegistry } from './models/registry';
 import { loadImageForModel } from './models/images';
 import { loadMnist } from './data/mnist';
 import { openDb, type Db } from './store/db';
+import { RunStore } from './store/runs';
 
 export interface TopK {
   class: number;
@@ -27,11 +28,13 @@ export class Lab {
   readonly db: Db;
   readonly dbPath: string;
   readonly models: ModelRegistry;
+  readonly runs: RunStore;
 
   constructor(dbPath: string) {
     this.dbPath = dbPath;
     this.db = openDb(dbPath);
     this.models = new ModelRegistry(this.db, dbPath);
+    this.runs = new RunStore(this.db);
   }
 
   close(): void {

@@ -1,11 +1,11 @@
-import { Worker } from 'node:worker_threads';
-import { FoolError, fromErrorPayload } from '../../../shared/errors';
+import { FoolError } from '../../../shared/errors';
 import type { ModelInfo } from '../../../shared/manifest';
 import { builtEntry } from '../paths';
 import type { PixelBatch } from './preprocess';
 import { prepareModelBytes } from './prepare';
 import { chooseProvider, defaultParallelism, type ProviderChoice, type ProviderRequest } from './provider';
-import type { ClassifyWorkerInit, FromWorker, ToWorker } from './worker-protocol';
+import { WorkerPool } from '../workers/pool';
+import type { ClassifyJob, ClassifyWorkerInit } from './worker-protocol';
 
 export interface ClassifierOptions {
   provider?: ProviderRequest;
@@ -17,22 +17,6 @@ export interface ClassifierOptions {
   maxBatch?: number;
   fastLrn?: boolean;
 }
-
-interface Job {
-  id: number;
-  msg: ToWorker;
-  transfer: ArrayBuffer[];
-  resolve: (p: Float32Array) => void;
-  reject: (e: Error) => void;
-}
-
-interface Slot {
-  worker: Worker;
-  inFlight: Map<number, Job>;
-}
-
-/** How many jobs a worker holds at once: one running, one waiting, so it never idles. */
-const DEPTH = 2;
 
 /**
  * The classification service: images in pixel space in, class probabilities out, evaluated in
@@ -46,11 +30,7 @@ export class Classifier {
   readonly threadsPerWorker: number;
   readonly maxBatch: number;
   readonly notes: string[];
-  private slots: Slot[] = [];
-  private queue: Job[] = [];
-  private nextId = 1;
-  private broken: Error | undefined;
-  private closed = false;
+  private pool!: WorkerPool<Float32Array>;
 
   private constructor(info: ModelInfo, provider: ProviderChoice, workers: number, threads: number, maxBatch: number, notes: string[]) {
     this.info = info;
@@ -82,35 +62,7 @@ export class Classifier {
       provider: provider.provider,
       threads,
     };
-    const entry = builtEntry('classify-worker');
-    const starts: Promise<void>[] = [];
-    for (let i = 0; i < workers; i++) {
-      const worker = new Worker(entry, { workerData: init });
-      const slot: Slot = { worker, inFlight: new Map() };
-      c.slots.push(slot);
-      starts.push(
-        new Promise<void>((resolve, reject) => {
-          const onReady = (msg: FromWorker) => {
-            if (msg.type === 'ready') resolve();
-            else if (msg.type === 'error' && msg.id === null) reject(modelLoadError(info, msg.error.message));
-            if (msg.type === 'ready' || (msg.type === 'error' && msg.id === null)) worker.off('message', onReady);
-          };
-          worker.on('message', onReady);
-          worker.once('error', reject);
-        }),
-      );
-      worker.on('message', (msg: FromWorker) => c.onMessage(slot, msg));
-      worker.on('error', (e) => c.fail(e));
-      worker.on('exit', (code) => {
-        if (!c.closed && code !== 0) c.fail(new Error(`classification worker exited with code ${code}`));
-      });
-    }
-    try {
-      await Promise.all(starts);
-    } catch (e) {
-      await c.close();
-      throw e;
-    }
+    c.pool = await WorkerPool.start<Float32Array>(builtEntry('classify-worker'), workers, init, (msg) => modelLoadError(info, msg));
     return c;
   }
 
@@ -120,7 +72,7 @@ export class Classifier {
     const per = height * width * channels;
     return this.split(n, (start, count) => {
       const data = batch.data.slice(start * per, (start + count) * per);
-      return { msg: { type: 'pixels', id: 0, batch: { n: count, height, width, channels, data } }, transfer: [data.buffer] };
+      return { msg: { type: 'pixels', id: 0, batch: { n: count, height, width, channels, data } }, transfer: [data.buffer as ArrayBuffer] };
     });
   }
 
@@ -129,13 +81,11 @@ export class Classifier {
     const per = data.length / n;
     return this.split(n, (start, count) => {
       const part = data.slice(start * per, (start + count) * per);
-      return { msg: { type: 'tensor', id: 0, n: count, data: part }, transfer: [part.buffer] };
+      return { msg: { type: 'tensor', id: 0, n: count, data: part }, transfer: [part.buffer as ArrayBuffer] };
     });
   }
 
-  private async split(n: number, make: (start: number, count: number) => { msg: ToWorker; transfer: ArrayBuffer[] }): Promise<Float32Array> {
-    if (this.broken) throw this.broken;
-    if (this.closed) throw new FoolError('INTERNAL', 'the classifier is closed');
+  private async split(n: number, make: (start: number, count: number) => { msg: ClassifyJob; transfer: ArrayBuffer[] }): Promise<Float32Array> {
     if (n === 0) return new Float32Array(0);
     // Split so that every worker gets a share, no share above maxBatch.
     const chunk = Math.max(1, Math.min(this.maxBatch, Math.ceil(n / this.workers)));
@@ -143,7 +93,7 @@ export class Classifier {
     for (let start = 0; start < n; start += chunk) {
       const count = Math.min(chunk, n - start);
       const { msg, transfer } = make(start, count);
-      parts.push(this.enqueue(msg, transfer));
+      parts.push(this.pool.run(msg, transfer));
     }
     const results = await Promise.all(parts);
     if (results.length === 1) return results[0];
@@ -156,60 +106,8 @@ export class Classifier {
     return out;
   }
 
-  private enqueue(msg: ToWorker, transfer: ArrayBuffer[]): Promise<Float32Array> {
-    return new Promise((resolve, reject) => {
-      const id = this.nextId++;
-      if (msg.type !== 'close') msg.id = id;
-      this.queue.push({ id, msg, transfer, resolve, reject });
-      this.dispatch();
-    });
-  }
-
-  private dispatch(): void {
-    while (this.queue.length > 0) {
-      // The least loaded worker takes the next job.
-      let best: Slot | undefined;
-      for (const s of this.slots) if (s.inFlight.size < DEPTH && (!best || s.inFlight.size < best.inFlight.size)) best = s;
-      if (!best) return;
-      const job = this.queue.shift()!;
-      best.inFlight.set(job.id, job);
-      best.worker.postMessage(job.msg, job.transfer);
-    }
-  }
-
-  private onMessage(slot: Slot, msg: FromWorker): void {
-    if (msg.type === 'ready') return;
-    const id = msg.id;
-    if (id === null) return;
-    const job = slot.inFlight.get(id);
-    if (!job) return;
-    slot.inFlight.delete(id);
-    if (msg.type === 'result') job.resolve(msg.probs);
-    else job.reject(fromErrorPayload(msg.error));
-    this.dispatch();
-  }
-
-  private fail(e: Error): void {
-    if (this.broken) return;
-    this.broken = e;
-    for (const s of this.slots) for (const j of s.inFlight.values()) j.reject(e);
-    for (const j of this.queue) j.reject(e);
-    this.queue = [];
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await Promise.all(
-      this.slots.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            s.worker.once('exit', () => resolve());
-            s.worker.postMessage({ type: 'close' } satisfies ToWorker);
-            setTimeout(() => void s.worker.terminate(), 2000).unref();
-          }),
-      ),
-    );
+  close(): Promise<void> {
+    return this.pool ? this.pool.close() : Promise.resolve();
   }
 }
 

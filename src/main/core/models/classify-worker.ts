@@ -1,9 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { toErrorPayload } from '../../../shared/errors';
+import { serveJobs } from '../workers/pool';
 import { dropLabelOffset, preprocess, softmaxRows } from './preprocess';
 import { sessionOptions } from './provider';
-import type { ClassifyWorkerInit, FromWorker, ToWorker } from './worker-protocol';
+import type { ClassifyJob, ClassifyWorkerInit } from './worker-protocol';
 
 /**
  * A classification worker: one onnxruntime session on its own thread, since session.run blocks
@@ -12,20 +13,16 @@ import type { ClassifyWorkerInit, FromWorker, ToWorker } from './worker-protocol
  */
 const init = workerData as ClassifyWorkerInit;
 const port = parentPort!;
-const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
-
 const { spec } = init;
 const dims = (n: number) => (spec.layout === 'NCHW' ? [n, spec.channels, spec.height, spec.width] : [n, spec.height, spec.width, spec.channels]);
 let scratch = new Float32Array(0);
-let queue: Promise<void> = Promise.resolve();
 
 async function main() {
   const session = await ort.InferenceSession.create(init.bytes, sessionOptions(init.provider, init.threads));
   const kOut = init.classes + init.labelOffset;
 
-  async function evaluate(id: number, n: number, input: Float32Array) {
-    const feeds = { [spec.name]: new ort.Tensor('float32', input, dims(n)) };
-    const out = await session.run(feeds, [init.outputName]);
+  async function evaluate(n: number, input: Float32Array) {
+    const out = await session.run({ [spec.name]: new ort.Tensor('float32', input, dims(n)) }, [init.outputName]);
     const t = out[init.outputName];
     const raw = t.data as Float32Array;
     if (raw.length !== n * kOut) throw new Error(`output ${init.outputName} has ${raw.length / n} values per image, expected ${kOut}`);
@@ -33,29 +30,22 @@ async function main() {
     t.dispose();
     if (init.outputKind === 'logits') softmaxRows(probs, n, kOut);
     probs = dropLabelOffset(probs, n, kOut, init.labelOffset);
-    post({ type: 'result', id, probs }, [probs.buffer as ArrayBuffer]);
+    return { value: probs, transfer: [probs.buffer as ArrayBuffer] };
   }
 
-  port.on('message', (m: ToWorker) => {
-    if (m.type === 'close') {
-      void session.release().finally(() => process.exit(0));
-      return;
-    }
-    const work = async () => {
-      if (m.type === 'pixels') {
-        const need = m.batch.n * spec.height * spec.width * spec.channels;
-        if (scratch.length < need) scratch = new Float32Array(need);
-        const input = preprocess(m.batch, spec, scratch);
-        await evaluate(m.id, m.batch.n, input);
-      } else {
-        await evaluate(m.id, m.n, m.data);
-      }
-    };
-    // One job at a time: the pool sends the next one ahead so the thread never idles, and the
-    // scratch buffer is reused.
-    queue = queue.then(work).catch((e: unknown) => post({ type: 'error', id: m.id, error: toErrorPayload(e) }));
-  });
-  post({ type: 'ready' });
+  // Jobs run one at a time (the pool sends the next ahead so the thread never idles), which also
+  // makes reusing the scratch buffer safe.
+  serveJobs<ClassifyJob, Float32Array>(
+    port,
+    (m) => {
+      if (m.type === 'tensor') return evaluate(m.n, m.data);
+      const need = m.batch.n * spec.height * spec.width * spec.channels;
+      if (scratch.length < need) scratch = new Float32Array(need);
+      return evaluate(m.batch.n, preprocess(m.batch, spec, scratch));
+    },
+    () => session.release(),
+  );
+  port.postMessage({ type: 'ready' });
 }
 
-main().catch((e: unknown) => post({ type: 'error', id: null, error: toErrorPayload(e) }));
+main().catch((e: unknown) => port.postMessage({ type: 'error', id: null, error: toErrorPayload(e) }));

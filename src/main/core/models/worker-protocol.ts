@@ -1,5 +1,4 @@
 import type { InputSpec } from '../../../shared/manifest';
-import type { ErrorPayload } from '../../../shared/errors';
 import type { PixelBatch } from './preprocess';
 
 /** What a classification worker is started with. */
@@ -14,13 +13,7 @@ export interface ClassifyWorkerInit {
   threads: number;
 }
 
-export type ToWorker =
+/** A job: pixels to preprocess, or an input tensor already in the model's layout. Answer: probabilities. */
+export type ClassifyJob =
   | { type: 'pixels'; id: number; batch: PixelBatch }
-  /** Already preprocessed input tensor, n images in the model's layout. */
-  | { type: 'tensor'; id: number; n: number; data: Float32Array }
-  | { type: 'close' };
-
-export type FromWorker =
-  | { type: 'ready' }
-  | { type: 'result'; id: number; probs: Float32Array }
-  | { type: 'error'; id: number | null; error: ErrorPayload };
+  | { type: 'tensor'; id: number; n: number; data: Float32Array };

@@ -10,4 +10,66 @@ export const MIGRATIONS: string[] = [
      manifest TEXT NOT NULL,
      added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
    );`,
+  // 2: runs. Every individual that ever held a cell is kept with its parent (lineages back to the
+  // random genomes of generation 0), the archive as of the last committed generation, the history
+  // of champions and the per-generation statistics. One generation = one transaction.
+  `CREATE TABLE runs (
+     id INTEGER PRIMARY KEY,
+     kind TEXT NOT NULL CHECK (kind IN ('evolution', 'ascent')),
+     model TEXT NOT NULL,
+     encoding TEXT NOT NULL,
+     seed INTEGER NOT NULL,
+     settings TEXT NOT NULL,
+     labels TEXT NOT NULL,
+     classes INTEGER NOT NULL,
+     status TEXT NOT NULL DEFAULT 'running',
+     last_generation INTEGER NOT NULL DEFAULT -1,
+     evaluations INTEGER NOT NULL DEFAULT 0,
+     seconds REAL NOT NULL DEFAULT 0,
+     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+   );
+   CREATE TABLE individuals (
+     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+     id INTEGER NOT NULL,
+     parent_id INTEGER,
+     second_parent_id INTEGER,
+     generation INTEGER NOT NULL,
+     genome BLOB NOT NULL,
+     won TEXT NOT NULL,
+     top TEXT NOT NULL,
+     extra TEXT,
+     PRIMARY KEY (run_id, id)
+   ) WITHOUT ROWID;
+   CREATE INDEX individuals_parent ON individuals (run_id, parent_id);
+   CREATE TABLE champions (
+     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+     class INTEGER NOT NULL,
+     individual_id INTEGER NOT NULL,
+     confidence REAL NOT NULL,
+     generation INTEGER NOT NULL,
+     PRIMARY KEY (run_id, class)
+   ) WITHOUT ROWID;
+   CREATE TABLE champion_history (
+     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+     generation INTEGER NOT NULL,
+     class INTEGER NOT NULL,
+     individual_id INTEGER NOT NULL,
+     confidence REAL NOT NULL,
+     PRIMARY KEY (run_id, class, generation)
+   ) WITHOUT ROWID;
+   CREATE TABLE generation_stats (
+     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+     generation INTEGER NOT NULL,
+     median REAL NOT NULL,
+     mean REAL NOT NULL,
+     max REAL NOT NULL,
+     min REAL NOT NULL,
+     occupied INTEGER NOT NULL,
+     at99 INTEGER NOT NULL,
+     at9999 INTEGER NOT NULL,
+     evaluations_per_second REAL NOT NULL,
+     seconds REAL NOT NULL,
+     PRIMARY KEY (run_id, generation)
+   ) WITHOUT ROWID;`,
 ];

@@ -1,0 +1,207 @@
+import { defaultSettings, EvolutionSettingsSchema, type ArchiveStats, type Encoding, type EvolutionSettings, type Genome } from '../../../shared/engine';
+import { FoolError } from '../../../shared/errors';
+import type { ModelInfo } from '../../../shared/manifest';
+import type { ArchiveSnapshot, Elite } from '../engine/archive';
+import { renderOptions } from '../engine/render';
+import { Scheduler } from '../engine/scheduler';
+import { Classifier, type ClassifierOptions } from '../models/classifier';
+import { cpuCount } from '../models/provider';
+import type { Lab } from '../lab';
+import { decodeGenome, encodeGenome, type ClassProb, type RunRow, type StoredIndividual } from '../store/runs';
+import { Evaluator } from './evaluator';
+
+export interface EvolveRequest {
+  model: string;
+  encoding: Encoding;
+  generations?: number;
+  /** Sets both initSize and batchSize (the paper uses the same number). */
+  batch?: number;
+  seed?: number;
+  /** Any other setting of EvolutionSettings, e.g. { cppn: { coordinates: 'normalized' } }. */
+  overrides?: Record<string, unknown>;
+}
+
+export interface GenerationReport {
+  runId: number;
+  generation: number;
+  generations: number;
+  stats: ArchiveStats;
+  evaluationsPerSecond: number;
+  seconds: number;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onGeneration?: (r: GenerationReport) => void;
+  classifier?: ClassifierOptions;
+  renderWorkers?: number;
+}
+
+export interface RunSummary {
+  run: RunRow;
+  stopped: boolean;
+  seconds: number;
+  evaluations: number;
+}
+
+/** The engine's image for a model: the size its preprocessing takes before any centre crop. */
+export function imageShapeFor(info: ModelInfo): { width: number; height: number; channels: 1 | 3 } {
+  const s = info.manifest.input;
+  if (s.resize === 'crop' && s.resizeTo) return { width: s.resizeTo, height: s.resizeTo, channels: s.channels };
+  return { width: s.width, height: s.height, channels: s.channels };
+}
+
+/** The paper's settings for this model (MNIST-like for grey models, ImageNet-like for colour). */
+export function settingsFor(info: ModelInfo, req: EvolveRequest): EvolutionSettings {
+  const shape = imageShapeFor(info);
+  const base = defaultSettings(shape.channels === 1 ? 'mnist' : 'imagenet', req.encoding);
+  const raw: Record<string, unknown> = { ...base, ...shape, ...(req.overrides ?? {}) };
+  if (req.generations !== undefined) raw.generations = req.generations;
+  if (req.batch !== undefined) {
+    raw.initSize = req.batch;
+    raw.batchSize = req.batch;
+  }
+  for (const k of ['generations', 'initSize', 'batchSize'] as const) {
+    const v = raw[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+      throw new FoolError('BAD_INPUT', `${k === 'initSize' || k === 'batchSize' ? 'batch' : k} must be a positive integer, got ${String(v)}`, 'Pass a number >= 1');
+    }
+  }
+  const parsed = EvolutionSettingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new FoolError('BAD_INPUT', `invalid evolution setting ${i.path.join('.')}: ${i.message}`, 'Check the settings given');
+  }
+  return parsed.data;
+}
+
+function topClasses(probs: Float32Array, k: number): ClassProb[] {
+  const idx = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]);
+  return idx.slice(0, k).map((c) => [c, probs[c]]);
+}
+
+/** The archive as of the last committed generation, with genomes, from the store. */
+function loadArchive(lab: Lab, run: RunRow): ArchiveSnapshot {
+  const champs = lab.runs.champions(run.id);
+  const inds = lab.runs.championIndividuals(run.id);
+  const genomes = new Map<number, Genome>();
+  const cells: (Elite | null)[] = new Array(run.classes).fill(null);
+  for (const c of champs) {
+    const ind = inds.get(c.individualId)!;
+    if (!genomes.has(ind.id)) genomes.set(ind.id, decodeGenome(run.encoding as 'direct' | 'cppn', ind.genome));
+    cells[c.class] = { individualId: ind.id, parentId: ind.parentId, generation: ind.generation, genome: genomes.get(ind.id)!, confidence: c.confidence };
+  }
+  return { numClasses: run.classes, cells };
+}
+
+/**
+ * A MAP-Elites run against one model: ask -> render + classify (worker pipeline) -> tell ->
+ * commit the generation in one transaction. Stoppable between generations; resumable from the
+ * last committed generation with the same result as an uninterrupted run.
+ */
+export class EvolutionRun {
+  private constructor(
+    private readonly lab: Lab,
+    readonly runId: number,
+    private settings: EvolutionSettings,
+    private readonly seed: number,
+    private readonly info: ModelInfo,
+  ) {}
+
+  static create(lab: Lab, req: EvolveRequest): EvolutionRun {
+    const info = lab.models.get(req.model);
+    const settings = settingsFor(info, req);
+    const seed = req.seed ?? 1;
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new FoolError('BAD_INPUT', `seed must be a non-negative integer, got ${seed}`);
+    const runId = lab.runs.create({ kind: 'evolution', model: req.model, encoding: req.encoding, seed, settings, labels: info.labels });
+    return new EvolutionRun(lab, runId, settings, seed, info);
+  }
+
+  /** Reopens a run; `generations` extends (or keeps) its length. */
+  static resume(lab: Lab, runId: number, generations?: number): EvolutionRun {
+    const run = lab.runs.get(runId);
+    if (run.kind !== 'evolution') throw new FoolError('BAD_INPUT', `run ${runId} is a ${run.kind} run, not an evolution`, 'Resume evolution runs only');
+    const info = lab.models.get(run.model);
+    if (info.labels.length !== run.classes) {
+      throw new FoolError('MISMATCH', `model "${run.model}" now has ${info.labels.length} classes but run ${runId} was made with ${run.classes}`, 'Re-register the original model');
+    }
+    let settings = EvolutionSettingsSchema.parse(run.settings);
+    if (generations !== undefined) {
+      if (!Number.isInteger(generations) || generations <= 0) throw new FoolError('BAD_INPUT', `generations must be a positive integer, got ${generations}`);
+      settings = { ...settings, generations };
+      lab.runs.updateSettings(runId, settings);
+    }
+    return new EvolutionRun(lab, runId, settings, run.seed, info);
+  }
+
+  get generations(): number {
+    return this.settings.generations;
+  }
+
+  async run(opts: RunOptions = {}): Promise<RunSummary> {
+    const { lab, runId, settings, info } = this;
+    const stored = lab.runs.get(runId);
+    const K = info.labels.length;
+    const scheduler =
+      stored.lastGeneration >= 0
+        ? new Scheduler({ settings, seed: this.seed, numClasses: K, lastGeneration: stored.lastGeneration, archive: loadArchive(lab, stored) })
+        : new Scheduler({ settings, seed: this.seed, numClasses: K });
+    if (scheduler.done) {
+      lab.runs.setStatus(runId, 'finished');
+      return { run: lab.runs.get(runId), stopped: false, seconds: 0, evaluations: 0 };
+    }
+    lab.runs.setStatus(runId, 'running');
+    const classifier = await Classifier.open(info, opts.classifier);
+    let evaluator: Evaluator | undefined;
+    const t0 = performance.now();
+    let evaluations = 0;
+    let stopped = false;
+    try {
+      evaluator = await Evaluator.open(classifier, renderOptions(settings), opts.renderWorkers ?? Math.max(1, Math.min(cpuCount(), 8)));
+      while (!scheduler.done) {
+        if (opts.signal?.aborted) {
+          stopped = true;
+          break;
+        }
+        const g0 = performance.now();
+        const batch = scheduler.ask();
+        const probs = await evaluator.evaluate(batch.map((c) => c.genome));
+        const told = scheduler.tell(probs);
+        // Every candidate that took a cell is kept, with its parent: lineages reach generation 0.
+        const individuals: StoredIndividual[] = [];
+        const touched = new Set<number>();
+        batch.forEach((c, i) => {
+          const won = told.won[i];
+          if (won.length === 0) return;
+          const p = probs.subarray(i * K, (i + 1) * K);
+          for (const cls of won) touched.add(cls);
+          individuals.push({
+            id: c.individualId,
+            parentId: c.parentId,
+            secondParentId: c.secondParentId ?? null,
+            generation: c.generation,
+            genome: encodeGenome(c.genome),
+            won: won.map((cls) => [cls, p[cls]] as ClassProb),
+            top: topClasses(p, 5),
+          });
+        });
+        const champions = [...touched].sort((a, b) => a - b).map((cls) => {
+          const e = scheduler.archive.get(cls)!;
+          return { class: cls, individualId: e.individualId, confidence: e.confidence };
+        });
+        const seconds = (performance.now() - g0) / 1000;
+        lab.runs.commitGeneration(runId, { generation: told.generation, individuals, champions, stats: told.stats, evaluations: batch.length, seconds });
+        evaluations += batch.length;
+        opts.onGeneration?.({ runId, generation: told.generation, generations: settings.generations, stats: told.stats, evaluationsPerSecond: batch.length / seconds, seconds });
+      }
+      lab.runs.setStatus(runId, stopped ? 'stopped' : 'finished');
+    } catch (e) {
+      lab.runs.setStatus(runId, 'failed');
+      throw e;
+    } finally {
+      await evaluator?.close();
+      await classifier.close();
+    }
+    return { run: lab.runs.get(runId), stopped, seconds: (performance.now() - t0) / 1000, evaluations };
+  }
+}

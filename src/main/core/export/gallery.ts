@@ -1,0 +1,135 @@
+import { mkdirSync, writeFileSync, accessSync, constants } from 'node:fs';
+import { join, resolve } from 'node:path';
+import sharp, { type OverlayOptions } from 'sharp';
+import { EvolutionSettingsSchema } from '../../../shared/engine';
+import { FoolError } from '../../../shared/errors';
+import { Renderer, renderOptions } from '../engine/render';
+import type { Lab } from '../lab';
+import { decodeGenome, type ChampionRow } from '../store/runs';
+
+export interface ExportResult {
+  dir: string;
+  files: string[];
+  champions: number;
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const slug = (s: string) => s.replace(/^n\d{8}\s+/, '').split(',')[0].trim().toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'class';
+const pct = (p: number) => `${(p * 100).toFixed(2)}%`;
+
+function ensureWritable(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new FoolError('IO', `cannot write to ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'Choose a folder you can write to (--out)');
+  }
+}
+
+/** The pixels of a stored champion, re-rendered from its genome (images are not stored). */
+export function championImage(lab: Lab, runId: number, individualId: number): { width: number; height: number; channels: 1 | 3; data: Uint8Array } {
+  const run = lab.runs.get(runId);
+  if (run.encoding === 'gradient') {
+    const ind = lab.runs.individual(runId, individualId);
+    const meta = ind.extra as { width: number; height: number; channels: 1 | 3 };
+    return { width: meta.width, height: meta.height, channels: meta.channels, data: ind.genome };
+  }
+  const settings = EvolutionSettingsSchema.parse(run.settings);
+  const renderer = new Renderer(renderOptions(settings));
+  const genome = decodeGenome(run.encoding, lab.runs.individual(runId, individualId).genome);
+  return { width: settings.width, height: settings.height, channels: settings.channels, data: renderer.render(genome) };
+}
+
+/**
+ * A run's champions (or a selection of classes) to a folder: one PNG per champion, a contact sheet
+ * with class names and confidences, an index.html gallery and a manifest.json with genome,
+ * lineage and predictions.
+ */
+export async function exportRun(lab: Lab, runId: number, outDir: string, opts: { classes?: number[] } = {}): Promise<ExportResult> {
+  const run = lab.runs.get(runId);
+  let champs: ChampionRow[] = lab.runs.champions(runId);
+  if (opts.classes) {
+    for (const c of opts.classes) if (!Number.isInteger(c) || c < 0 || c >= run.classes) throw new FoolError('BAD_INPUT', `class ${c} is out of range for run ${runId}`, `Classes are 0..${run.classes - 1}`);
+    const want = new Set(opts.classes);
+    champs = champs.filter((c) => want.has(c.class));
+  }
+  if (champs.length === 0) throw new FoolError('NOT_FOUND', `run ${runId} has no champions to export yet`, 'Run at least one generation');
+  const dir = resolve(outDir);
+  ensureWritable(dir);
+  mkdirSync(join(dir, 'images'), { recursive: true });
+
+  const images = new Map<number, { width: number; height: number; channels: 1 | 3; data: Uint8Array }>();
+  const files: string[] = [];
+  const entries = [];
+  for (const c of champs) {
+    if (!images.has(c.individualId)) images.set(c.individualId, championImage(lab, runId, c.individualId));
+    const img = images.get(c.individualId)!;
+    const file = `images/${String(c.class).padStart(4, '0')}-${slug(c.label)}.png`;
+    await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: img.channels } }).png().toFile(join(dir, file));
+    files.push(file);
+    const ind = lab.runs.individual(runId, c.individualId);
+    const lineage = lab.runs.lineage(runId, c.class).map((i) => ({ individualId: i.id, generation: i.generation, classesHeld: i.won.map(([k]) => k) }));
+    entries.push({
+      class: c.class,
+      label: c.label,
+      confidence: c.confidence,
+      generation: c.generation,
+      individualId: c.individualId,
+      file,
+      predictions: ind.top.map(([k, p]) => ({ class: k, label: run.labels[k], confidence: p })),
+      genome: run.encoding === 'cppn' ? JSON.parse(new TextDecoder().decode(ind.genome)) : run.encoding === 'direct' ? { encoding: 'direct', genes: ind.genome.byteLength / 4, note: 'float32 genes; see the database' } : ind.extra,
+      lineage,
+    });
+  }
+
+  // Contact sheet: tiles with the class name and confidence under each.
+  const first = images.values().next().value!;
+  const tile = Math.max(84, Math.min(128, first.width * 3));
+  const caption = 34;
+  const cols = Math.min(champs.length, Math.max(5, Math.ceil(Math.sqrt(champs.length))));
+  const rows = Math.ceil(champs.length / cols);
+  const W = cols * (tile + 8) + 8;
+  const H = rows * (tile + caption + 8) + 8;
+  const composites: OverlayOptions[] = [];
+  const texts: string[] = [];
+  for (let i = 0; i < champs.length; i++) {
+    const c = champs[i];
+    const img = images.get(c.individualId)!;
+    const x = 8 + (i % cols) * (tile + 8);
+    const y = 8 + Math.floor(i / cols) * (tile + caption + 8);
+    const buf = await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: img.channels } })
+      .resize(tile, tile, { kernel: img.width < tile / 2 ? 'nearest' : 'lanczos3' })
+      .png()
+      .toBuffer();
+    composites.push({ input: buf, left: x, top: y });
+    const name = escapeHtml(slug(c.label).slice(0, 16));
+    texts.push(`<text x="${x + tile / 2}" y="${y + tile + 14}" text-anchor="middle">${c.class} ${name}</text>`);
+    texts.push(`<text x="${x + tile / 2}" y="${y + tile + 28}" text-anchor="middle" font-weight="bold">${pct(c.confidence)}</text>`);
+  }
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><style>text{font-family:'DejaVu Sans',sans-serif;font-size:11px;fill:#222}</style>${texts.join('')}</svg>`;
+  composites.push({ input: Buffer.from(svg), left: 0, top: 0 });
+  await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } }).composite(composites).png().toFile(join(dir, 'contact-sheet.png'));
+  files.push('contact-sheet.png');
+
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Fooling Lab: run ${run.id}</title>
+<style>body{font-family:system-ui,sans-serif;margin:2rem}main{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:1rem}
+figure{margin:0;text-align:center}img{width:128px;height:128px;image-rendering:${first.width < 64 ? 'pixelated' : 'auto'};border:1px solid #ddd}
+figcaption{font-size:.8rem}b{display:block}</style></head>
+<body><h1>Run ${run.id}: ${escapeHtml(run.encoding)} images that ${escapeHtml(run.model)} labels with high confidence</h1>
+<p>Seed ${run.seed}, generation ${run.lastGeneration}, ${champs.length} champions. Exported by Fooling Lab.</p>
+<main>
+${entries.map((e) => `<figure><img src="${e.file}" alt="${escapeHtml(e.label)}"><figcaption>${e.class} ${escapeHtml(e.label)}<b>${pct(e.confidence)}</b>generation ${e.generation}</figcaption></figure>`).join('\n')}
+</main></body></html>
+`;
+  writeFileSync(join(dir, 'index.html'), html);
+  files.push('index.html');
+  const manifest = {
+    exportedBy: 'fooling-lab',
+    run: { id: run.id, kind: run.kind, model: run.model, encoding: run.encoding, seed: run.seed, settings: run.settings, generation: run.lastGeneration, status: run.status },
+    champions: entries,
+  };
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  files.push('manifest.json');
+  return { dir, files, champions: champs.length };
+}

@@ -1,0 +1,278 @@
+import type { ArchiveStats, Genome } from '../../../shared/engine';
+import { FoolError } from '../../../shared/errors';
+import type { Db } from './db';
+
+/**
+ * Repositories for runs: the run itself, every individual that ever held a cell (with its parent),
+ * the archive of the last committed generation, champion history and per-generation statistics.
+ */
+
+export type RunKind = 'evolution' | 'ascent';
+export type RunEncoding = 'direct' | 'cppn' | 'gradient';
+export type RunStatus = 'running' | 'stopped' | 'finished' | 'failed';
+
+export interface RunRow {
+  id: number;
+  kind: RunKind;
+  model: string;
+  encoding: RunEncoding;
+  seed: number;
+  settings: Record<string, unknown>;
+  labels: string[];
+  classes: number;
+  status: RunStatus;
+  lastGeneration: number;
+  evaluations: number;
+  seconds: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** [class, probability] pairs. */
+export type ClassProb = [number, number];
+
+export interface StoredIndividual {
+  id: number;
+  parentId: number | null;
+  secondParentId?: number | null;
+  generation: number;
+  genome: Uint8Array;
+  /** The cells it won when it was born, with its probability for each. */
+  won: ClassProb[];
+  /** Its top classes (a few), for lineage views without re-classifying. */
+  top: ClassProb[];
+  extra?: unknown;
+}
+
+export interface ChampionChange {
+  class: number;
+  individualId: number;
+  confidence: number;
+}
+
+export interface GenerationRecord {
+  generation: number;
+  individuals: StoredIndividual[];
+  champions: ChampionChange[];
+  stats: ArchiveStats;
+  evaluations: number;
+  seconds: number;
+}
+
+export interface StatsRow {
+  generation: number;
+  median: number;
+  mean: number;
+  max: number;
+  min: number;
+  occupied: number;
+  at99: number;
+  at9999: number;
+  evaluationsPerSecond: number;
+  seconds: number;
+}
+
+export interface ChampionRow {
+  class: number;
+  label: string;
+  individualId: number;
+  confidence: number;
+  generation: number;
+}
+
+interface RawRun {
+  id: number;
+  kind: RunKind;
+  model: string;
+  encoding: RunEncoding;
+  seed: number;
+  settings: string;
+  labels: string;
+  classes: number;
+  status: RunStatus;
+  last_generation: number;
+  evaluations: number;
+  seconds: number;
+  created_at: string;
+  updated_at: string;
+}
+
+interface RawIndividual {
+  id: number;
+  parent_id: number | null;
+  second_parent_id: number | null;
+  generation: number;
+  genome: Buffer;
+  won: string;
+  top: string;
+  extra: string | null;
+}
+
+const toRun = (r: RawRun): RunRow => ({
+  id: r.id,
+  kind: r.kind,
+  model: r.model,
+  encoding: r.encoding,
+  seed: r.seed,
+  settings: JSON.parse(r.settings) as Record<string, unknown>,
+  labels: JSON.parse(r.labels) as string[],
+  classes: r.classes,
+  status: r.status,
+  lastGeneration: r.last_generation,
+  evaluations: r.evaluations,
+  seconds: r.seconds,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+const toIndividual = (r: RawIndividual): StoredIndividual => ({
+  id: r.id,
+  parentId: r.parent_id,
+  secondParentId: r.second_parent_id,
+  generation: r.generation,
+  genome: new Uint8Array(r.genome.buffer, r.genome.byteOffset, r.genome.byteLength),
+  won: JSON.parse(r.won) as ClassProb[],
+  top: JSON.parse(r.top) as ClassProb[],
+  extra: r.extra === null ? undefined : (JSON.parse(r.extra) as unknown),
+});
+
+export class RunStore {
+  constructor(private readonly db: Db) {}
+
+  create(run: { kind: RunKind; model: string; encoding: RunEncoding; seed: number; settings: object; labels: string[] }): number {
+    const r = this.db
+      .prepare('INSERT INTO runs (kind, model, encoding, seed, settings, labels, classes) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(run.kind, run.model, run.encoding, run.seed, JSON.stringify(run.settings), JSON.stringify(run.labels), run.labels.length);
+    return Number(r.lastInsertRowid);
+  }
+
+  get(id: number): RunRow {
+    const r = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RawRun | undefined;
+    if (!r) throw new FoolError('NOT_FOUND', `there is no run ${id} in this lab`, 'List the runs with "fool runs list"');
+    return toRun(r);
+  }
+
+  list(): RunRow[] {
+    return (this.db.prepare('SELECT * FROM runs ORDER BY id').all() as RawRun[]).map(toRun);
+  }
+
+  setStatus(id: number, status: RunStatus): void {
+    this.db.prepare("UPDATE runs SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").run(status, id);
+  }
+
+  /** Extends the run's length (resume with more generations). */
+  updateSettings(id: number, settings: object): void {
+    this.db.prepare('UPDATE runs SET settings = ? WHERE id = ?').run(JSON.stringify(settings), id);
+  }
+
+  /** Everything a generation produced, in one transaction: it is all there or none of it is. */
+  commitGeneration(runId: number, g: GenerationRecord): void {
+    const insInd = this.db.prepare(
+      'INSERT INTO individuals (run_id, id, parent_id, second_parent_id, generation, genome, won, top, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const upChamp = this.db.prepare(
+      'INSERT INTO champions (run_id, class, individual_id, confidence, generation) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, class) DO UPDATE SET individual_id = excluded.individual_id, confidence = excluded.confidence, generation = excluded.generation',
+    );
+    const insHist = this.db.prepare('INSERT INTO champion_history (run_id, generation, class, individual_id, confidence) VALUES (?, ?, ?, ?, ?)');
+    const insStats = this.db.prepare(
+      'INSERT INTO generation_stats (run_id, generation, median, mean, max, min, occupied, at99, at9999, evaluations_per_second, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const upRun = this.db.prepare(
+      "UPDATE runs SET last_generation = ?, evaluations = evaluations + ?, seconds = seconds + ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+    );
+    this.db.transaction(() => {
+      for (const i of g.individuals) {
+        insInd.run(
+          runId,
+          i.id,
+          i.parentId,
+          i.secondParentId ?? null,
+          i.generation,
+          Buffer.from(i.genome.buffer, i.genome.byteOffset, i.genome.byteLength),
+          JSON.stringify(i.won),
+          JSON.stringify(i.top),
+          i.extra === undefined ? null : JSON.stringify(i.extra),
+        );
+      }
+      for (const c of g.champions) {
+        upChamp.run(runId, c.class, c.individualId, c.confidence, g.generation);
+        insHist.run(runId, g.generation, c.class, c.individualId, c.confidence);
+      }
+      const s = g.stats;
+      const eps = g.seconds > 0 ? g.evaluations / g.seconds : 0;
+      insStats.run(runId, g.generation, s.median, s.mean, s.max, s.min, s.occupied, s.atLeast99, s.atLeast9999, eps, g.seconds);
+      upRun.run(g.generation, g.evaluations, g.seconds, runId);
+    })();
+  }
+
+  stats(runId: number): StatsRow[] {
+    return this.db
+      .prepare(
+        'SELECT generation, median, mean, max, min, occupied, at99, at9999, evaluations_per_second AS evaluationsPerSecond, seconds FROM generation_stats WHERE run_id = ? ORDER BY generation',
+      )
+      .all(runId) as StatsRow[];
+  }
+
+  champions(runId: number): ChampionRow[] {
+    const run = this.get(runId);
+    const rows = this.db
+      .prepare('SELECT class, individual_id AS individualId, confidence, generation FROM champions WHERE run_id = ? ORDER BY class')
+      .all(runId) as Omit<ChampionRow, 'label'>[];
+    return rows.map((r) => ({ ...r, label: run.labels[r.class] ?? String(r.class) }));
+  }
+
+  individual(runId: number, id: number): StoredIndividual {
+    const r = this.db.prepare('SELECT * FROM individuals WHERE run_id = ? AND id = ?').get(runId, id) as RawIndividual | undefined;
+    if (!r) throw new FoolError('NOT_FOUND', `run ${runId} has no individual ${id}`, 'Check the individual id');
+    return toIndividual(r);
+  }
+
+  /** The champions' individuals, keyed by id (one individual may hold many cells). */
+  championIndividuals(runId: number): Map<number, StoredIndividual> {
+    const rows = this.db
+      .prepare('SELECT i.* FROM individuals i JOIN (SELECT DISTINCT individual_id FROM champions WHERE run_id = ?) c ON i.id = c.individual_id WHERE i.run_id = ?')
+      .all(runId, runId) as RawIndividual[];
+    return new Map(rows.map((r) => [r.id, toIndividual(r)]));
+  }
+
+  /** The chain of ancestors of class `cls`'s champion, generation 0 first. */
+  lineage(runId: number, cls: number): StoredIndividual[] {
+    const run = this.get(runId);
+    if (!Number.isInteger(cls) || cls < 0 || cls >= run.classes) {
+      throw new FoolError('BAD_INPUT', `class ${cls} is out of range for run ${runId}`, `Classes are 0..${run.classes - 1}`);
+    }
+    const champ = this.db.prepare('SELECT individual_id AS id FROM champions WHERE run_id = ? AND class = ?').get(runId, cls) as { id: number } | undefined;
+    if (!champ) throw new FoolError('NOT_FOUND', `run ${runId} has no champion for class ${cls} yet`, 'Run more generations');
+    const chain: StoredIndividual[] = [];
+    let id: number | null = champ.id;
+    const get = this.db.prepare('SELECT * FROM individuals WHERE run_id = ? AND id = ?');
+    while (id !== null) {
+      const r = get.get(runId, id) as RawIndividual | undefined;
+      if (!r) throw new FoolError('INTERNAL', `run ${runId}: individual ${id} is missing from the lineage`);
+      const ind = toIndividual(r);
+      chain.push(ind);
+      id = ind.parentId;
+    }
+    return chain.reverse();
+  }
+
+  delete(runId: number): void {
+    this.get(runId);
+    this.db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
+  }
+}
+
+/** Genomes as stored: direct genes as float32 bytes, CPPNs as JSON text. */
+export function encodeGenome(g: Genome): Uint8Array {
+  if (g.encoding === 'direct') return new Uint8Array(g.genes.buffer, g.genes.byteOffset, g.genes.byteLength);
+  return new TextEncoder().encode(JSON.stringify(g.cppn));
+}
+
+export function decodeGenome(encoding: 'direct' | 'cppn', bytes: Uint8Array): Genome {
+  if (encoding === 'direct') {
+    const copy = new Uint8Array(bytes.byteLength);
+    copy.set(bytes);
+    return { encoding: 'direct', genes: new Float32Array(copy.buffer) };
+  }
+  return { encoding: 'cppn', cppn: JSON.parse(new TextDecoder().decode(bytes)) };
+}

@@ -1,0 +1,152 @@
+import { Worker } from 'node:worker_threads';
+import { FoolError, fromErrorPayload, toErrorPayload, type ErrorPayload } from '../../../shared/errors';
+
+/** Messages every pooled worker sends back. */
+export type FromWorker<R> = { type: 'ready' } | { type: 'result'; id: number; value: R } | { type: 'error'; id: number | null; error: ErrorPayload };
+
+interface Job<R> {
+  id: number;
+  msg: object;
+  transfer: ArrayBuffer[];
+  resolve: (r: R) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot<R> {
+  worker: Worker;
+  inFlight: Map<number, Job<R>>;
+}
+
+/** How many jobs a worker holds at once: one running, one waiting, so it never idles. */
+const DEPTH = 2;
+
+/**
+ * A pool of identical worker threads fed from one queue; the least loaded worker takes the next
+ * job. Workers say 'ready' once loaded, then answer each job with its id. Used for classification
+ * (one onnxruntime session per worker) and for rendering genomes.
+ */
+export class WorkerPool<R> {
+  private slots: Slot<R>[] = [];
+  private queue: Job<R>[] = [];
+  private nextId = 1;
+  private broken: Error | undefined;
+  private closed = false;
+
+  private constructor() {}
+
+  static async start<R>(entry: string, count: number, workerData: unknown, loadError: (message: string) => Error): Promise<WorkerPool<R>> {
+    const pool = new WorkerPool<R>();
+    const starts: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(entry, { workerData });
+      const slot: Slot<R> = { worker, inFlight: new Map() };
+      pool.slots.push(slot);
+      starts.push(
+        new Promise<void>((resolve, reject) => {
+          const first = (msg: FromWorker<R>) => {
+            if (msg.type === 'ready') resolve();
+            else if (msg.type === 'error' && msg.id === null) reject(loadError(msg.error.message));
+            else return;
+            worker.off('message', first);
+          };
+          worker.on('message', first);
+          worker.once('error', reject);
+        }),
+      );
+      worker.on('message', (msg: FromWorker<R>) => pool.onMessage(slot, msg));
+      worker.on('error', (e) => pool.fail(e));
+      worker.on('exit', (code) => {
+        if (!pool.closed && code !== 0) pool.fail(new Error(`worker thread exited with code ${code}`));
+      });
+    }
+    try {
+      await Promise.all(starts);
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    return pool;
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Sends one job (its `id` is filled in) and resolves with the worker's answer. */
+  run(msg: object, transfer: ArrayBuffer[] = []): Promise<R> {
+    if (this.broken) return Promise.reject(this.broken);
+    if (this.closed) return Promise.reject(new FoolError('INTERNAL', 'the worker pool is closed'));
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      (msg as { id?: number }).id = id;
+      this.queue.push({ id, msg, transfer, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let best: Slot<R> | undefined;
+      for (const s of this.slots) if (s.inFlight.size < DEPTH && (!best || s.inFlight.size < best.inFlight.size)) best = s;
+      if (!best) return;
+      const job = this.queue.shift()!;
+      best.inFlight.set(job.id, job);
+      best.worker.postMessage(job.msg, job.transfer);
+    }
+  }
+
+  private onMessage(slot: Slot<R>, msg: FromWorker<R>): void {
+    if (msg.type === 'ready' || msg.id === null) return;
+    const job = slot.inFlight.get(msg.id);
+    if (!job) return;
+    slot.inFlight.delete(msg.id);
+    if (msg.type === 'result') job.resolve(msg.value);
+    else job.reject(fromErrorPayload(msg.error));
+    this.dispatch();
+  }
+
+  private fail(e: Error): void {
+    if (this.broken) return;
+    this.broken = e;
+    for (const s of this.slots) for (const j of s.inFlight.values()) j.reject(e);
+    for (const j of this.queue) j.reject(e);
+    this.queue = [];
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(
+      this.slots.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.worker.once('exit', () => resolve());
+            s.worker.postMessage({ type: 'close' });
+            setTimeout(() => void s.worker.terminate(), 2000).unref();
+          }),
+      ),
+    );
+  }
+}
+
+/** Worker side: answers jobs one at a time, in order, with transferable results. */
+export function serveJobs<M extends { type: string; id: number }, R>(
+  port: import('node:worker_threads').MessagePort,
+  handle: (msg: M) => Promise<{ value: R; transfer?: ArrayBuffer[] }> | { value: R; transfer?: ArrayBuffer[] },
+  onClose: () => Promise<void> | void = () => undefined,
+): void {
+  let queue: Promise<void> = Promise.resolve();
+  port.on('message', (m: M | { type: 'close' }) => {
+    if (m.type === 'close') {
+      void queue.then(onClose).finally(() => process.exit(0));
+      return;
+    }
+    const job = m as M;
+    queue = queue
+      .then(async () => {
+        const { value, transfer } = await handle(job);
+        port.postMessage({ type: 'result', id: job.id, value } satisfies FromWorker<R>, transfer ?? []);
+      })
+      .catch((e: unknown) => port.postMessage({ type: 'error', id: job.id, error: toErrorPayload(e) } satisfies FromWorker<R>));
+  });
+}
