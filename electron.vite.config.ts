@@ -16,6 +16,7 @@ export default defineConfig({
           cli: resolve('src/main/cli/fool.ts'),
           'classify-worker': resolve('src/main/core/models/classify-worker.ts'),
           'render-worker': resolve('src/main/core/evolution/render-worker.ts'),
+          'ascent-worker': resolve('src/main/core/ascent/ascent-worker.ts'),
           bench: resolve('src/main/bench/bench.ts'),
         },
         output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },

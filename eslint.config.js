@@ -4,7 +4,7 @@ import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['out/', 'node_modules/', 'dist/', 'test-artifacts/', '.bench/'] },
+  { ignores: ['out/', 'node_modules/', 'dist/', 'test-artifacts/', '.bench/', '.mybuild/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs.recommended,

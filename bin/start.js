@@ -15,9 +15,13 @@ try {
 }
 if (typeof electron !== 'string' || !existsSync(electron)) {
   process.stderr.write(
-    'Fooling Lab: the Electron binary is not installed (it is skipped on offline installs).\n' +
-      'Install it with "node node_modules/electron/install.js" where the network allows, or use the\n' +
-      'command line instead: "npx fool --help" (the browser host "fool serve" comes with the desktop views).\n',
+    'Fooling Lab: Electron is not installed here (its binary download is skipped on offline installs),\n' +
+      'so the desktop window cannot open. The same app runs in your browser:\n' +
+      '\n' +
+      '    npx fool serve\n' +
+      '\n' +
+      'then open the address it prints (http://127.0.0.1:5178/). To get the desktop app instead, run\n' +
+      '"node node_modules/electron/install.js" where the network allows, then "npm start" again.\n',
   );
   process.exit(1);
 }

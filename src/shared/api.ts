@@ -10,7 +10,10 @@ import type { Manifest, ModelSummary } from './manifest';
  *
  * Transport (both hosts): call(method, params) -> { ok: true, result } | { ok: false, error }.
  * HTTP: POST /api/call/<method> with a JSON body; events: GET /api/events (text/event-stream).
- * Images: GET /api/image/<runId>/<individualId>.png?size=N (web) or fool://image/<runId>/<individualId>.png?size=N (Electron).
+ * Images: GET /api/image/<runId>/<individualId>.png?size=N (web) or fool://app/api/image/<runId>/<individualId>.png?size=N
+ * (Electron: the app itself is served from fool://app/, so images are same-origin; fool://image/<runId>/<id>.png is served too).
+ * Always build image URLs with the host's imageUrl(runId, individualId, size).
+ * Web host with a token: opening the page with ?token=T sets an HttpOnly cookie that later requests carry.
  */
 
 const id = z.number().int().nonnegative();

@@ -5,6 +5,9 @@ import { chooseProvider, onnxruntimeVersion } from '../core/models/provider';
 import { packageRoot } from '../core/paths';
 import { classificationBench } from './classify-bench';
 import { lrnBench } from './lrn-bench';
+import { gradientBench, trainingBench } from './grad-bench';
+import { evolutionBench } from './evolution-bench';
+import { galleryBench } from './gallery-bench';
 
 /**
  * `npm run bench [-- --quick] [-- --only NAME,...]`: throughput tables with ratios, printed as
@@ -13,6 +16,10 @@ import { lrnBench } from './lrn-bench';
 const SECTIONS: Record<string, (quick: boolean) => Promise<string[]>> = {
   classify: classificationBench,
   lrn: lrnBench,
+  gradients: gradientBench,
+  training: trainingBench,
+  evolution: evolutionBench,
+  gallery: (quick) => galleryBench(quick),
 };
 
 async function main() {

@@ -2,9 +2,13 @@ import { Command } from 'commander';
 import { registerModels } from './commands/models';
 import { registerClassify } from './commands/classify';
 import { registerDoctor } from './commands/doctor';
+import { registerAscent } from './commands/ascent';
 import { registerEvolve } from './commands/evolve';
 import { registerExport } from './commands/export';
+import { registerExperiments } from './commands/experiments';
 import { registerLineage, registerRuns } from './commands/runs';
+import { registerTrain } from './commands/train';
+import { registerServe } from './commands/serve';
 
 /**
  * `fool`: the command-line host for long headless runs. A thin layer: parse, call the core,
@@ -31,7 +35,11 @@ export function buildProgram(): Command {
   registerRuns(program);
   registerLineage(program);
   registerExport(program);
+  registerAscent(program);
   registerDoctor(program);
+  registerExperiments(program);
+  registerTrain(program);
+  registerServe(program);
   return program;
 }
 

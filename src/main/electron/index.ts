@@ -1,11 +1,31 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { app, BrowserWindow, shell } from 'electron';
+import { app, BrowserWindow, ipcMain, protocol, session, shell, dialog, type IpcMainInvokeEvent } from 'electron';
+import { parseRequest, type ApiResponse, type ApiMethod } from '../../shared/api';
+import { toErrorPayload } from '../../shared/errors';
+import { LabApi } from '../core/api';
+import { Lab } from '../core/lab';
+import { resolveDbPath } from '../core/paths';
+import { CSP } from '../server/security';
+import { staticFile } from '../server/static';
 
 /**
- * The Electron host: one window on the shared renderer, with secure defaults (context isolation,
- * sandboxed renderer, no Node integration). The core runs in this process; the renderer reaches
- * it only through the preload's API.
+ * The Electron host: one window on the shared renderer with secure defaults (context isolation, a
+ * sandboxed renderer, no Node integration, a strict CSP). The core runs in this process; the
+ * renderer reaches it only through the preload's three functions, and every request is validated
+ * against the contract's schema here, before the core sees it.
+ *
+ * The renderer is served from the privileged `fool://app/` scheme rather than file:// so that its
+ * responses carry the CSP header and images at fool://app/api/image/... are same-origin ('self').
  */
+
+export const CALL_CHANNEL = 'api:call';
+export const EVENT_CHANNEL = 'api:event';
+export const APP_ORIGIN = 'fool://app';
+
+// Must run before the app is ready: `fool:` behaves like https (origin, fetch, secure context).
+protocol?.registerSchemesAsPrivileged?.([{ scheme: 'fool', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
 export function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
     width: 1280,
@@ -17,28 +37,117 @@ export function createWindow(): BrowserWindow {
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
+      nodeIntegrationInWorker: false,
       webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false,
     },
   });
   win.once('ready-to-show', () => win.show());
   // Links open in the user's browser, never inside the app.
   win.webContents.setWindowOpenHandler(({ url }) => {
-    void shell.openExternal(url);
+    if (/^https?:/.test(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
+  // The window never navigates away from the app.
+  win.webContents.on('will-navigate', (e, url) => {
+    if (!isAppUrl(url)) e.preventDefault();
+  });
   const devUrl = process.env.ELECTRON_RENDERER_URL;
-  if (devUrl) void win.loadURL(devUrl);
-  else void win.loadFile(join(__dirname, '../renderer/index.html'));
+  void win.loadURL(devUrl ?? `${APP_ORIGIN}/index.html`);
   return win;
 }
 
-if (app) {
-  void app.whenReady().then(() => {
-    createWindow();
-    app.on('activate', () => {
-      if (BrowserWindow.getAllWindows().length === 0) createWindow();
+function isAppUrl(url: string): boolean {
+  const dev = process.env.ELECTRON_RENDERER_URL;
+  return url.startsWith(`${APP_ORIGIN}/`) || (!!dev && url.startsWith(dev));
+}
+
+/**
+ * The `api:call` handler: only the app's own pages may call; the request is validated against the
+ * schema in src/shared BEFORE the core is reached; failures come back as { ok: false, error }.
+ */
+export async function handleCall(api: Pick<LabApi, 'execute'>, event: Pick<IpcMainInvokeEvent, 'senderFrame'> | null, method: unknown, params: unknown): Promise<ApiResponse<ApiMethod>> {
+  const from = event?.senderFrame?.url ?? '';
+  if (!isAppUrl(from)) return { ok: false, error: { code: 'BAD_INPUT', message: `API calls are accepted from the app's own pages only, not ${from || 'an unknown frame'}` } };
+  const req = parseRequest(typeof method === 'string' ? method : String(method), params);
+  if (!req.ok) return { ok: false, error: req.error };
+  try {
+    return await api.execute(req.method, req.params);
+  } catch (e) {
+    return { ok: false, error: toErrorPayload(e) };
+  }
+}
+
+/** fool://app/...: the built renderer with the CSP header, and the API's images. */
+export async function handleProtocol(api: Pick<LabApi, 'image'>, rendererDir: string, request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const headers = { 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff' };
+  try {
+    // Images: fool://app/api/image/<run>/<id>.png (same origin) and, as the contract first named it, fool://image/<run>/<id>.png.
+    const img = (url.host === 'image' ? /^\/(\d+)\/(\d+)\.png$/ : /^\/api\/image\/(\d+)\/(\d+)\.png$/).exec(url.pathname);
+    if (img && (url.host === 'image' || url.host === 'app')) {
+      const size = url.searchParams.get('size');
+      const png = await api.image(Number(img[1]), Number(img[2]), size === null ? undefined : Number(size));
+      return new Response(new Uint8Array(png), { headers: { ...headers, 'Content-Type': 'image/png' } });
+    }
+    if (url.host !== 'app') return new Response('not found', { status: 404, headers });
+    const file = staticFile(rendererDir, url.pathname);
+    if (!file) return new Response('not found', { status: 404, headers });
+    const type = file.endsWith('.html') ? 'text/html' : file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : file.endsWith('.svg') ? 'image/svg+xml' : 'application/octet-stream';
+    return new Response(new Uint8Array(await readFile(file)), { headers: { ...headers, 'Content-Type': type } });
+  } catch (e) {
+    const p = toErrorPayload(e);
+    return new Response(p.message, { status: p.code === 'NOT_FOUND' ? 404 : 400, headers });
+  }
+}
+
+/** --db PATH or --db=PATH on Electron's command line, else FOOL_DB, else the per-user lab. */
+function dbFlag(argv: string[]): string | undefined {
+  const i = argv.indexOf('--db');
+  if (i >= 0) return argv[i + 1];
+  return argv.find((a) => a.startsWith('--db='))?.slice(5);
+}
+
+function start(): void {
+  let api: LabApi;
+  try {
+    api = new LabApi(new Lab(resolveDbPath(dbFlag(process.argv))));
+  } catch (e) {
+    dialog.showErrorBox('Fooling Lab cannot open its lab', toErrorPayload(e).message);
+    app.quit();
+    return;
+  }
+  // CSP on everything the session loads too (the dev server's pages included).
+  session.defaultSession.webRequest.onHeadersReceived((details, done) => {
+    done({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
+  });
+  // The app asks for no permissions (camera, notifications, ...): refuse them all.
+  session.defaultSession.setPermissionRequestHandler((_wc, _perm, done) => done(false));
+  protocol.handle('fool', (req) => handleProtocol(api, join(__dirname, '../renderer'), req));
+  ipcMain.handle(CALL_CHANNEL, (event, method: unknown, params: unknown) => handleCall(api, event, method, params));
+  api.onEvent((e) => {
+    for (const w of BrowserWindow.getAllWindows()) if (!w.isDestroyed()) w.webContents.send(EVENT_CHANNEL, e);
+  });
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+  // Quit waits for live runs to commit their generation and for the database to close.
+  let closed = false;
+  app.on('before-quit', (e) => {
+    if (closed) return;
+    e.preventDefault();
+    void api.close().finally(() => {
+      closed = true;
+      app.quit();
     });
   });
+}
+
+if (app) {
+  void app.whenReady().then(start);
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });

@@ -78,7 +78,8 @@ export function registerEvolve(program: Command): void {
       .addOption(new Option('--color-space <c>', 'how 3 genes/outputs are read (paper hsv; released code hls)').choices(['hsv', 'hls']))
       .addOption(new Option('--coordinates <c>', 'CPPN inputs x, y (released code: pixel)').choices(['pixel', 'normalized']))
       .addOption(new Option('--rate-schedule <s>', 'direct mutation rate (paper: halve every 1000)').choices(['halve-every-1000', 'fixed']))
-      .addOption(new Option('--crossover <c>', 'direct encoding crossover (paper: none)').choices(['none', 'sbx'])),
+      .addOption(new Option('--crossover <c>', 'direct encoding crossover (paper: none)').choices(['none', 'sbx']))
+      .option('--ten-crop', "fitness = softmax averaged over 10 crops (4 corners + centre, and mirrors), as the original's Caffe oversample"),
   ).action(
     run(async (cmd) => {
       const o = cmd.opts() as {
@@ -91,6 +92,7 @@ export function registerEvolve(program: Command): void {
         coordinates?: string;
         rateSchedule?: string;
         crossover?: string;
+        tenCrop?: boolean;
       };
       const overrides: Record<string, unknown> = {};
       if (o.colorSpace) overrides.colorSpace = o.colorSpace;
@@ -98,7 +100,7 @@ export function registerEvolve(program: Command): void {
       if (o.rateSchedule || o.crossover) overrides.direct = { ...(o.rateSchedule ? { rateSchedule: o.rateSchedule } : {}), ...(o.crossover ? { crossover: o.crossover } : {}) };
       const lab = new Lab(globals(cmd).dbPath);
       try {
-        const evo = EvolutionRun.create(lab, { model: o.model, encoding: o.encoding, generations: o.generations, batch: o.batch, seed: o.seed, overrides });
+        const evo = EvolutionRun.create(lab, { model: o.model, encoding: o.encoding, generations: o.generations, batch: o.batch, seed: o.seed, overrides, tenCrop: o.tenCrop });
         return result(lab, await drive(lab, evo, cmd));
       } finally {
         lab.close();

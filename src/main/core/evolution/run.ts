@@ -19,6 +19,8 @@ export interface EvolveRequest {
   seed?: number;
   /** Any other setting of EvolutionSettings, e.g. { cppn: { coordinates: 'normalized' } }. */
   overrides?: Record<string, unknown>;
+  /** Fitness = the softmax averaged over 10 crops (the original's); kept with the run for resume. */
+  tenCrop?: boolean;
 }
 
 export interface GenerationReport {
@@ -81,7 +83,7 @@ function topClasses(probs: Float32Array, k: number): ClassProb[] {
 }
 
 /** The archive as of the last committed generation, with genomes, from the store. */
-function loadArchive(lab: Lab, run: RunRow): ArchiveSnapshot {
+export function loadArchive(lab: Lab, run: RunRow): ArchiveSnapshot {
   const champs = lab.runs.champions(run.id);
   const inds = lab.runs.championIndividuals(run.id);
   const genomes = new Map<number, Genome>();
@@ -113,7 +115,9 @@ export class EvolutionRun {
     const settings = settingsFor(info, req);
     const seed = req.seed ?? 1;
     if (!Number.isSafeInteger(seed) || seed < 0) throw new FoolError('BAD_INPUT', `seed must be a non-negative integer, got ${seed}`);
-    const runId = lab.runs.create({ kind: 'evolution', model: req.model, encoding: req.encoding, seed, settings, labels: info.labels });
+    // tenCrop is stored beside the parsed settings (only when on, so other runs stay as they were).
+    const stored = req.tenCrop ? { ...settings, tenCrop: true } : settings;
+    const runId = lab.runs.create({ kind: 'evolution', model: req.model, encoding: req.encoding, seed, settings: stored, labels: info.labels });
     return new EvolutionRun(lab, runId, settings, seed, info);
   }
 
@@ -129,7 +133,7 @@ export class EvolutionRun {
     if (generations !== undefined) {
       if (!Number.isInteger(generations) || generations <= 0) throw new FoolError('BAD_INPUT', `generations must be a positive integer, got ${generations}`);
       settings = { ...settings, generations };
-      lab.runs.updateSettings(runId, settings);
+      lab.runs.updateSettings(runId, run.settings.tenCrop === true ? { ...settings, tenCrop: true } : settings);
     }
     return new EvolutionRun(lab, runId, settings, run.seed, info);
   }
@@ -157,7 +161,8 @@ export class EvolutionRun {
     let evaluations = 0;
     let stopped = false;
     try {
-      evaluator = await Evaluator.open(classifier, renderOptions(settings), opts.renderWorkers ?? Math.max(1, Math.min(cpuCount(), 8)));
+      const tenCrop = stored.settings.tenCrop === true;
+      evaluator = await Evaluator.open(classifier, renderOptions(settings), opts.renderWorkers ?? Math.max(1, Math.min(cpuCount(), 8)), tenCrop);
       while (!scheduler.done) {
         if (opts.signal?.aborted) {
           stopped = true;

@@ -72,4 +72,31 @@ export const MIGRATIONS: string[] = [
      seconds REAL NOT NULL,
      PRIMARY KEY (run_id, generation)
    ) WITHOUT ROWID;`,
+  // 3: ablations saved from the app's ablation tool: which pixels of which champion were replaced
+  // by which fill, the ablated image itself (PNG) and the confidences before and after.
+  `CREATE TABLE ablations (
+     id INTEGER PRIMARY KEY,
+     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+     individual_id INTEGER NOT NULL,
+     class INTEGER NOT NULL,
+     fill TEXT NOT NULL,
+     mask BLOB NOT NULL,
+     masked_pixels INTEGER NOT NULL,
+     confidence_before REAL NOT NULL,
+     confidence_after REAL NOT NULL,
+     top TEXT NOT NULL,
+     image BLOB NOT NULL,
+     note TEXT,
+     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+   );
+   CREATE INDEX ablations_individual ON ablations (run_id, individual_id);`,
+  // 4: the paper's experiments (transfer, retraining, repetition ablation): params and result as
+  // JSON, so reports can be rendered again from the database. result is NULL until it finishes.
+  `CREATE TABLE experiments (
+     id INTEGER PRIMARY KEY,
+     kind TEXT NOT NULL,
+     params TEXT NOT NULL,
+     result TEXT,
+     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+   );`,
 ];

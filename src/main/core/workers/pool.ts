@@ -2,7 +2,12 @@ import { Worker } from 'node:worker_threads';
 import { FoolError, fromErrorPayload, toErrorPayload, type ErrorPayload } from '../../../shared/errors';
 
 /** Messages every pooled worker sends back. */
-export type FromWorker<R> = { type: 'ready' } | { type: 'result'; id: number; value: R } | { type: 'error'; id: number | null; error: ErrorPayload };
+export type FromWorker<R> =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; value: R }
+  /** Partial news of a long job (e.g. a gradient-ascent step); the job goes on. */
+  | { type: 'progress'; id: number; value: unknown }
+  | { type: 'error'; id: number | null; error: ErrorPayload };
 
 interface Job<R> {
   id: number;
@@ -10,6 +15,7 @@ interface Job<R> {
   transfer: ArrayBuffer[];
   resolve: (r: R) => void;
   reject: (e: Error) => void;
+  onProgress?: (value: unknown) => void;
 }
 
 interface Slot<R> {
@@ -73,13 +79,13 @@ export class WorkerPool<R> {
   }
 
   /** Sends one job (its `id` is filled in) and resolves with the worker's answer. */
-  run(msg: object, transfer: ArrayBuffer[] = []): Promise<R> {
+  run(msg: object, transfer: ArrayBuffer[] = [], onProgress?: (value: unknown) => void): Promise<R> {
     if (this.broken) return Promise.reject(this.broken);
     if (this.closed) return Promise.reject(new FoolError('INTERNAL', 'the worker pool is closed'));
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       (msg as { id?: number }).id = id;
-      this.queue.push({ id, msg, transfer, resolve, reject });
+      this.queue.push({ id, msg, transfer, resolve, reject, onProgress });
       this.dispatch();
     });
   }
@@ -99,6 +105,10 @@ export class WorkerPool<R> {
     if (msg.type === 'ready' || msg.id === null) return;
     const job = slot.inFlight.get(msg.id);
     if (!job) return;
+    if (msg.type === 'progress') {
+      job.onProgress?.(msg.value);
+      return;
+    }
     slot.inFlight.delete(msg.id);
     if (msg.type === 'result') job.resolve(msg.value);
     else job.reject(fromErrorPayload(msg.error));

@@ -1,0 +1,54 @@
+import { Command, Option } from 'commander';
+import { Lab } from '../../core/lab';
+import { parseClasses, runAscent } from '../../core/ascent/ascent';
+import { globals, parseIntOption, pct, progressBar, run, table } from '../common';
+
+export function registerAscent(program: Command): void {
+  program
+    .command('ascent')
+    .description('fooling images by gradient ascent on the input (the paper\'s third method)')
+    .requiredOption('--model <name>', 'the model to fool')
+    .option('--classes <list>', 'target classes: all, 0-9, 3,7,12 or random:N', '0-9')
+    .option('--seed <s>', 'seed of the starting noise (and of random:N)', parseIntOption('--seed', 0), 1)
+    .option('--steps <n>', 'most steps per image', parseIntOption('--steps'), 300)
+    .addOption(new Option('--objective <o>', 'what is raised').choices(['log-probability', 'probability']).default('log-probability'))
+    .addOption(new Option('--step-rule <r>', 'sign: fixed steps along the gradient sign; released: the original code\'s lr rule').choices(['sign', 'released']).default('sign'))
+    .option('--step-size <px>', 'sign rule: step per input in pixel units (0..255)', parseFloat, 2)
+    .option('--decay <d>', 'L2 decay per step', parseFloat, 0.01)
+    .option('--blur <sigma>', 'Gaussian blur between steps (pixels; 0 = off)', parseFloat, 0)
+    .option('--target <p>', 'stop at this confidence', parseFloat, 0.9999)
+    .option('--workers <n>', 'worker threads', parseIntOption('--workers'))
+    .action(
+      run(async (cmd) => {
+        const o = cmd.opts() as { model: string; classes: string; seed: number; steps: number; stepRule: 'sign' | 'released'; stepSize: number; objective: 'log-probability' | 'probability'; decay: number; blur: number; target: number; workers?: number };
+        const lab = new Lab(globals(cmd).dbPath);
+        try {
+          const info = lab.models.get(o.model);
+          const classes = parseClasses(o.classes, info.labels.length, o.seed);
+          const bar = progressBar('ascent |{bar}| {value}/{total} images done  median now {median}', classes.length);
+          let outcome;
+          try {
+            outcome = await runAscent(
+              lab,
+              { model: o.model, classes, workers: o.workers, settings: { seed: o.seed, steps: o.steps, stepRule: o.stepRule, stepSize: o.stepSize, objective: o.objective, decay: o.decay, blurSigma: o.blur, target: o.target } },
+              (done, _total, best) => {
+                const sorted = [...best].sort((a, b) => a - b);
+                bar.update(done, { median: sorted.length ? pct(sorted[Math.floor(sorted.length / 2)]) : '-' });
+              },
+            );
+          } finally {
+            bar.stop();
+          }
+          const results = outcome.results.map((r) => ({ class: r.class, label: r.label, confidence: r.confidence, steps: r.steps, stepsTo: r.stepsTo }));
+          const reached = results.filter((r) => r.confidence >= o.target).length;
+          const text = [
+            table([['class', 'label', 'confidence', 'steps', 'to 99%', 'to 99.99%'], ...results.map((r) => [r.class, r.label.slice(0, 40), pct(r.confidence), r.steps, r.stepsTo['0.99'] ?? '-', r.stepsTo['0.9999'] ?? '-'])]),
+            `${reached}/${results.length} images at >= ${pct(o.target)} in ${outcome.seconds.toFixed(1)} s; stored as run ${outcome.runId} (fool export ${outcome.runId} --out DIR)`,
+          ].join('\n');
+          return { json: { runId: outcome.runId, model: o.model, seconds: outcome.seconds, results }, text };
+        } finally {
+          lab.close();
+        }
+      }),
+    );
+}

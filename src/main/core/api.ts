@@ -1,0 +1,476 @@
+import sharp from 'sharp';
+import { z } from 'zod';
+import {
+  parseRequest,
+  type ApiEvent,
+  type ApiMethod,
+  type ApiRequests,
+  type ApiResponse,
+  type ApiResults,
+  type IndividualDetail,
+  type Lineage,
+  type Prediction,
+  type RunInfo,
+  type SavedAblation,
+} from '../../shared/api';
+import { CPPN_INPUTS, EvolutionSettingsSchema } from '../../shared/engine';
+import { FoolError, toErrorPayload } from '../../shared/errors';
+import { ablate, detectMotifs, type Fill, type Image } from './analysis/motifs';
+import { geneToWeight } from './engine/cppn';
+import { EvolutionRun, imageShapeFor } from './evolution/run';
+import { championImage, exportRun } from './export/gallery';
+import { topK, type Lab } from './lab';
+import { Classifier, type ClassifierOptions } from './models/classifier';
+import { AblationStore, type AblationRow } from './store/ablations';
+import { decodeGenome, type RunRow } from './store/runs';
+
+/**
+ * The service façade behind both hosts (Electron IPC and `fool serve`): every method of the API
+ * contract (src/shared/api.ts) over one Lab. Hosts validate a request with `parseRequest` and then
+ * call `execute`; `call` does both for hosts that need nothing in between. Evolution runs started
+ * here run in this process in the background (the loop is async; rendering and classification are
+ * in worker threads) and report `run.progress` / `run.status` events.
+ */
+
+type Parsed<M extends ApiMethod> = z.output<(typeof ApiRequests)[M]>;
+
+export interface LabApiOptions {
+  /** For evolution runs started here. */
+  classifier?: ClassifierOptions;
+  renderWorkers?: number;
+  /** Thumbnails kept in memory. */
+  imageCacheSize?: number;
+}
+
+interface LiveRun {
+  ac: AbortController;
+  done: Promise<void>;
+}
+
+/** A run marked 'running' by another process is taken as alive while it wrote this recently. */
+const FOREIGN_RUN_GRACE_MS = 5 * 60_000;
+/** Models kept open for detail, classify and ablation calls (each holds a worker thread). */
+const MAX_OPEN_CLASSIFIERS = 3;
+
+export class LabApi {
+  private readonly listeners = new Set<(e: ApiEvent) => void>();
+  private readonly live = new Map<number, LiveRun>();
+  /** Open classifiers by model name, most recently used last. */
+  private readonly classifiers = new Map<string, Promise<Classifier>>();
+  private readonly thumbs = new Map<string, Buffer>();
+  private readonly ablations: AblationStore;
+  private closed = false;
+
+  constructor(
+    readonly lab: Lab,
+    private readonly opts: LabApiOptions = {},
+  ) {
+    this.ablations = new AblationStore(lab.db);
+  }
+
+  /** Subscribe to run events; returns the unsubscribe function. */
+  onEvent(cb: (e: ApiEvent) => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  private emit(e: ApiEvent): void {
+    for (const cb of this.listeners) {
+      try {
+        cb(e);
+      } catch {
+        // a broken listener (a closed connection) must not stop a run
+      }
+    }
+  }
+
+  /** Validate, then execute; never throws: failures come back as { ok: false, error }. */
+  async call(method: string, params: unknown): Promise<ApiResponse<ApiMethod>> {
+    const req = parseRequest(method, params);
+    if (!req.ok) return { ok: false, error: req.error };
+    return this.execute(req.method, req.params);
+  }
+
+  /** Runs an already validated request (hosts call parseRequest first). Never throws. */
+  async execute<M extends ApiMethod>(method: M, params: Parsed<M>): Promise<ApiResponse<M>> {
+    try {
+      if (this.closed) throw new FoolError('UNSUPPORTED', 'the lab is shutting down', 'Try again after restarting');
+      const result = await this.dispatch(method, params);
+      return { ok: true, result: result as ApiResults[M] };
+    } catch (e) {
+      return { ok: false, error: toErrorPayload(e) };
+    }
+  }
+
+  private async dispatch<M extends ApiMethod>(method: M, p: Parsed<M>): Promise<ApiResults[ApiMethod]> {
+    // Each case narrows the params by hand: TypeScript does not narrow a generic M from a switch.
+    const q = p as Record<string, unknown>;
+    switch (method) {
+      case 'models.list':
+        return this.lab.models.list();
+      case 'runs.list':
+        return this.lab.runs.list().map((r) => this.runInfo(r));
+      case 'runs.get':
+        return this.runGet(q.runId as number);
+      case 'runs.start':
+        return this.runStart(p as Parsed<'runs.start'>);
+      case 'runs.stop':
+        return this.runStop(q.runId as number);
+      case 'runs.resume':
+        return this.runResume(q.runId as number, q.generations as number | undefined);
+      case 'runs.champions':
+        return this.lab.runs.champions(q.runId as number);
+      case 'individual.get':
+        return this.individual(q.runId as number, q.individualId as number);
+      case 'individual.classify':
+        return this.classifyUnder(q.runId as number, q.individualId as number, q.model as string);
+      case 'lineage.get':
+        return this.lineage(q.runId as number, q.class as number);
+      case 'ablation.detect':
+        return detectMotifs(this.image_(q.runId as number, q.individualId as number));
+      case 'ablation.apply':
+        return (await this.ablation(p as Parsed<'ablation.apply'>)).result;
+      case 'ablation.save':
+        return this.ablationSave(p as Parsed<'ablation.save'>);
+      case 'ablation.list':
+        this.lab.runs.individual(q.runId as number, q.individualId as number);
+        return this.ablations.list(q.runId as number, q.individualId as number).map(savedAblation);
+      case 'export.run': {
+        const e = p as Parsed<'export.run'>;
+        return exportRun(this.lab, e.runId, e.outDir, { classes: e.classes });
+      }
+      default:
+        throw new FoolError('BAD_INPUT', `unknown API method "${String(method)}"`);
+    }
+  }
+
+  // ---- runs -----------------------------------------------------------------------------------
+
+  private runInfo(r: RunRow): RunInfo {
+    const last = this.lab.runs.stats(r.id).at(-1);
+    return {
+      runId: r.id,
+      kind: r.kind,
+      model: r.model,
+      encoding: r.encoding,
+      seed: r.seed,
+      status: r.status,
+      generation: r.lastGeneration,
+      generations: typeof r.settings.generations === 'number' ? r.settings.generations : null,
+      classes: r.classes,
+      median: last?.median ?? null,
+      at9999: last?.at9999 ?? null,
+      createdAt: r.createdAt,
+      live: this.live.has(r.id),
+    };
+  }
+
+  private runGet(runId: number): ApiResults['runs.get'] {
+    const r = this.lab.runs.get(runId);
+    return { run: this.runInfo(r), settings: r.settings, stats: this.lab.runs.stats(runId), labels: r.labels };
+  }
+
+  private runStart(p: Parsed<'runs.start'>): { runId: number } {
+    const evo = EvolutionRun.create(this.lab, { model: p.model, encoding: p.encoding, generations: p.generations, batch: p.batch, seed: p.seed, overrides: p.overrides });
+    this.drive(evo);
+    return { runId: evo.runId };
+  }
+
+  private runStop(runId: number): { runId: number } {
+    const r = this.lab.runs.get(runId);
+    const live = this.live.get(runId);
+    if (live) live.ac.abort();
+    else if (r.status === 'running' && this.foreignAlive(r)) {
+      throw new FoolError('BAD_INPUT', `run ${runId} is being run by another process (the command line?), not by this app`, 'Stop it there (Ctrl-C)');
+    }
+    // Stopping a run that is not running is a no-op: the caller's wish already holds.
+    return { runId };
+  }
+
+  private runResume(runId: number, generations?: number): { runId: number } {
+    const r = this.lab.runs.get(runId);
+    if (this.live.has(runId)) throw new FoolError('BAD_INPUT', `run ${runId} is already running`, 'Stop it first, or wait for it');
+    if (r.status === 'running' && this.foreignAlive(r)) {
+      throw new FoolError('BAD_INPUT', `run ${runId} is being run by another process (the command line?)`, 'Wait for it to finish, or stop it there');
+    }
+    this.drive(EvolutionRun.resume(this.lab, runId, generations));
+    return { runId };
+  }
+
+  /** Whether another process wrote this 'running' run recently (else it died and may be resumed). */
+  private foreignAlive(r: RunRow): boolean {
+    return Date.now() - Date.parse(r.updatedAt) < FOREIGN_RUN_GRACE_MS;
+  }
+
+  /** Runs an evolution in the background; progress and the outcome go out as events. */
+  private drive(evo: EvolutionRun): void {
+    const { runId } = evo;
+    const ac = new AbortController();
+    // ETA from a moving average of the seconds per generation (the first generations are slower).
+    let avg = 0;
+    const done = evo
+      .run({
+        signal: ac.signal,
+        classifier: this.opts.classifier,
+        renderWorkers: this.opts.renderWorkers,
+        onGeneration: (g) => {
+          avg = avg === 0 ? g.seconds : 0.8 * avg + 0.2 * g.seconds;
+          this.emit({
+            type: 'run.progress',
+            runId,
+            generation: g.generation,
+            generations: g.generations,
+            stats: g.stats,
+            evaluationsPerSecond: g.evaluationsPerSecond,
+            etaSeconds: Math.max(0, g.generations - g.generation) * avg,
+          });
+        },
+      })
+      .then(
+        (s) => {
+          // No longer live before anyone hears it ended (a listener may resume it at once).
+          this.live.delete(runId);
+          this.emit({ type: 'run.status', runId, status: s.run.status });
+        },
+        (e: unknown) => {
+          this.live.delete(runId);
+          this.emit({ type: 'run.status', runId, status: 'failed', message: toErrorPayload(e).message });
+        },
+      );
+    this.live.set(runId, { ac, done });
+    this.emit({ type: 'run.status', runId, status: 'running' });
+  }
+
+  // ---- individuals ----------------------------------------------------------------------------
+
+  /** The individual's pixels, re-rendered from its genome (images are not stored). */
+  private image_(runId: number, individualId: number): Image {
+    return championImage(this.lab, runId, individualId);
+  }
+
+  private async predict(model: string, img: Image, k = 5): Promise<{ probs: Float32Array; top: Prediction[] }> {
+    const c = await this.classifier(model);
+    const want = imageShapeFor(c.info);
+    let data = img.data;
+    // Another model may take another size: resize (grey <-> colour is preprocessing's job).
+    if (want.width !== img.width || want.height !== img.height) {
+      const out = await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: img.channels } })
+        .resize(want.width, want.height, { fit: 'fill', kernel: img.width < want.width ? 'nearest' : 'lanczos3' })
+        .raw()
+        .toBuffer();
+      data = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    }
+    const probs = await c.classify({ n: 1, width: want.width, height: want.height, channels: img.channels, data });
+    return { probs, top: topK(probs, c.info.labels, k) };
+  }
+
+  private async individual(runId: number, individualId: number): Promise<IndividualDetail> {
+    const run = this.lab.runs.get(runId);
+    const ind = this.lab.runs.individual(runId, individualId);
+    const img = this.image_(runId, individualId);
+    const { top } = await this.predict(run.model, img);
+    let cppn: IndividualDetail['cppn'] = null;
+    if (run.encoding === 'cppn') {
+      const settings = EvolutionSettingsSchema.parse(run.settings);
+      const g = decodeGenome('cppn', ind.genome);
+      if (g.encoding === 'cppn' && settings.encoding === 'cppn') {
+        const outNames = settings.channels === 1 ? ['grey'] : settings.colorSpace === 'hls' ? ['H', 'L', 'S'] : ['H', 'S', 'V'];
+        let k = 0;
+        cppn = {
+          nodes: [
+            ...CPPN_INPUTS.map((label, id) => ({ id, kind: 'input' as const, activation: null, label })),
+            ...g.cppn.nodes.map((n) => ({ id: n.id, kind: n.kind, activation: n.activation, label: n.kind === 'output' ? (outNames[k++] ?? `out${n.id}`) : `h${n.id}` })),
+          ],
+          connections: g.cppn.connections.map((c) => ({ from: c.from, to: c.to, weight: geneToWeight(c.gene, settings.cppn) })),
+        };
+      }
+    }
+    const held = this.lab.runs.champions(runId).filter((c) => c.individualId === individualId).map((c) => c.class);
+    return {
+      runId,
+      individualId,
+      parentId: ind.parentId,
+      generation: ind.generation,
+      encoding: run.encoding,
+      width: img.width,
+      height: img.height,
+      channels: img.channels,
+      classesHeld: held,
+      top,
+      cppn,
+      pixels: pixelStats(img),
+    };
+  }
+
+  private async classifyUnder(runId: number, individualId: number, model: string): Promise<ApiResults['individual.classify']> {
+    this.lab.models.get(model); // a clear NOT_FOUND before any rendering
+    const { top } = await this.predict(model, this.image_(runId, individualId));
+    return { model, top };
+  }
+
+  private lineage(runId: number, cls: number): Lineage {
+    const run = this.lab.runs.get(runId);
+    const chain = this.lab.runs.lineage(runId, cls);
+    const steps = chain.map((i) => {
+      const own = i.top.find(([c]) => c === cls) ?? i.won.find(([c]) => c === cls);
+      return { individualId: i.id, parentId: i.parentId, generation: i.generation, confidence: own ? own[1] : null, classesHeld: i.won.map(([c]) => c), labelsHeld: i.won.map(([c]) => run.labels[c] ?? String(c)) };
+    });
+    // The family: other champions whose ancestry meets this chain. One query for the run's
+    // parent links, then each champion walks up until it reaches an ancestor of this one.
+    const ancestors = new Map(chain.map((i) => [i.id, i.generation]));
+    const links = this.lab.db.prepare('SELECT id, parent_id AS parentId FROM individuals WHERE run_id = ?').all(runId) as { id: number; parentId: number | null }[];
+    const parent = new Map(links.map((l) => [l.id, l.parentId]));
+    const family: Lineage['family'] = [];
+    for (const c of this.lab.runs.champions(runId)) {
+      if (c.class === cls) continue;
+      let id: number | null | undefined = c.individualId;
+      while (id !== null && id !== undefined && !ancestors.has(id)) id = parent.get(id);
+      if (id === null || id === undefined) continue;
+      family.push({ class: c.class, label: c.label, individualId: c.individualId, commonAncestorId: id, commonAncestorGeneration: ancestors.get(id)! });
+    }
+    family.sort((a, b) => b.commonAncestorGeneration - a.commonAncestorGeneration || a.class - b.class);
+    return { runId, class: cls, label: run.labels[cls] ?? String(cls), chain: steps, family };
+  }
+
+  // ---- ablation -------------------------------------------------------------------------------
+
+  private async ablation(p: { runId: number; individualId: number; class: number; mask: string; fill: Fill }) {
+    const run = this.lab.runs.get(p.runId);
+    if (p.class >= run.classes) throw new FoolError('BAD_INPUT', `class ${p.class} is out of range for run ${p.runId}`, `Classes are 0..${run.classes - 1}`);
+    const img = this.image_(p.runId, p.individualId);
+    const mask = decodeMask(p.mask, img.width * img.height);
+    const { image, maskedPixels } = ablate(img, mask, p.fill);
+    const before = await this.predict(run.model, img);
+    const after = await this.predict(run.model, image);
+    return {
+      image,
+      mask,
+      result: { confidenceBefore: before.probs[p.class], confidenceAfter: after.probs[p.class], top: after.top, maskedPixels },
+    };
+  }
+
+  private async ablationSave(p: Parsed<'ablation.save'>): Promise<SavedAblation> {
+    const { image, mask, result } = await this.ablation(p);
+    const png = await toPng(image);
+    const row = this.ablations.add({ runId: p.runId, individualId: p.individualId, class: p.class, fill: p.fill, mask, png, note: p.note, ...result });
+    return savedAblation(row);
+  }
+
+  // ---- images and resources -------------------------------------------------------------------
+
+  /**
+   * An individual's image as PNG, `size` pixels on its longer side (nearest-neighbour when
+   * enlarging, so MNIST pixels stay crisp). Thumbnails are cached: individuals never change.
+   */
+  async image(runId: number, individualId: number, size?: number): Promise<Buffer> {
+    if (!Number.isInteger(runId) || runId < 1 || !Number.isInteger(individualId) || individualId < 0) {
+      throw new FoolError('BAD_INPUT', `no image for run ${runId}, individual ${individualId}`, 'Ids are non-negative integers');
+    }
+    if (size !== undefined && (!Number.isInteger(size) || size < 8 || size > 2048)) {
+      throw new FoolError('BAD_INPUT', `size must be an integer from 8 to 2048, got ${size}`);
+    }
+    const key = `${runId}/${individualId}/${size ?? 0}`;
+    const hit = this.thumbs.get(key);
+    if (hit) {
+      this.thumbs.delete(key);
+      this.thumbs.set(key, hit);
+      return hit;
+    }
+    const png = await toPng(this.image_(runId, individualId), size);
+    this.thumbs.set(key, png);
+    const max = this.opts.imageCacheSize ?? 512;
+    while (this.thumbs.size > max) this.thumbs.delete(this.thumbs.keys().next().value!);
+    return png;
+  }
+
+  /** A classifier for `model`, opened once and kept (a few, least recently used closed first). */
+  private async classifier(model: string): Promise<Classifier> {
+    let c = this.classifiers.get(model);
+    if (c) {
+      this.classifiers.delete(model);
+      this.classifiers.set(model, c);
+      return c;
+    }
+    const info = this.lab.models.get(model);
+    // One worker: these are single images, and runs need the cores.
+    c = Classifier.open(info, { ...this.opts.classifier, workers: 1 });
+    this.classifiers.set(model, c);
+    c.catch(() => this.classifiers.delete(model));
+    while (this.classifiers.size > MAX_OPEN_CLASSIFIERS) {
+      const [name, old] = this.classifiers.entries().next().value!;
+      this.classifiers.delete(name);
+      void old.then((x) => x.close()).catch(() => undefined);
+    }
+    return c;
+  }
+
+  /** Runs in flight (ids). */
+  liveRuns(): number[] {
+    return [...this.live.keys()];
+  }
+
+  /**
+   * Stops live runs after their current generation (it is committed), closes the classifiers and
+   * the database. Safe to call twice.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const r of this.live.values()) r.ac.abort();
+    await Promise.all([...this.live.values()].map((r) => r.done));
+    const cs = [...this.classifiers.values()];
+    this.classifiers.clear();
+    await Promise.all(cs.map((c) => c.then((x) => x.close()).catch(() => undefined)));
+    this.listeners.clear();
+    this.lab.close();
+  }
+}
+
+function savedAblation(r: AblationRow): SavedAblation {
+  return {
+    ablationId: r.ablationId,
+    class: r.class,
+    fill: r.fill,
+    note: r.note,
+    createdAt: r.createdAt,
+    confidenceBefore: r.confidenceBefore,
+    confidenceAfter: r.confidenceAfter,
+    top: r.top,
+    maskedPixels: r.maskedPixels,
+  };
+}
+
+/** The mask of ablation requests: base64, one byte (0/1) per pixel. */
+function decodeMask(b64: string, pixels: number): Uint8Array {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw new FoolError('BAD_INPUT', 'the mask is not base64', 'Send one byte (0 or 1) per pixel, base64-encoded');
+  const buf = Buffer.from(b64, 'base64');
+  if (buf.length !== pixels) throw new FoolError('BAD_INPUT', `the mask holds ${buf.length} pixels but the image has ${pixels}`, 'Send one byte per pixel of the image (width x height)');
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+async function toPng(img: Image, size?: number): Promise<Buffer> {
+  let s = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: img.channels } });
+  if (size !== undefined && size !== Math.max(img.width, img.height)) {
+    s = s.resize(size, size, { fit: 'inside', kernel: size > Math.max(img.width, img.height) ? 'nearest' : 'lanczos3' });
+  }
+  return s.png().toBuffer();
+}
+
+/** Per-channel mean and standard deviation, and a 16-bin histogram over every channel value. */
+function pixelStats(img: Image): IndividualDetail['pixels'] {
+  const C = img.channels;
+  const n = img.width * img.height;
+  const sum = new Array<number>(C).fill(0);
+  const sq = new Array<number>(C).fill(0);
+  const histogram = new Array<number>(16).fill(0);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < C; c++) {
+      const v = img.data[i * C + c];
+      sum[c] += v;
+      sq[c] += v * v;
+      histogram[v >> 4]++;
+    }
+  }
+  const mean = sum.map((s) => s / n);
+  return { mean, std: sq.map((s, c) => Math.sqrt(Math.max(0, s / n - mean[c] ** 2))), histogram };
+}

@@ -1,0 +1,203 @@
+import { FoolError } from '../../../shared/errors';
+import { ablate, boxesMask, detectMotifs, type Box, type Fill, type Image, type MotifOptions } from '../analysis/motifs';
+import type { Lab } from '../lab';
+import type { Classifier, ClassifierOptions } from '../models/classifier';
+import { ExperimentStore } from '../store/experiments';
+import { championPixels, median, stack } from './images';
+
+/**
+ * The repetition ablation, automatic (paper section 3.4: "removing repeated elements lowers the
+ * confidence: repetition helps"). For each champion: detect repeated motifs with the same core as
+ * the app's ablation tool (analysis/motifs), blank all copies but one of the strongest motif,
+ * re-classify; as a control, blank boxes of the same sizes at random places away from the copies.
+ * If confidence drops after removing copies but not after removing as much area elsewhere, the
+ * repetition is what mattered.
+ */
+
+export interface AblationParams {
+  runId: number;
+  fill: Fill;
+  /** Seed of the control's random placement. */
+  seed: number;
+}
+
+export interface AblatedImage {
+  class: number;
+  label: string;
+  individualId: number;
+  /** Copies of the strongest motif (0: no repetition found). */
+  copies: number;
+  before: number;
+  /** After removing all copies but one; null without repetition. */
+  ablated: number | null;
+  /** After removing the same area at random; null without repetition. */
+  control: number | null;
+  maskedPixels: number;
+  controlPixels: number;
+}
+
+export interface AblationSummary {
+  champions: number;
+  withRepeats: number;
+  /** Of those with repeats: the share whose confidence dropped (by more than 0.01 points). */
+  droppedShare: number;
+  controlDroppedShare: number;
+  /** Median / mean drop (before - after, in probability). */
+  medianDrop: number;
+  meanDrop: number;
+  controlMedianDrop: number;
+  controlMeanDrop: number;
+  /** Share where removing the copies hurt more than the control did. */
+  ablationWorseShare: number;
+}
+
+export interface AblationResult {
+  runId: number;
+  model: string;
+  images: AblatedImage[];
+  summary: AblationSummary;
+  seconds: number;
+}
+
+/** Seeded numbers (mulberry32): the control must be reproducible. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The control mask: the removal mask moved by a random offset (cyclically, so its shape and pixel
+ * count stay exactly the same), the offset that least overlaps the motif's copies out of a few
+ * random tries: the same area, taken somewhere else.
+ */
+export function controlMask(mask: Uint8Array, copies: Uint8Array, width: number, height: number, random: () => number, tries = 32): Uint8Array {
+  let best: Uint8Array = mask;
+  let bestOverlap = Number.POSITIVE_INFINITY;
+  for (let t = 0; t < tries && bestOverlap > 0; t++) {
+    const dx = 1 + Math.floor(random() * (width - 1));
+    const dy = Math.floor(random() * height);
+    const m = new Uint8Array(mask.length);
+    let overlap = 0;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        if (!mask[y * width + x]) continue;
+        const j = ((y + dy) % height) * width + ((x + dx) % width);
+        m[j] = 1;
+        overlap += copies[j];
+      }
+    }
+    if (overlap < bestOverlap) {
+      best = m;
+      bestOverlap = overlap;
+    }
+  }
+  return best;
+}
+
+export interface ImageAblation {
+  copies: Box[];
+  ablated: Image | null;
+  control: Image | null;
+  maskedPixels: number;
+  controlPixels: number;
+}
+
+const centre = (b: Box) => [b.x + b.width / 2, b.y + b.height / 2];
+
+/**
+ * The ablated and control images of one picture (pure: pixels in, pixels out). The detector's
+ * boxes are patch-aligned, so one element can show up as several groups (shifted patches of the
+ * same motif): every group keeps the copy nearest the strongest group's first copy, and all its
+ * other copies are removed. What one kept copy covers is never removed.
+ */
+export function ablateRepeats(img: Image, fill: Fill, random: () => number, motif?: MotifOptions): ImageAblation {
+  const groups = detectMotifs(img, motif);
+  if (groups.length === 0) return { copies: [], ablated: null, control: null, maskedPixels: 0, controlPixels: 0 };
+  const [ax, ay] = centre(groups[0].copies[0]);
+  const kept: Box[] = [];
+  const removed: Box[] = [];
+  for (const g of groups) {
+    const d = g.copies.map((c) => Math.hypot(centre(c)[0] - ax, centre(c)[1] - ay));
+    const k = d.indexOf(Math.min(...d));
+    g.copies.forEach((c, i) => (i === k ? kept : removed).push(c));
+  }
+  const keep = boxesMask(img.width, img.height, kept);
+  const mask = boxesMask(img.width, img.height, removed);
+  for (let i = 0; i < mask.length; i++) if (keep[i]) mask[i] = 0;
+  const all = boxesMask(img.width, img.height, [...kept, ...removed]);
+  const a = ablate(img, mask, fill);
+  const ctrl = ablate(img, controlMask(mask, all, img.width, img.height, random), fill);
+  return { copies: groups[0].copies, ablated: a.image, control: ctrl.image, maskedPixels: a.maskedPixels, controlPixels: ctrl.maskedPixels };
+}
+
+export function summarize(images: AblatedImage[]): AblationSummary {
+  const rep = images.filter((i) => i.ablated !== null);
+  const drops = rep.map((i) => i.before - i.ablated!);
+  const cdrops = rep.map((i) => i.before - i.control!);
+  const share = (xs: boolean[]) => (xs.length ? xs.filter(Boolean).length / xs.length : 0);
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((s, v) => s + v, 0) / xs.length : Number.NaN);
+  return {
+    champions: images.length,
+    withRepeats: rep.length,
+    droppedShare: share(drops.map((d) => d > 1e-4)),
+    controlDroppedShare: share(cdrops.map((d) => d > 1e-4)),
+    medianDrop: median(drops),
+    meanDrop: mean(drops),
+    controlMedianDrop: median(cdrops),
+    controlMeanDrop: mean(cdrops),
+    ablationWorseShare: share(drops.map((d, i) => d > cdrops[i])),
+  };
+}
+
+/** Confidence for `cls` of each image, under the run's model. */
+async function confidences(c: Classifier, images: Image[], classes: number[]): Promise<number[]> {
+  if (images.length === 0) return [];
+  const probs = await c.classify(stack(images));
+  return classes.map((k, i) => probs[i * c.classes + k]);
+}
+
+export async function runAblation(lab: Lab, params: AblationParams, opts: { classifier?: ClassifierOptions; motif?: MotifOptions } = {}): Promise<{ id: number; result: AblationResult }> {
+  const run = lab.runs.get(params.runId);
+  if (run.lastGeneration < 0) throw new FoolError('BAD_INPUT', `run ${run.id} has no champions yet`, 'Run at least one generation');
+  lab.models.get(run.model);
+  const store = new ExperimentStore(lab.db);
+  const id = store.create('ablation', params);
+  const t0 = performance.now();
+  const champs = championPixels(lab, run.id);
+  const random = rng(params.seed);
+  const work = champs.map((c) => ({ c, a: ablateRepeats(c.image, params.fill, random, opts.motif) }));
+  const classifier = await lab.openClassifier(run.model, opts.classifier);
+  let images: AblatedImage[];
+  try {
+    const before = await confidences(classifier, champs.map((c) => c.image), champs.map((c) => c.class));
+    const rep = work.filter((w) => w.a.ablated);
+    const after = await confidences(classifier, rep.map((w) => w.a.ablated!), rep.map((w) => w.c.class));
+    const ctrl = await confidences(classifier, rep.map((w) => w.a.control!), rep.map((w) => w.c.class));
+    const k = new Map(rep.map((w, i) => [w, i]));
+    images = work.map((w, i) => {
+      const j = k.get(w);
+      return {
+        class: w.c.class,
+        label: w.c.label,
+        individualId: w.c.individualId,
+        copies: w.a.copies.length,
+        before: before[i],
+        ablated: j === undefined ? null : after[j],
+        control: j === undefined ? null : ctrl[j],
+        maskedPixels: w.a.maskedPixels,
+        controlPixels: w.a.controlPixels,
+      };
+    });
+  } finally {
+    await classifier.close();
+  }
+  const result: AblationResult = { runId: run.id, model: run.model, images, summary: summarize(images), seconds: (performance.now() - t0) / 1000 };
+  store.setResult(id, result);
+  return { id, result };
+}

@@ -1,0 +1,107 @@
+import sharp from 'sharp';
+import { FoolError } from '../../../shared/errors';
+import type { ModelInfo } from '../../../shared/manifest';
+import type { Image } from '../analysis/motifs';
+import { imageShapeFor } from '../evolution/run';
+import { championImage } from '../export/gallery';
+import type { Lab } from '../lab';
+import type { RunRow } from '../store/runs';
+
+/** Helpers the experiments share: a run's champions as pixels, and label-set checks. */
+
+export interface ChampionPixels {
+  runId: number;
+  class: number;
+  label: string;
+  individualId: number;
+  /** The confidence stored with the run (under the run's own model). */
+  confidence: number;
+  generation: number;
+  image: Image;
+}
+
+/** Every champion of a run, re-rendered (an individual holding several cells is rendered once). */
+export function championPixels(lab: Lab, runId: number, classes?: Set<number>): ChampionPixels[] {
+  const cache = new Map<number, Image>();
+  return lab.runs
+    .champions(runId)
+    .filter((c) => !classes || classes.has(c.class))
+    .map((c) => {
+      if (!cache.has(c.individualId)) cache.set(c.individualId, championImage(lab, runId, c.individualId));
+      return { runId, class: c.class, label: c.label, individualId: c.individualId, confidence: c.confidence, generation: c.generation, image: cache.get(c.individualId)! };
+    });
+}
+
+/**
+ * A label as a comparable key: Caffe's synset files say "n01440764 tench, Tinca tinca", other
+ * label files "tench, Tinca tinca"; both are the same class.
+ */
+export const labelKey = (l: string): string => l.replace(/^n\d{8}\s+/, '').trim().toLowerCase();
+
+/** Refuses runs made over different label sets (their class indices do not mean the same thing). */
+export function checkSameLabels(runs: RunRow[]): void {
+  const [first, ...rest] = runs;
+  for (const r of rest) {
+    const same = r.labels.length === first.labels.length && r.labels.every((l, i) => labelKey(l) === labelKey(first.labels[i]));
+    if (!same) {
+      throw new FoolError(
+        'MISMATCH',
+        `run ${r.id} (${r.model}, ${r.classes} classes) and run ${first.id} (${first.model}, ${first.classes} classes) have different label sets`,
+        'Run one experiment per label set (e.g. the MNIST runs apart from the ImageNet runs)',
+      );
+    }
+  }
+}
+
+/** Refuses a model that does not have the run's classes at the same indices. */
+export function checkModelHasClasses(run: RunRow, info: ModelInfo): void {
+  const name = info.manifest.name;
+  if (info.labels.length < run.labels.length) {
+    throw new FoolError(
+      'MISMATCH',
+      `model "${name}" has ${info.labels.length} classes but run ${run.id} was evolved over ${run.labels.length} (${run.model})`,
+      'Choose a model trained on the same classes (fool models show NAME lists them)',
+    );
+  }
+  const bad = run.labels.findIndex((l, i) => labelKey(l) !== labelKey(info.labels[i]));
+  if (bad >= 0) {
+    throw new FoolError(
+      'MISMATCH',
+      `model "${name}" does not have run ${run.id}'s classes: class ${bad} is "${info.labels[bad]}" there but "${run.labels[bad]}" in the run`,
+      'Register the model with the same labels file (and --label-offset) as the run\'s model',
+    );
+  }
+}
+
+/**
+ * The image as the model's engine size (what its preprocessing takes before a centre crop); the
+ * same size passes through untouched. Other sizes are stretched, as any viewer would.
+ */
+export async function toModelSize(img: Image, info: ModelInfo): Promise<Image> {
+  const s = imageShapeFor(info);
+  if (img.width === s.width && img.height === s.height) return img;
+  const { data, info: out } = await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: img.channels } })
+    .resize(s.width, s.height, { fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { width: out.width, height: out.height, channels: out.channels as 1 | 3, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+}
+
+/** One batch of same-size images (channels follow the first; grey and RGB are not mixed). */
+export function stack(images: Image[]): { n: number; width: number; height: number; channels: 1 | 3; data: Uint8Array } {
+  const { width, height, channels } = images[0];
+  const per = width * height * channels;
+  const data = new Uint8Array(images.length * per);
+  images.forEach((im, i) => {
+    if (im.width !== width || im.height !== height || im.channels !== channels) throw new FoolError('INTERNAL', 'images of one batch differ in size');
+    data.set(im.data, i * per);
+  });
+  return { n: images.length, width, height, channels, data };
+}
+
+export function median(xs: number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}

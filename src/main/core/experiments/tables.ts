@@ -1,0 +1,52 @@
+import type { AblationResult } from './ablation';
+import type { RetrainResult } from './retrain';
+import type { TransferResult } from './transfer';
+
+/** The experiments' result tables as rows of strings: the CLI prints them, the report puts them in HTML. */
+
+export const pct = (p: number | null, digits = 2): string => (p === null || !Number.isFinite(p) ? '-' : `${(p * 100).toFixed(digits)}%`);
+
+export function transferTable(r: TransferResult): string[][] {
+  return [
+    ['source', 'target', 'images', '>= 99%', '>= 99.99%', 'median', '99.99% on both / 99.99% on source'],
+    ...r.pairs.map((p) => [p.source, p.target, String(p.images), pct(p.at99, 1), pct(p.at9999, 1), pct(p.median), pct(p.at9999GivenSource, 1)]),
+  ];
+}
+
+export function transferImagesTable(r: TransferResult): string[][] {
+  return [['run', 'class', 'label', ...r.targets], ...r.images.map((im) => [String(im.runId), String(im.class), im.label, ...r.targets.map((t) => pct(im.confidence[t]))])];
+}
+
+export function retrainTable(r: RetrainResult): string[][] {
+  return [
+    ['iteration', 'model', 'test accuracy', 'fooling images', 'runs', 'median best confidence', 'generations to 99.99% (median)'],
+    ...r.iterations.map((it) => [
+      `DNN_${it.iteration}`,
+      it.model,
+      pct(it.testAccuracy),
+      String(it.foolingImages),
+      String(it.runs.length),
+      pct(it.medianConfidence),
+      it.generationsTo9999 === null ? 'not reached' : String(it.generationsTo9999),
+    ]),
+  ];
+}
+
+export function ablationTable(r: AblationResult): string[][] {
+  const s = r.summary;
+  return [
+    ['', 'remove repeats', 'random control (same area)'],
+    ['champions with repeats', `${s.withRepeats}/${s.champions}`, `${s.withRepeats}/${s.champions}`],
+    ['confidence dropped', pct(s.droppedShare, 1), pct(s.controlDroppedShare, 1)],
+    ['median drop', pct(s.medianDrop), pct(s.controlMedianDrop)],
+    ['mean drop', pct(s.meanDrop), pct(s.controlMeanDrop)],
+    ['drop larger than control', pct(s.ablationWorseShare, 1), ''],
+  ];
+}
+
+export function ablationImagesTable(r: AblationResult): string[][] {
+  return [
+    ['class', 'label', 'copies', 'before', 'repeats removed', 'control', 'pixels'],
+    ...r.images.map((i) => [String(i.class), i.label, String(i.copies), pct(i.before), pct(i.ablated), pct(i.control), String(i.maskedPixels)]),
+  ];
+}

@@ -1,0 +1,87 @@
+import { type Dim, type NodeProto, type TensorProto, floatTensor, int64Tensor, makeNode } from '../models/onnx-graph';
+import { FoolError } from '../../../shared/errors';
+
+type Attrs = Parameters<typeof makeNode>[3];
+
+/**
+ * What a backward rule may do: read static shapes, and append nodes and constants to the
+ * generated graph. Rules return the gradient tensor name of each forward input (undefined when
+ * that input needs none).
+ */
+export class GradContext {
+  readonly nodes: NodeProto[] = [];
+  readonly inits: TensorProto[] = [];
+  private readonly consts = new Map<string, string>();
+
+  constructor(
+    readonly opset: number,
+    readonly fresh: (base: string) => string,
+    private readonly shapes: Map<string, Dim[]>,
+  ) {}
+
+  shape(name: string): Dim[] {
+    const s = this.shapes.get(name);
+    if (!s) throw new FoolError('UNSUPPORTED', `the shape of tensor ${name} could not be inferred`, 'Gradients need static shapes apart from the batch');
+    return s;
+  }
+
+  /** Shape without the batch dimension, which must be the only symbolic one. */
+  staticDims(name: string, from = 1): number[] {
+    const s = this.shape(name).slice(from);
+    if (!s.every((d) => typeof d === 'number')) throw new FoolError('UNSUPPORTED', `tensor ${name} has symbolic dimensions ${JSON.stringify(s)}`, 'Only the batch dimension may be dynamic');
+    return s as number[];
+  }
+
+  emit(op: string, inputs: string[], attrs: Attrs = {}, base = op.toLowerCase()): string {
+    return this.emitN(op, inputs, 1, attrs, base)[0];
+  }
+
+  emitN(op: string, inputs: string[], n: number, attrs: Attrs = {}, base = op.toLowerCase()): string[] {
+    const outs = Array.from({ length: n }, () => this.fresh(`grad_${base}`));
+    this.nodes.push(makeNode(op, inputs, outs, attrs));
+    return outs;
+  }
+
+  /** A float constant (deduplicated by value for scalars). */
+  float(values: ArrayLike<number>, dims: number[] = []): string {
+    const key = values.length === 1 ? `f${dims.join('x')}:${values[0]}` : undefined;
+    if (key && this.consts.has(key)) return this.consts.get(key)!;
+    const name = this.fresh('grad_const');
+    this.inits.push(floatTensor(name, values, dims));
+    if (key) this.consts.set(key, name);
+    return name;
+  }
+
+  ints(values: number[]): string {
+    const key = `i:${values.join(',')}`;
+    if (this.consts.has(key)) return this.consts.get(key)!;
+    const name = this.fresh('grad_ints');
+    this.inits.push(int64Tensor(name, values));
+    this.consts.set(key, name);
+    return name;
+  }
+
+  reduceSum(x: string, axes: number[], keepdims: boolean): string {
+    return this.opset >= 13
+      ? this.emit('ReduceSum', [x, this.ints(axes)], { keepdims: keepdims ? 1 : 0 })
+      : this.emit('ReduceSum', [x], { axes, keepdims: keepdims ? 1 : 0 });
+  }
+
+  /** Reshape to another tensor's runtime shape (keeps the batch dynamic). */
+  reshapeLike(x: string, like: string): string {
+    return this.emit('Reshape', [x, this.emit('Shape', [like])]);
+  }
+
+  /** Sums a gradient of broadcast shape `gDims` back to the shape of operand `target`. */
+  unbroadcast(g: string, gDims: Dim[], target: string): string {
+    const t = this.shape(target);
+    const lead = gDims.length - t.length;
+    const axes: number[] = [];
+    gDims.forEach((d, i) => {
+      if (i < lead || (t[i - lead] === 1 && d !== 1)) axes.push(i);
+    });
+    if (axes.length === 0 && lead === 0) return g;
+    const summed = this.reduceSum(g, axes, true);
+    return lead === 0 ? summed : this.reshapeLike(summed, target);
+  }
+}

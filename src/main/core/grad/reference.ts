@@ -1,0 +1,303 @@
+import {
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+  DataType,
+  attr,
+  attrFloat,
+  attrInt,
+  attrInts,
+  floatValues,
+  intValues,
+  toNumber,
+} from '../models/onnx-graph';
+import { FoolError } from '../../../shared/errors';
+import { windowGeometry } from './shapes';
+
+/**
+ * A slow, float64 interpreter of forward classifier graphs (2-D spatial ops only). onnxruntime's
+ * CPU kernels for Conv and pooling are float32-only, so the finite-difference checks of the
+ * gradient graphs use this as their reference forward pass.
+ */
+export interface T64 {
+  data: Float64Array;
+  dims: number[];
+}
+
+const size = (d: number[]) => d.reduce((a, b) => a * b, 1);
+const strides = (d: number[]) => {
+  const s = new Array<number>(d.length).fill(1);
+  for (let i = d.length - 2; i >= 0; i--) s[i] = s[i + 1] * d[i + 1];
+  return s;
+};
+
+function tensorOf(t: TensorProto): T64 {
+  const dims = (t.dims ?? []).map(toNumber);
+  if (t.dataType === DataType.FLOAT) return { data: Float64Array.from(floatValues(t)), dims };
+  if (t.dataType === DataType.DOUBLE) return { data: Float64Array.from(t.doubleData ?? []), dims };
+  return { data: Float64Array.from(intValues(t)), dims };
+}
+
+function broadcast(a: T64, b: T64, f: (x: number, y: number) => number): T64 {
+  const r = Math.max(a.dims.length, b.dims.length);
+  const pad = (d: number[]) => [...new Array(r - d.length).fill(1), ...d];
+  const [da, db] = [pad(a.dims), pad(b.dims)];
+  const dims = da.map((x, i) => Math.max(x, db[i]));
+  const [sa, sb, so] = [strides(da), strides(db), strides(dims)];
+  const out = new Float64Array(size(dims));
+  for (let i = 0; i < out.length; i++) {
+    let ia = 0;
+    let ib = 0;
+    for (let k = 0; k < r; k++) {
+      const c = Math.floor(i / so[k]) % dims[k];
+      if (da[k] > 1) ia += c * sa[k];
+      if (db[k] > 1) ib += c * sb[k];
+    }
+    out[i] = f(a.data[ia], b.data[ib]);
+  }
+  return { data: out, dims };
+}
+
+const map = (x: T64, f: (v: number) => number): T64 => ({ data: x.data.map(f), dims: x.dims });
+
+function conv(n: NodeProto, x: T64, w: T64, b?: T64): T64 {
+  const [N, C, H, W] = x.dims;
+  const [O, Cg, KH, KW] = w.dims;
+  const group = attrInt(n, 'group', 1);
+  const [gh, gw] = windowGeometry(n, [H, W], [KH, KW]);
+  const Og = O / group;
+  const [OH, OW] = [gh.out, gw.out];
+  const P = OH * OW;
+  const R = Cg * KH * KW;
+  const out = new Float64Array(N * O * P);
+  const xd = x.data;
+  const wd = w.data;
+  // im2col per (sample, group), then rows of W times columns: long contiguous inner loops.
+  const cols = new Float64Array(R * P);
+  for (let nn = 0; nn < N; nn++)
+    for (let g = 0; g < group; g++) {
+      cols.fill(0);
+      for (let ci = 0; ci < Cg; ci++)
+        for (let kh = 0; kh < KH; kh++)
+          for (let kw = 0; kw < KW; kw++) {
+            const row = ((ci * KH + kh) * KW + kw) * P;
+            const plane = (nn * C + g * Cg + ci) * H * W;
+            for (let oh = 0; oh < OH; oh++) {
+              const ih = oh * gh.s + kh * gh.d - gh.pb;
+              if (ih < 0 || ih >= H) continue;
+              for (let ow = 0; ow < OW; ow++) {
+                const iw = ow * gw.s + kw * gw.d - gw.pb;
+                if (iw >= 0 && iw < W) cols[row + oh * OW + ow] = xd[plane + ih * W + iw];
+              }
+            }
+          }
+      for (let oo = 0; oo < Og; oo++) {
+        const o = g * Og + oo;
+        const base = (nn * O + o) * P;
+        out.fill(b ? b.data[o] : 0, base, base + P);
+        for (let r = 0; r < R; r++) {
+          const wv = wd[o * R + r];
+          const row = r * P;
+          for (let p = 0; p < P; p++) out[base + p] += wv * cols[row + p];
+        }
+      }
+    }
+  return { data: out, dims: [N, O, gh.out, gw.out] };
+}
+
+function pool(n: NodeProto, x: T64, kind: 'max' | 'avg'): T64 {
+  const [N, C, H, W] = x.dims;
+  const k = attrInts(n, 'kernel_shape')!;
+  const [gh, gw] = windowGeometry(n, [H, W], k, attrInt(n, 'ceil_mode', 0) === 1);
+  const includePad = attrInt(n, 'count_include_pad', 0) === 1;
+  const out = new Float64Array(N * C * gh.out * gw.out);
+  let idx = 0;
+  for (let p = 0; p < N * C; p++)
+    for (let oh = 0; oh < gh.out; oh++)
+      for (let ow = 0; ow < gw.out; ow++) {
+        const h0 = oh * gh.s - gh.pb;
+        const w0 = ow * gw.s - gw.pb;
+        let acc = kind === 'max' ? -Infinity : 0;
+        let count = 0;
+        for (let kh = 0; kh < gh.k; kh++)
+          for (let kw = 0; kw < gw.k; kw++) {
+            const ih = h0 + kh * gh.d;
+            const iw = w0 + kw * gw.d;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+            const v = x.data[(p * H + ih) * W + iw];
+            acc = kind === 'max' ? Math.max(acc, v) : acc + v;
+            count++;
+          }
+        if (kind === 'avg' && includePad) {
+          // Padded positions count, positions past the padding (ceil_mode overhang) do not.
+          const span = (o0: number, g: { k: number; inp: number; pe: number }) => Math.min(o0 + g.k, g.inp + g.pe) - o0;
+          count = span(h0, gh) * span(w0, gw);
+        }
+        out[idx++] = kind === 'max' ? acc : acc / count;
+      }
+  return { data: out, dims: [N, C, gh.out, gw.out] };
+}
+
+function matmul(a: T64, b: T64): T64 {
+  const K = a.dims[a.dims.length - 1];
+  const M = size(a.dims) / K;
+  const P = b.dims[1];
+  const out = new Float64Array(M * P);
+  for (let i = 0; i < M; i++)
+    for (let k = 0; k < K; k++) {
+      const av = a.data[i * K + k];
+      for (let j = 0; j < P; j++) out[i * P + j] += av * b.data[k * P + j];
+    }
+  return { data: out, dims: [...a.dims.slice(0, -1), P] };
+}
+
+function transpose(x: T64, perm: number[]): T64 {
+  const dims = perm.map((p) => x.dims[p]);
+  const [si, so] = [strides(x.dims), strides(dims)];
+  const out = new Float64Array(x.data.length);
+  for (let i = 0; i < out.length; i++) {
+    let src = 0;
+    for (let k = 0; k < dims.length; k++) src += (Math.floor(i / so[k]) % dims[k]) * si[perm[k]];
+    out[i] = x.data[src];
+  }
+  return { data: out, dims };
+}
+
+function softmax(x: T64, axis: number, log: boolean): T64 {
+  const a = axis < 0 ? axis + x.dims.length : axis;
+  const inner = size(x.dims.slice(a + 1));
+  const K = x.dims[a];
+  const out = new Float64Array(x.data.length);
+  for (let o = 0; o < size(x.dims.slice(0, a)); o++)
+    for (let i = 0; i < inner; i++) {
+      const at = (k: number) => (o * K + k) * inner + i;
+      let mx = -Infinity;
+      for (let k = 0; k < K; k++) mx = Math.max(mx, x.data[at(k)]);
+      let s = 0;
+      for (let k = 0; k < K; k++) s += Math.exp(x.data[at(k)] - mx);
+      for (let k = 0; k < K; k++) out[at(k)] = log ? x.data[at(k)] - mx - Math.log(s) : Math.exp(x.data[at(k)] - mx) / s;
+    }
+  return { data: out, dims: x.dims };
+}
+
+function reshape(x: T64, target: number[]): T64 {
+  const dims = target.map((t, i) => (t === 0 ? x.dims[i] : t));
+  const hole = dims.indexOf(-1);
+  if (hole >= 0) dims[hole] = x.data.length / -size(dims);
+  return { data: x.data, dims };
+}
+
+export function evaluate(model: ModelProto, feeds: Record<string, T64>, outputs: string[]): Record<string, T64> {
+  const g = model.graph!;
+  const opset = toNumber((model.opsetImport ?? []).find((o) => !o.domain)?.version ?? 13);
+  const env = new Map<string, T64>();
+  for (const t of g.initializer ?? []) env.set(t.name ?? '', tensorOf(t));
+  for (const [k, v] of Object.entries(feeds)) env.set(k, v);
+  for (const n of g.node ?? []) {
+    const i = (k: number) => (n.input![k] ? env.get(n.input![k]) : undefined);
+    const x = i(0)!;
+    const ints = (k: number) => Array.from(i(k)!.data);
+    let y: T64;
+    switch (n.opType) {
+      case 'Constant': y = tensorOf(attr(n, 'value')!.t!); break;
+      case 'Identity': case 'Dropout': y = x; break;
+      case 'Conv': y = conv(n, x, i(1)!, i(2)); break;
+      case 'MaxPool': y = pool(n, x, 'max'); break;
+      case 'AveragePool': y = pool(n, x, 'avg'); break;
+      case 'GlobalAveragePool': {
+        const area = size(x.dims.slice(2));
+        const out = new Float64Array(x.dims[0] * x.dims[1]);
+        x.data.forEach((v, j) => (out[Math.floor(j / area)] += v / area));
+        y = { data: out, dims: [x.dims[0], x.dims[1], ...x.dims.slice(2).map(() => 1)] };
+        break;
+      }
+      case 'Relu': y = map(x, (v) => Math.max(v, 0)); break;
+      case 'LeakyRelu': { const a = attrFloat(n, 'alpha', 0.01); y = map(x, (v) => (v > 0 ? v : a * v)); break; }
+      case 'Sigmoid': y = map(x, (v) => 1 / (1 + Math.exp(-v))); break;
+      case 'Tanh': y = map(x, Math.tanh); break;
+      case 'Clip': {
+        const lo = i(1)?.data[0] ?? attr(n, 'min')?.f ?? -Infinity;
+        const hi = i(2)?.data[0] ?? attr(n, 'max')?.f ?? Infinity;
+        y = map(x, (v) => Math.min(Math.max(v, lo), hi));
+        break;
+      }
+      case 'Add': y = broadcast(x, i(1)!, (a, b) => a + b); break;
+      case 'Sub': y = broadcast(x, i(1)!, (a, b) => a - b); break;
+      case 'Mul': y = broadcast(x, i(1)!, (a, b) => a * b); break;
+      case 'Div': y = broadcast(x, i(1)!, (a, b) => a / b); break;
+      case 'Pow': y = broadcast(x, i(1)!, Math.pow); break;
+      case 'MatMul': y = matmul(x, i(1)!); break;
+      case 'Gemm': {
+        const a = attrInt(n, 'transA', 0) ? transpose(x, [1, 0]) : x;
+        const b = attrInt(n, 'transB', 0) ? transpose(i(1)!, [1, 0]) : i(1)!;
+        const [alpha, beta] = [attrFloat(n, 'alpha', 1), attrFloat(n, 'beta', 1)];
+        y = map(matmul(a, b), (v) => v * alpha);
+        if (i(2)) y = broadcast(y, i(2)!, (p, q) => p + beta * q);
+        break;
+      }
+      case 'Flatten': { const a = attrInt(n, 'axis', 1); y = { data: x.data, dims: [size(x.dims.slice(0, a)), size(x.dims.slice(a))] }; break; }
+      case 'Reshape': y = reshape(x, ints(1)); break;
+      case 'Shape': y = { data: Float64Array.from(x.dims), dims: [x.dims.length] }; break;
+      case 'Unsqueeze': case 'Squeeze': {
+        const raw = opset >= 13 && i(1) ? ints(1) : (attrInts(n, 'axes') ?? []);
+        const rank = x.dims.length + (n.opType === 'Unsqueeze' ? raw.length : 0);
+        const axes = raw.map((a) => (a < 0 ? a + rank : a));
+        let dims = [...x.dims];
+        if (n.opType === 'Squeeze') dims = dims.filter((d, k) => (axes.length ? !axes.includes(k) : d !== 1));
+        else for (const a of [...axes].sort((p, q) => p - q)) dims.splice(a, 0, 1);
+        y = { data: x.data, dims };
+        break;
+      }
+      case 'Transpose': y = transpose(x, attrInts(n, 'perm') ?? x.dims.map((_, k) => x.dims.length - 1 - k)); break;
+      case 'Concat': {
+        const parts = n.input!.map((name) => env.get(name)!);
+        const a = attrInt(n, 'axis', 0) < 0 ? attrInt(n, 'axis', 0) + x.dims.length : attrInt(n, 'axis', 0);
+        const outer = size(x.dims.slice(0, a));
+        const dims = [...x.dims];
+        dims[a] = parts.reduce((s, p) => s + p.dims[a], 0);
+        const out = new Float64Array(size(dims));
+        let off = 0;
+        const row = size(dims.slice(a));
+        for (const p of parts) {
+          const chunk = size(p.dims.slice(a));
+          for (let o = 0; o < outer; o++) out.set(p.data.subarray(o * chunk, (o + 1) * chunk), o * row + off);
+          off += chunk;
+        }
+        y = { data: out, dims };
+        break;
+      }
+      case 'BatchNormalization': {
+        const [s, b, mean, v] = [i(1)!, i(2)!, i(3)!, i(4)!];
+        const eps = attrFloat(n, 'epsilon', 1e-5);
+        const area = size(x.dims.slice(2));
+        const C = x.dims[1];
+        y = { data: x.data.map((val, j) => { const c = Math.floor(j / area) % C; return ((val - mean.data[c]) / Math.sqrt(v.data[c] + eps)) * s.data[c] + b.data[c]; }), dims: x.dims };
+        break;
+      }
+      case 'Softmax': case 'LogSoftmax': {
+        const a = attrInt(n, 'axis', opset >= 13 ? -1 : 1);
+        const flat = opset < 13 ? { data: x.data, dims: [size(x.dims.slice(0, a)), size(x.dims.slice(a))] } : x;
+        const r = softmax(flat, opset < 13 ? 1 : a, n.opType === 'LogSoftmax');
+        y = { data: r.data, dims: x.dims };
+        break;
+      }
+      case 'LRN': {
+        const [sz, alpha, beta, bias] = [attrInt(n, 'size', 1), attrFloat(n, 'alpha', 1e-4), attrFloat(n, 'beta', 0.75), attrFloat(n, 'bias', 1)];
+        const [, C] = x.dims;
+        const area = size(x.dims.slice(2));
+        const lo = Math.floor((sz - 1) / 2);
+        y = { data: x.data.map((v, j) => {
+          const c = Math.floor(j / area) % C;
+          let s = 0;
+          for (let cc = Math.max(0, c - lo); cc <= Math.min(C - 1, c + sz - 1 - lo); cc++) s += x.data[j + (cc - c) * area] ** 2;
+          return v / (bias + (alpha / sz) * s) ** beta;
+        }), dims: x.dims };
+        break;
+      }
+      default:
+        throw new FoolError('UNSUPPORTED', `the float64 reference has no ${n.opType}`);
+    }
+    env.set(n.output![0], y);
+  }
+  return Object.fromEntries(outputs.map((o) => [o, env.get(o)!]));
+}

@@ -1,0 +1,134 @@
+import { type NodeProto, attrInt, attrInts } from '../models/onnx-graph';
+import { FoolError } from '../../../shared/errors';
+import type { GradContext } from './context';
+import type { Rule } from './rules';
+import { type AxisGeom, windowGeometry } from './shapes';
+
+/**
+ * Conv and pooling backward rules: ConvTranspose spreads output gradients back over the windows,
+ * Conv correlates them with the input for weight gradients, MaxPool's Indices output plus
+ * ScatterElements routes max-pool gradients (exact, first maximum at ties, as onnxruntime picks).
+ */
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/**
+ * ConvTranspose attributes that invert a forward window map exactly: its natural output size is
+ * (out-1)*s + span - pb - pe, so the end padding is chosen to land on the forward input size
+ * (output_padding when the forward floor dropped trailing input).
+ */
+function transposeAttrs(geom: AxisGeom[]) {
+  const peNeeded = geom.map((g) => (g.out - 1) * g.s + (g.k - 1) * g.d + 1 - g.pb - g.inp);
+  return {
+    strides: geom.map((g) => g.s),
+    dilations: geom.map((g) => g.d),
+    pads: [...geom.map((g) => g.pb), ...peNeeded.map((p) => Math.max(0, p))],
+    output_padding: peNeeded.map((p) => Math.max(0, -p)),
+  };
+}
+
+function geometryOf(n: NodeProto, c: GradContext, kernel: number[], ceil = false): AxisGeom[] {
+  const geom = windowGeometry(n, c.staticDims(n.input![0], 2), kernel, ceil);
+  const out = c.staticDims(n.output![0], 2);
+  geom.forEach((g, i) => {
+    if (g.out !== out[i]) throw new FoolError('INTERNAL', `inconsistent output size for node ${n.name}`);
+  });
+  return geom;
+}
+
+const conv: Rule = (n, [dy], need, c) => {
+  const [x, w] = [n.input![0], n.input![1]];
+  const wDims = c.staticDims(w, 0);
+  const [o, cg] = wDims;
+  const kernel = wDims.slice(2);
+  const sp = kernel.length;
+  const group = attrInt(n, 'group', 1);
+  const geom = geometryOf(n, c, attrInts(n, 'kernel_shape') ?? kernel);
+  const grads: (string | undefined)[] = [];
+  if (need[0]) grads[0] = c.emit('ConvTranspose', [dy, w], { ...transposeAttrs(geom), group, kernel_shape: kernel });
+  if (need[1]) {
+    // dW[o,ci,k] = sum_{n,h} dy[n,o,h] * x[n,ci,h*s + k*d - pb]: a convolution of x (batch = input
+    // channel of the group, channels = samples) by dy (kernel = output map), stride d, dilation s.
+    const og = o / group;
+    const inSp = c.staticDims(x, 2);
+    const outSp = geom.map((g) => g.out);
+    const spAxes = range(sp).map((i) => i + 3);
+    const xs = c.emit('Transpose', [c.emit('Reshape', [x, c.ints([0, group, cg, ...inSp])])], { perm: [2, 1, 0, ...spAxes] });
+    const xT = c.emit('Reshape', [xs, c.ints([cg, -1, ...inSp])]);
+    const ds = c.emit('Transpose', [c.emit('Reshape', [dy, c.ints([0, group, og, ...outSp])])], { perm: [1, 2, 0, ...spAxes] });
+    const dT = c.emit('Reshape', [ds, c.ints([o, -1, ...outSp])]);
+    const padEnd = geom.map((g) => Math.max(0, (g.k - 1) * g.d + (g.out - 1) * g.s + 1 - g.inp - g.pb));
+    const lens = geom.map((g, i) => Math.floor((g.inp + g.pb + padEnd[i] - (g.out - 1) * g.s - 1) / g.d) + 1);
+    let gw = c.emit('Conv', [xT, dT], {
+      group,
+      strides: geom.map((g) => g.d),
+      dilations: geom.map((g) => g.s),
+      pads: [...geom.map((g) => g.pb), ...padEnd],
+    });
+    if (lens.some((l, i) => l > kernel[i])) gw = c.emit('Slice', [gw, c.ints(range(sp).map(() => 0)), c.ints(kernel), c.ints(range(sp).map((i) => i + 2))]);
+    grads[1] = c.emit('Transpose', [gw], { perm: [1, 0, ...range(sp).map((i) => i + 2)] });
+  }
+  if (need[2]) grads[2] = c.reduceSum(dy, [0, ...range(sp).map((i) => i + 2)], false);
+  return grads;
+};
+
+const maxPool: Rule = (n, [dy], _need, c) => {
+  if (attrInt(n, 'storage_order', 0) !== 0) throw new FoolError('UNSUPPORTED', `MaxPool (node ${n.name}) with storage_order 1`, 'Use row-major indices');
+  // Ask the forward MaxPool for its argmax: indices into the flattened input, batch included.
+  if (!n.output![1]) n.output![1] = c.fresh(`${n.output![0]}_indices`);
+  const x = n.input![0];
+  const kernel = attrInts(n, 'kernel_shape')!;
+  const strides = attrInts(n, 'strides') ?? kernel.map(() => 1);
+  // Non-overlapping windows pick each input at most once: MaxUnpool writes dy at the indices.
+  if (kernel.every((k, i) => k <= strides[i]) && (attrInts(n, 'dilations') ?? []).every((d) => d === 1)) {
+    const pads = attrInts(n, 'pads');
+    return [c.emit('MaxUnpool', [dy, n.output![1], c.emit('Shape', [x])], { kernel_shape: kernel, strides, ...(pads ? { pads } : {}) })];
+  }
+  // Overlapping windows can pick the same input twice: accumulate instead of overwrite.
+  const flat = c.ints([-1]);
+  const zeros = c.emit('Reshape', [c.emit('ConstantOfShape', [c.emit('Shape', [x])]), flat]);
+  const idx = c.emit('Reshape', [n.output![1], flat]);
+  const scattered = c.emit('ScatterElements', [zeros, idx, c.emit('Reshape', [dy, flat])], { axis: 0, reduction: 'add' });
+  return [c.reshapeLike(scattered, x)];
+};
+
+const averagePool: Rule = (n, [dy], _need, c) => {
+  const x = n.input![0];
+  const kernel = attrInts(n, 'kernel_shape')!;
+  if ((attrInts(n, 'dilations') ?? []).some((d) => d !== 1)) throw new FoolError('UNSUPPORTED', `dilated AveragePool (node ${n.name})`, 'Use dilation 1');
+  const geom = geometryOf(n, c, kernel, attrInt(n, 'ceil_mode', 0) === 1);
+  const [ch, ...inSp] = c.staticDims(x);
+  const outSp = geom.map((g) => g.out);
+  // Each output divides its window sum by a count that depends on padding and ceil_mode. Rather
+  // than re-derive onnxruntime's rule, pool a tensor of ones with the same node: that yields
+  // valid/count per output, and valid (in-bounds elements per window) is plain geometry.
+  const ones = c.float(new Array(inSp.reduce((a, b) => a * b, 1)).fill(1), [1, 1, ...inSp]);
+  const ratio = c.emit('AveragePool', [ones]);
+  c.nodes[c.nodes.length - 1].attribute = n.attribute;
+  const valid: number[] = [];
+  const visit = (axis: number, acc: number) => {
+    if (axis === geom.length) return void valid.push(acc);
+    const g = geom[axis];
+    for (let o = 0; o < g.out; o++) {
+      const start = o * g.s - g.pb;
+      visit(axis + 1, acc * (Math.min(start + g.k, g.inp) - Math.max(start, 0)));
+    }
+  };
+  visit(0, 1);
+  const invCount = c.emit('Div', [ratio, c.float(valid.map((v) => Math.max(v, 1)), [1, 1, ...outSp])]);
+  const kOnes = c.float(new Array(ch * kernel.reduce((a, b) => a * b, 1)).fill(1), [ch, 1, ...kernel]);
+  return [c.emit('ConvTranspose', [c.emit('Mul', [dy, invCount]), kOnes], { ...transposeAttrs(geom), group: ch, kernel_shape: kernel })];
+};
+
+const globalAveragePool: Rule = (n, [dy], _need, c) => {
+  const x = n.input![0];
+  const area = c.staticDims(x, 2).reduce((a, b) => a * b, 1);
+  return [c.emit('Expand', [c.emit('Mul', [dy, c.float([1 / area])]), c.emit('Shape', [x])])];
+};
+
+export const spatialRules: Record<string, Rule> = {
+  Conv: conv,
+  MaxPool: maxPool,
+  AveragePool: averagePool,
+  GlobalAveragePool: globalAveragePool,
+};

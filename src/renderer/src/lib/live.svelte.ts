@@ -1,0 +1,40 @@
+import type { ApiEvent } from '../../../shared/api';
+import type { ArchiveStats } from '../../../shared/engine';
+import { api } from './api';
+import { notify } from './toast.svelte';
+
+/** The latest progress of each run this host is running, fed by the host's events. */
+export interface LiveProgress {
+  generation: number;
+  generations: number;
+  stats: ArchiveStats;
+  evaluationsPerSecond: number;
+  etaSeconds: number;
+}
+
+export const live = $state({
+  progress: {} as Record<number, LiveProgress>,
+  /** Every progress event, per run, so a chart opened mid-run can append what it has not fetched. */
+  points: {} as Record<number, { generation: number; stats: ArchiveStats; evaluationsPerSecond: number }[]>,
+  /** Bumped on every status change: views that show run state refetch when it moves. */
+  statusVersion: 0,
+});
+
+function onEvent(e: ApiEvent): void {
+  if (e.type === 'run.progress') {
+    live.progress[e.runId] = { generation: e.generation, generations: e.generations, stats: e.stats, evaluationsPerSecond: e.evaluationsPerSecond, etaSeconds: e.etaSeconds };
+    (live.points[e.runId] ??= []).push({ generation: e.generation, stats: e.stats, evaluationsPerSecond: e.evaluationsPerSecond });
+  } else if (e.type === 'run.status') {
+    live.statusVersion++;
+    if (e.status === 'failed') notify(`Run ${e.runId} failed${e.message ? `: ${e.message}` : ''}`, 'error');
+    else if (e.status === 'finished') notify(`Run ${e.runId} finished`);
+  }
+}
+
+let started = false;
+/** Subscribes once for the life of the app. */
+export function startLiveEvents(): void {
+  if (started) return;
+  started = true;
+  api.onEvent(onEvent);
+}

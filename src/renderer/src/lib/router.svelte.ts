@@ -1,0 +1,74 @@
+/**
+ * Hash routing: the address names the view, so a reload or a link lands on the same place.
+ *   #/runs
+ *   #/run/3                           the run: live progress and chart
+ *   #/run/3/gallery                   its champions
+ *   #/run/3/compare?ids=1,2           selected champions side by side
+ *   #/run/3/individual/3000012        detail
+ *   #/run/3/individual/3000012/ablation?class=5
+ *   #/run/3/lineage/5                 the ancestors of class 5's champion
+ */
+export type Route =
+  | { view: 'runs' }
+  | { view: 'run'; runId: number }
+  | { view: 'gallery'; runId: number }
+  | { view: 'compare'; runId: number; ids: number[] }
+  | { view: 'detail'; runId: number; individualId: number }
+  | { view: 'ablation'; runId: number; individualId: number; cls: number | null }
+  | { view: 'lineage'; runId: number; cls: number }
+  | { view: 'unknown'; path: string };
+
+const int = (s: string | undefined): number | null => (s !== undefined && /^\d+$/.test(s) ? Number(s) : null);
+
+/** One parameter of the hash's query part (the hash is ours: plain name=value pairs). */
+function param(query: string, name: string): string | undefined {
+  for (const kv of query.split('&')) {
+    const [k, v = ''] = kv.split('=');
+    if (k === name) return decodeURIComponent(v);
+  }
+  return undefined;
+}
+
+export function parseRoute(hash: string): Route {
+  const raw = hash.replace(/^#/, '') || '/runs';
+  const [path, query = ''] = raw.split('?');
+  const p = path.split('/').filter(Boolean);
+  if (p.length === 1 && p[0] === 'runs') return { view: 'runs' };
+  const runId = p[0] === 'run' ? int(p[1]) : null;
+  if (runId !== null && runId > 0) {
+    if (p.length === 2) return { view: 'run', runId };
+    if (p.length === 3 && p[2] === 'gallery') return { view: 'gallery', runId };
+    if (p.length === 3 && p[2] === 'compare') {
+      const ids = (param(query, 'ids') ?? '').split(',').map((s) => int(s)).filter((n): n is number => n !== null);
+      return { view: 'compare', runId, ids };
+    }
+    const individualId = int(p[3]);
+    if (p[2] === 'individual' && individualId !== null) {
+      if (p.length === 4) return { view: 'detail', runId, individualId };
+      if (p.length === 5 && p[4] === 'ablation') return { view: 'ablation', runId, individualId, cls: int(param(query, 'class')) };
+    }
+    const cls = int(p[3]);
+    if (p.length === 4 && p[2] === 'lineage' && cls !== null) return { view: 'lineage', runId, cls };
+  }
+  return { view: 'unknown', path };
+}
+
+export const router = $state({ route: parseRoute(window.location.hash) });
+
+window.addEventListener('hashchange', () => {
+  router.route = parseRoute(window.location.hash);
+});
+
+export const href = {
+  runs: () => '#/runs',
+  run: (runId: number) => `#/run/${runId}`,
+  gallery: (runId: number) => `#/run/${runId}/gallery`,
+  compare: (runId: number, ids: number[]) => `#/run/${runId}/compare?ids=${ids.join(',')}`,
+  detail: (runId: number, id: number) => `#/run/${runId}/individual/${id}`,
+  ablation: (runId: number, id: number, cls?: number) => `#/run/${runId}/individual/${id}/ablation${cls === undefined ? '' : `?class=${cls}`}`,
+  lineage: (runId: number, cls: number) => `#/run/${runId}/lineage/${cls}`,
+};
+
+export function go(to: string): void {
+  window.location.hash = to;
+}
