@@ -88,9 +88,15 @@ export class Evaluator {
     return out;
   }
 
-  /** About two chunks per worker in flight: enough overlap, few messages. */
+  /**
+   * Large images: about four chunks per worker, so classification of the first chunk starts after
+   * a small share of the rendering and the tail that cannot overlap stays short (two per worker
+   * left ~10% more of a SqueezeNet generation unoverlapped). Small images (MNIST): two per worker,
+   * since there the cost of each message outweighs the overlap (four: 1.40x instead of 1.21x).
+   */
   private chunks(n: number): [number, number][] {
-    const parts = Math.max(1, Math.min(n, 2 * Math.max(this.renderWorkers, this.classifier.workers)));
+    const perWorker = this.opts.width * this.opts.height >= 64 * 64 ? 4 : 2;
+    const parts = Math.max(1, Math.min(Math.ceil(n / 8), perWorker * Math.max(this.renderWorkers, this.classifier.workers)));
     const size = Math.ceil(n / parts);
     const out: [number, number][] = [];
     for (let s = 0; s < n; s += size) out.push([s, Math.min(n, s + size)]);

@@ -49,6 +49,8 @@ const elementwise: Record<string, Rule> = {
   Mul: binary((n, dy, c) => [c.emit('Mul', [dy, inp(n, 1)]), c.emit('Mul', [dy, inp(n, 0)])]),
   // d(a/b)/db = -y/b.
   Div: binary((n, dy, c) => [c.emit('Div', [dy, inp(n, 1)]), c.emit('Neg', [c.emit('Div', [c.emit('Mul', [dy, out(n)]), inp(n, 1)])])]),
+  // d sqrt(x) = dy / (2 sqrt(x)): rewriteLrn expresses AlexNet's x^0.75 with Sqrt.
+  Sqrt: (n, [dy], _need, c) => [c.emit('Div', [dy, c.emit('Mul', [out(n), c.float([2])])])],
   Pow: (n, [dy], need, c) => {
     if (need[1]) throw new FoolError('UNSUPPORTED', `Pow (node ${n.name}) has a trainable exponent`, 'Only constant exponents are supported');
     const [a, b] = [inp(n, 0), inp(n, 1)];

@@ -58,6 +58,20 @@ export function preprocess(batch: PixelBatch, spec: InputSpec, out?: Float32Arra
   for (let i = 0; i < n; i++) {
     const imgBase = i * H * W * C;
     const outBase = i * plane * c;
+    if (c === 3 && C === 3 && nchw) {
+      // The common case (colour model, colour pixels, NCHW): one plane at a time, so the writes
+      // are sequential and the inner loop is a single multiply-add.
+      for (let ch = 0; ch < 3; ch++) {
+        const ac = a[ch];
+        const bc = b[ch];
+        let o = outBase + ch * plane;
+        for (let y = 0; y < h; y++) {
+          let s = imgBase + ((y + y0) * W + x0) * 3 + src[ch];
+          for (let x = 0; x < w; x++, s += 3) t[o++] = data[s] * ac + bc;
+        }
+      }
+      continue;
+    }
     for (let y = 0; y < h; y++) {
       let s = imgBase + ((y + y0) * W + x0) * C;
       const row = y * w;
