@@ -155,6 +155,7 @@ describe('fool evolve on the shipped LeNet', () => {
       [['lineage', '1', '--class', '10'], /class 10 is out of range/],
       [['runs', 'show', '7'], /there is no run 7/],
       [['export', '5', '--out', join(dir, 'x')], /there is no run 5/],
+      [['train', 'lenet', '--out', join(dir, 'never.onnx'), '--extra-class', '5'], /there is no run 5/],
     ];
     for (const [args, pattern] of cases) {
       const r = await fool([...args, '--db', db]);

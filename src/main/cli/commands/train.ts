@@ -1,6 +1,30 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { settingsFor, trainLenetFile, type OptimizerName, type OutputPaths, type TrainResult } from '../../core/train/trainer';
-import { parseIntOption, pct, progressBar, run } from '../common';
+import { existsSync } from 'node:fs';
+import { FoolError } from '../../../shared/errors';
+import { foolingImages } from '../../core/experiments/fooling-set';
+import { Lab } from '../../core/lab';
+import { globals, parseIntOption, pct, progressBar, run } from '../common';
+
+/**
+ * --extra-class RUN[,RUN...]: the runs' fooling images (each cell's first and final champion, as
+ * the paper's retraining took them), which must be 28x28 grey (runs against an MNIST model).
+ */
+function runImages(dbPath: string, spec: string): Uint8Array[] {
+  const lab = new Lab(dbPath);
+  try {
+    const ids = spec.split(',').map(Number);
+    const images = foolingImages(lab, ids);
+    for (const f of images) {
+      if (f.image.width !== 28 || f.image.height !== 28 || f.image.channels !== 1) {
+        throw new FoolError('MISMATCH', `run ${f.runId}'s images are ${f.image.width}x${f.image.height}x${f.image.channels}, the extra class needs 28x28 grey`, 'Use runs made against an MNIST model');
+      }
+    }
+    return images.map((f) => f.image.data);
+  } finally {
+    lab.close();
+  }
+}
 
 interface TrainLenetOptions {
   seed: number;
@@ -38,7 +62,7 @@ export function registerTrain(program: Command): void {
     .requiredOption('--out <file.onnx>', 'the model to write')
     .option('--seed <n>', 'random seed: the same seed and options give bit-identical weights', parseSeed, 1)
     .option('--epochs <n>', 'epochs to train (Caffe trains ~10.7: 10,000 iterations of 64)', parseIntOption('--epochs'), 10)
-    .option('--extra-class <dir>', 'add an 11th class "fooling" from the 28x28 PNG/JPEG images in DIR (oversampled to ~6,000)')
+    .option('--extra-class <dir-or-runs>', 'add an 11th class "fooling": the 28x28 PNG/JPEG images in DIR, or the fooling images of runs (e.g. 3 or 3,4) of this lab; oversampled to ~6,000')
     .addOption(new Option('--optimizer <name>', 'sgd (Caffe lenet_solver) or adam (lenet_solver_adam)').choices(['sgd', 'adam']).default('sgd'))
     .option('--batch <n>', 'mini-batch size', parseIntOption('--batch'), 64)
     .option('--threads <n>', 'onnxruntime threads (results are bit-identical only for the same count)', parseIntOption('--threads'), 1)
@@ -71,7 +95,9 @@ export function registerTrain(program: Command): void {
           // Checks --out and the extra class's images in full before any training starts.
           ({ paths, result } = await trainLenetFile(settings, {
             out: o.out,
-            extraClassDir: o.extraClass,
+            ...(o.extraClass && /^\d+(,\d+)*$/.test(o.extraClass) && !existsSync(o.extraClass)
+              ? { extraImages: runImages(globals(cmd).dbPath, o.extraClass) }
+              : { extraClassDir: o.extraClass }),
             resume: o.resume,
             signal: abort.signal,
             onProgress: (p) => {

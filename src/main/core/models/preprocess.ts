@@ -58,6 +58,17 @@ export function preprocess(batch: PixelBatch, spec: InputSpec, out?: Float32Arra
   for (let i = 0; i < n; i++) {
     const imgBase = i * H * W * C;
     const outBase = i * plane * c;
+    if (c === 1 && C === 1) {
+      // Grey pixels for a grey model (MNIST): one multiply-add per pixel, rows copied in order.
+      const a0 = a[0];
+      const b0 = b[0];
+      let o = outBase;
+      for (let y = 0; y < h; y++) {
+        let s = imgBase + (y + y0) * W + x0;
+        for (let x = 0; x < w; x++) t[o++] = data[s++] * a0 + b0;
+      }
+      continue;
+    }
     if (c === 3 && C === 3 && nchw) {
       // The common case (colour model, colour pixels, NCHW): one plane at a time, so the writes
       // are sequential and the inner loop is a single multiply-add.

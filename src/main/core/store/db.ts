@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, openSync, readSync, closeSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { packageRoot } from '../paths';
 import Database from 'better-sqlite3';
 import { FoolError } from '../../../shared/errors';
 import { MIGRATIONS } from './migrations';
@@ -9,6 +10,17 @@ export type Db = Database.Database;
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 const SQLITE_MAGIC = 'SQLite format 3\u0000';
+
+/**
+ * Inside Electron, better-sqlite3 needs a build for Electron's ABI. One install keeps both: the
+ * Node build where npm put it, and an Electron build at FOOL_SQLITE_BINDING or
+ * node_modules/better-sqlite3/build-electron/Release/better_sqlite3.node (README "The desktop app").
+ */
+function nativeBinding(): string | undefined {
+  if (!process.versions.electron) return undefined;
+  const candidates = [process.env.FOOL_SQLITE_BINDING, join(packageRoot(), 'node_modules/better-sqlite3/build-electron/Release/better_sqlite3.node')];
+  return candidates.find((c): c is string => !!c && existsSync(c));
+}
 
 /** Refuses, before SQLite touches it, a file that is not a SQLite database. */
 function checkIsSqlite(path: string): void {
@@ -38,7 +50,7 @@ export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
   if (!opts.readonly) mkdirSync(dirname(path), { recursive: true });
   let db: Db;
   try {
-    db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false, nativeBinding: nativeBinding() });
   } catch (e) {
     throw new FoolError('BAD_DATABASE', `cannot open the database ${path}: ${(e as Error).message}`, 'Check the path and its permissions');
   }
