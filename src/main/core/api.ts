@@ -147,22 +147,7 @@ export class LabApi {
   // ---- runs -----------------------------------------------------------------------------------
 
   private runInfo(r: RunRow): RunInfo {
-    const last = this.lab.runs.stats(r.id).at(-1);
-    return {
-      runId: r.id,
-      kind: r.kind,
-      model: r.model,
-      encoding: r.encoding,
-      seed: r.seed,
-      status: r.status,
-      generation: r.lastGeneration,
-      generations: typeof r.settings.generations === 'number' ? r.settings.generations : null,
-      classes: r.classes,
-      median: last?.median ?? null,
-      at9999: last?.at9999 ?? null,
-      createdAt: r.createdAt,
-      live: this.live.has(r.id),
-    };
+    return { ...this.lab.runs.listing(r), live: this.live.has(r.id) };
   }
 
   private runGet(runId: number): ApiResults['runs.get'] {

@@ -12,23 +12,7 @@ export function registerRuns(program: Command): void {
       run(async (cmd) => {
         const lab = new Lab(globals(cmd).dbPath);
         try {
-          const list = lab.runs.list().map((r) => {
-            const last = lab.runs.stats(r.id).at(-1);
-            return {
-              runId: r.id,
-              kind: r.kind,
-              model: r.model,
-              encoding: r.encoding,
-              seed: r.seed,
-              status: r.status,
-              generation: r.lastGeneration,
-              generations: (r.settings as { generations?: number }).generations ?? null,
-              median: last?.median ?? null,
-              at9999: last?.at9999 ?? null,
-              classes: r.classes,
-              createdAt: r.createdAt,
-            };
-          });
+          const list = lab.runs.list().map((r) => lab.runs.listing(r));
           const text = list.length
             ? table([
                 ['run', 'kind', 'model', 'encoding', 'seed', 'status', 'generation', 'median', '>= 99.99%'],

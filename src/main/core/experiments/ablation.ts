@@ -1,4 +1,5 @@
 import { FoolError } from '../../../shared/errors';
+import { Rng } from '../engine/rng';
 import { ablate, boxesMask, detectMotifs, type Box, type Fill, type Image, type MotifOptions } from '../analysis/motifs';
 import type { Lab } from '../lab';
 import type { Classifier, ClassifierOptions } from '../models/classifier';
@@ -57,18 +58,6 @@ export interface AblationResult {
   images: AblatedImage[];
   summary: AblationSummary;
   seconds: number;
-}
-
-/** Seeded numbers (mulberry32): the control must be reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -170,7 +159,9 @@ export async function runAblation(lab: Lab, params: AblationParams, opts: { clas
   const id = store.create('ablation', params);
   const t0 = performance.now();
   const champs = championPixels(lab, run.id);
-  const random = rng(params.seed);
+  // Seeded like the engine, so the control is reproducible.
+  const gen = Rng.of(params.seed);
+  const random = () => gen.float();
   const work = champs.map((c) => ({ c, a: ablateRepeats(c.image, params.fill, random, opts.motif) }));
   const classifier = await lab.openClassifier(run.model, opts.classifier);
   let images: AblatedImage[];

@@ -136,6 +136,22 @@ const toIndividual = (r: RawIndividual): StoredIndividual => ({
   extra: r.extra === null ? undefined : (JSON.parse(r.extra) as unknown),
 });
 
+/** A run with its latest statistics: what run listings show (CLI, app). */
+export interface RunListing {
+  runId: number;
+  kind: RunKind;
+  model: string;
+  encoding: RunEncoding;
+  seed: number;
+  status: RunStatus;
+  generation: number;
+  generations: number | null;
+  classes: number;
+  median: number | null;
+  at9999: number | null;
+  createdAt: string;
+}
+
 export class RunStore {
   constructor(private readonly db: Db) {}
 
@@ -154,6 +170,26 @@ export class RunStore {
 
   list(): RunRow[] {
     return (this.db.prepare('SELECT * FROM runs ORDER BY id').all() as RawRun[]).map(toRun);
+  }
+
+  listing(r: RunRow): RunListing {
+    const last = this.db.prepare('SELECT median, at9999 FROM generation_stats WHERE run_id = ? ORDER BY generation DESC LIMIT 1').get(r.id) as
+      | { median: number; at9999: number }
+      | undefined;
+    return {
+      runId: r.id,
+      kind: r.kind,
+      model: r.model,
+      encoding: r.encoding,
+      seed: r.seed,
+      status: r.status,
+      generation: r.lastGeneration,
+      generations: typeof r.settings.generations === 'number' ? r.settings.generations : null,
+      classes: r.classes,
+      median: last?.median ?? null,
+      at9999: last?.at9999 ?? null,
+      createdAt: r.createdAt,
+    };
   }
 
   setStatus(id: number, status: RunStatus): void {
