@@ -56,7 +56,8 @@ export const ApiRequests = {
 export type ApiMethod = keyof typeof ApiRequests;
 export type ApiParams<M extends ApiMethod> = z.input<(typeof ApiRequests)[M]>;
 
-export interface RunInfo {
+/** A run with its latest statistics, as run listings show it (CLI and app). */
+export interface RunListing {
   runId: number;
   kind: 'evolution' | 'ascent';
   model: string;
@@ -69,6 +70,9 @@ export interface RunInfo {
   median: number | null;
   at9999: number | null;
   createdAt: string;
+}
+
+export interface RunInfo extends RunListing {
   /** True while this host is running it (a run started from the command line shows 'running' but false). */
   live: boolean;
 }

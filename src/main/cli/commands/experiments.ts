@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ENCODINGS, type Encoding } from '../../../shared/engine';
+import { ENCODINGS } from '../../../shared/engine';
 import { Lab } from '../../core/lab';
 import { runAblation } from '../../core/experiments/ablation';
 import { exportFoolingDataset } from '../../core/experiments/dataset-export';
 import { renderReport } from '../../core/experiments/report';
-import { runRetrain } from '../../core/experiments/retrain';
+import { runRetrain, type RetrainParams } from '../../core/experiments/retrain';
 import { ablationImagesTable, ablationTable, pct, retrainTable, transferImagesTable, transferTable } from '../../core/experiments/tables';
 import { runTransfer } from '../../core/experiments/transfer';
 import { ExperimentStore } from '../../core/store/experiments';
@@ -80,20 +80,8 @@ export function registerExperiments(program: Command): void {
       .option('--work-dir <dir>', 'where DNN_2.. are written (default: beside the database)'),
   ).action(
     run(async (cmd) => {
-      const o = cmd.opts() as {
-        model: string;
-        iterations: number;
-        runsPerIteration: number;
-        generations: number;
-        batch: number;
-        encoding: Encoding;
-        seed: number;
-        epochs: number;
-        trainLimit: number;
-        testLimit: number;
-        foolingImages?: string;
-        workDir?: string;
-      };
+      // The CLI's options are the experiment's parameters; --work-dir defaults beside the database.
+      const o = cmd.opts() as Omit<RetrainParams, 'workDir'> & { workDir?: string };
       const { dbPath } = globals(cmd);
       const lab = new Lab(dbPath);
       try {

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { PRESET_NAMES, type PresetName } from '../../../shared/manifest';
+import { PRESET_NAMES } from '../../../shared/manifest';
+import type { AddModelOptions } from '../../core/models/registry';
 import { Lab } from '../../core/lab';
 import { globals, parseIntOption, pct, progressBar, run, table } from '../common';
 import { classifierOptions, withClassifierOptions } from './shared-options';
@@ -40,15 +41,7 @@ export function registerModels(program: Command): void {
     .option('--description <text>', 'a note shown in listings')
     .action(
       run(async (cmd, file) => {
-        const o = cmd.opts() as {
-          name: string;
-          preset: PresetName;
-          labels?: string;
-          labelOffset?: number;
-          outputKind?: 'probabilities' | 'logits';
-          output?: string;
-          description?: string;
-        };
+        const o = cmd.opts() as AddModelOptions;
         const lab = new Lab(globals(cmd).dbPath);
         try {
           const { info, notes } = await lab.models.add(file as string, o);

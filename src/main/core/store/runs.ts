@@ -1,3 +1,4 @@
+import type { RunListing } from '../../../shared/api';
 import type { ArchiveStats, Genome } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
 import type { Db } from './db';
@@ -135,22 +136,6 @@ const toIndividual = (r: RawIndividual): StoredIndividual => ({
   top: JSON.parse(r.top) as ClassProb[],
   extra: r.extra === null ? undefined : (JSON.parse(r.extra) as unknown),
 });
-
-/** A run with its latest statistics: what run listings show (CLI, app). */
-export interface RunListing {
-  runId: number;
-  kind: RunKind;
-  model: string;
-  encoding: RunEncoding;
-  seed: number;
-  status: RunStatus;
-  generation: number;
-  generations: number | null;
-  classes: number;
-  median: number | null;
-  at9999: number | null;
-  createdAt: string;
-}
 
 export class RunStore {
   constructor(private readonly db: Db) {}
