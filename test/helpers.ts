@@ -18,8 +18,14 @@ export const MODELS = {
 };
 export const IMAGES = join(SHARED, 'images/natural');
 
+/** Folders made by tempDir in this test file; test/setup.ts removes them after the file's tests. */
+export const TEMP_DIRS: string[] = ((globalThis as { __foolTempDirs?: string[] }).__foolTempDirs ??= []);
+
+/** A fresh folder under the OS temp dir, removed after the file's tests (kept if FOOL_KEEP_TEST_DIRS=1). */
 export function tempDir(prefix = 'fool-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  TEMP_DIRS.push(dir);
+  return dir;
 }
 
 export interface CliResult {
