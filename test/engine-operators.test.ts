@@ -106,8 +106,8 @@ describe('direct encoding', () => {
     }
     let crossed = 0;
     for (let i = 0; i < 1000; i += 2) if (c[i] !== a[i] && c[i] !== b[i]) crossed++;
-    expect(crossed).toBeGreaterThan(150); // about half of the 500 differing genes are crossed
-    expect(crossed).toBeLessThan(350);
+    // every differing gene is crossed (sferes2's sbx); a crossed value may land on a parent's only by chance
+    expect(crossed).toBeGreaterThan(490);
   });
 
   it('renders grey as int(v*255) and colour through HSV or HLS', () => {

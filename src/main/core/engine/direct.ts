@@ -58,16 +58,15 @@ export function mutateDirectInPlace(genes: Float32Array, rate: number, eta: numb
 }
 
 /**
- * Simulated binary crossover (Deb & Agrawal, bounded form as in NSGA-II and sferes2), giving one child.
- * Each gene is crossed with probability 0.5; the two offspring values of a crossed gene are assigned
- * to the returned child at random. Unlike the released code, genes where the parents are (nearly) equal
- * are copied, not reset to 0.5.
+ * Simulated binary crossover (Deb & Agrawal, bounded form), giving one child, as the released code
+ * (sferes2's evo_float sbx) does it: every gene where the parents differ is crossed, and which of the
+ * two offspring values goes to this child is a coin flip per gene. Unlike the released code, genes
+ * where the parents are (nearly) equal are copied, not reset to 0.5.
  */
 export function sbx(a: Float32Array, b: Float32Array, eta: number, rng: Rng): Float32Array {
   const child = new Float32Array(a);
   const e = 1 / (eta + 1);
   for (let i = 0; i < a.length; i++) {
-    if (rng.float() >= 0.5) continue;
     const y1 = Math.min(a[i], b[i]);
     const y2 = Math.max(a[i], b[i]);
     if (y2 - y1 < 1e-14) continue; // equal parents: the child keeps the value
