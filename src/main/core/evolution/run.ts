@@ -91,6 +91,11 @@ function topClasses(probs: Float32Array, k: number): ClassProb[] {
   return top;
 }
 
+function deltaBase(parents: Map<number, Genome> | null, parentId: number | null): StoredIndividual['deltaBase'] {
+  const g = parentId === null ? undefined : parents?.get(parentId);
+  return g && parentId !== null ? { id: parentId, genome: encodeGenome(g) } : undefined;
+}
+
 /** The archive as of the last committed generation, with genomes, from the store. */
 export function loadArchive(lab: Lab, run: RunRow): ArchiveSnapshot {
   const champs = lab.runs.champions(run.id);
@@ -182,6 +187,9 @@ export class EvolutionRun {
         const g1 = performance.now();
         const probs = await evaluator.evaluate(batch.map((c) => c.genome));
         const g2 = performance.now();
+        // The parents' genomes, taken before tell() may replace them: a direct child that wins a cell
+        // is stored as the genes it changed (the store falls back to the whole genome when that is not smaller).
+        const parents = settings.encoding === 'direct' ? new Map(scheduler.archive.occupied().map((e) => [e.individualId, e.genome])) : null;
         const told = scheduler.tell(probs);
         // Every candidate that took a cell is kept, with its parent: lineages reach generation 0.
         const individuals: StoredIndividual[] = [];
@@ -199,6 +207,7 @@ export class EvolutionRun {
             genome: encodeGenome(c.genome),
             won: won.map((cls) => [cls, p[cls]] as ClassProb),
             top: topClasses(p, 5),
+            deltaBase: deltaBase(parents, c.parentId),
           });
         });
         const champions = [...touched].sort((a, b) => a - b).map((cls) => {

@@ -99,4 +99,10 @@ export const MIGRATIONS: string[] = [
      result TEXT,
      created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
    );`,
+  // 5: direct genomes stored as a delta against their parent's (a child differs from its parent in
+  // about 10% of its genes, and an ImageNet genome is 786 KB): genome_base is the individual the
+  // genome blob is a delta against (NULL: the blob is the whole genome), genome_depth how many
+  // deltas lie between it and a whole genome (bounded, so reading one stays cheap).
+  `ALTER TABLE individuals ADD COLUMN genome_base INTEGER;
+   ALTER TABLE individuals ADD COLUMN genome_depth INTEGER NOT NULL DEFAULT 0;`,
 ];

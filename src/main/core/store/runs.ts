@@ -2,6 +2,7 @@ import type { RunListing } from '../../../shared/api';
 import type { ArchiveStats, Genome } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
 import type { Db } from './db';
+import { applyDelta, encodeDelta, MAX_DELTA_DEPTH } from './genome-delta';
 
 /**
  * Repositories for runs: the run itself, every individual that ever held a cell (with its parent),
@@ -43,6 +44,11 @@ export interface StoredIndividual {
   /** Its top classes (a few), for lineage views without re-classifying. */
   top: ClassProb[];
   extra?: unknown;
+  /**
+   * Writing only: the parent's whole genome, for a direct genome the store may keep as a delta
+   * against it (genome-delta.ts). Reading always gives the whole genome.
+   */
+  deltaBase?: { id: number; genome: Uint8Array };
 }
 
 export interface ChampionChange {
@@ -107,6 +113,8 @@ interface RawIndividual {
   won: string;
   top: string;
   extra: string | null;
+  genome_base: number | null;
+  genome_depth: number;
 }
 
 const toRun = (r: RawRun): RunRow => ({
@@ -126,16 +134,40 @@ const toRun = (r: RawRun): RunRow => ({
   updatedAt: r.updated_at,
 });
 
-const toIndividual = (r: RawIndividual): StoredIndividual => ({
+const blob = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+const toIndividual = (r: RawIndividual, genome: Uint8Array): StoredIndividual => ({
   id: r.id,
   parentId: r.parent_id,
   secondParentId: r.second_parent_id,
   generation: r.generation,
-  genome: new Uint8Array(r.genome.buffer, r.genome.byteOffset, r.genome.byteLength),
+  genome,
   won: JSON.parse(r.won) as ClassProb[],
   top: JSON.parse(r.top) as ClassProb[],
   extra: r.extra === null ? undefined : (JSON.parse(r.extra) as unknown),
 });
+
+/**
+ * Whole genomes resolved during one read (a lineage, the champions of a run): shared ancestors are
+ * decoded once. Bounded, because ImageNet direct genomes are 786 KB each.
+ */
+class GenomeCache {
+  private readonly map = new Map<number, Uint8Array>();
+  private bytes = 0;
+  constructor(private readonly maxBytes = 256 * 1024 * 1024) {}
+  get(id: number): Uint8Array | undefined {
+    return this.map.get(id);
+  }
+  set(id: number, g: Uint8Array): void {
+    this.map.set(id, g);
+    this.bytes += g.byteLength;
+    for (const [k, v] of this.map) {
+      if (this.bytes <= this.maxBytes || this.map.size === 1) break;
+      this.map.delete(k);
+      this.bytes -= v.byteLength;
+    }
+  }
+}
 
 export class RunStore {
   constructor(private readonly db: Db) {}
@@ -189,8 +221,9 @@ export class RunStore {
   /** Everything a generation produced, in one transaction: it is all there or none of it is. */
   commitGeneration(runId: number, g: GenerationRecord): void {
     const insInd = this.db.prepare(
-      'INSERT INTO individuals (run_id, id, parent_id, second_parent_id, generation, genome, won, top, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO individuals (run_id, id, parent_id, second_parent_id, generation, genome, won, top, extra, genome_base, genome_depth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    const depthOf = this.db.prepare('SELECT genome_depth AS d FROM individuals WHERE run_id = ? AND id = ?');
     const upChamp = this.db.prepare(
       'INSERT INTO champions (run_id, class, individual_id, confidence, generation) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, class) DO UPDATE SET individual_id = excluded.individual_id, confidence = excluded.confidence, generation = excluded.generation',
     );
@@ -203,16 +236,26 @@ export class RunStore {
     );
     this.db.transaction(() => {
       for (const i of g.individuals) {
+        let genome = i.genome;
+        let base: number | null = null;
+        let depth = 0;
+        if (i.deltaBase) {
+          const parent = depthOf.get(runId, i.deltaBase.id) as { d: number } | undefined;
+          const delta = parent && parent.d + 1 <= MAX_DELTA_DEPTH ? encodeDelta(i.genome, i.deltaBase.genome) : null;
+          if (delta && parent) [genome, base, depth] = [delta, i.deltaBase.id, parent.d + 1];
+        }
         insInd.run(
           runId,
           i.id,
           i.parentId,
           i.secondParentId ?? null,
           i.generation,
-          Buffer.from(i.genome.buffer, i.genome.byteOffset, i.genome.byteLength),
+          Buffer.from(genome.buffer, genome.byteOffset, genome.byteLength),
           JSON.stringify(i.won),
           JSON.stringify(i.top),
           i.extra === undefined ? null : JSON.stringify(i.extra),
+          base,
+          depth,
         );
       }
       for (const c of g.champions) {
@@ -245,7 +288,7 @@ export class RunStore {
   individual(runId: number, id: number): StoredIndividual {
     const r = this.db.prepare('SELECT * FROM individuals WHERE run_id = ? AND id = ?').get(runId, id) as RawIndividual | undefined;
     if (!r) throw new FoolError('NOT_FOUND', `run ${runId} has no individual ${id}`, 'Check the individual id');
-    return toIndividual(r);
+    return this.resolve(runId, r, new GenomeCache());
   }
 
   /** The champions' individuals, keyed by id (one individual may hold many cells). */
@@ -253,7 +296,8 @@ export class RunStore {
     const rows = this.db
       .prepare('SELECT i.* FROM individuals i JOIN (SELECT DISTINCT individual_id FROM champions WHERE run_id = ?) c ON i.id = c.individual_id WHERE i.run_id = ?')
       .all(runId, runId) as RawIndividual[];
-    return new Map(rows.map((r) => [r.id, toIndividual(r)]));
+    const cache = new GenomeCache();
+    return new Map(rows.map((r) => [r.id, this.resolve(runId, r, cache)]));
   }
 
   /** The chain of ancestors of class `cls`'s champion, generation 0 first. */
@@ -267,14 +311,44 @@ export class RunStore {
     const chain: StoredIndividual[] = [];
     let id: number | null = champ.id;
     const get = this.db.prepare('SELECT * FROM individuals WHERE run_id = ? AND id = ?');
+    const cache = new GenomeCache();
     while (id !== null) {
       const r = get.get(runId, id) as RawIndividual | undefined;
       if (!r) throw new FoolError('INTERNAL', `run ${runId}: individual ${id} is missing from the lineage`);
-      const ind = toIndividual(r);
+      const ind = this.resolve(runId, r, cache);
       chain.push(ind);
       id = ind.parentId;
     }
     return chain.reverse();
+  }
+
+  /** The row with its whole genome: a delta-stored genome is rebuilt from its chain of bases. */
+  private resolve(runId: number, r: RawIndividual, cache: GenomeCache): StoredIndividual {
+    if (r.genome_base === null) return toIndividual(r, blob(r.genome));
+    const get = this.db.prepare('SELECT id, genome, genome_base FROM individuals WHERE run_id = ? AND id = ?');
+    const chain: Pick<RawIndividual, 'id' | 'genome' | 'genome_base'>[] = [];
+    let cur: Pick<RawIndividual, 'id' | 'genome' | 'genome_base'> = r;
+    let whole: Uint8Array;
+    for (;;) {
+      const hit = cache.get(cur.id);
+      if (hit) {
+        whole = hit;
+        break;
+      }
+      if (cur.genome_base === null) {
+        whole = blob(cur.genome);
+        break;
+      }
+      chain.push(cur);
+      const next = get.get(runId, cur.genome_base) as typeof cur | undefined;
+      if (!next) throw new FoolError('INTERNAL', `run ${runId}: individual ${cur.id}'s genome is stored against ${cur.genome_base}, which is missing`);
+      cur = next;
+    }
+    for (let k = chain.length - 1; k >= 0; k--) {
+      whole = applyDelta(whole, blob(chain[k].genome));
+      cache.set(chain[k].id, whole);
+    }
+    return toIndividual(r, whole);
   }
 
   delete(runId: number): void {
