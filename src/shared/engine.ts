@@ -100,6 +100,26 @@ export type EvolutionSettings = z.infer<typeof EvolutionSettingsSchema>;
 /** What a host may send: the same with every defaulted field optional. */
 export type EvolutionSettingsInput = z.input<typeof EvolutionSettingsSchema>;
 
+/**
+ * The named options a host sets on top of the paper's defaults (the CLI's flags): each one switches a
+ * paper default to the released code's version, or picks the CPPN coordinates the paper leaves open.
+ */
+export interface EngineOptions {
+  colorSpace?: 'hsv' | 'hls';
+  coordinates?: CppnParams['coordinates'];
+  rateSchedule?: DirectParams['rateSchedule'];
+  crossover?: DirectParams['crossover'];
+}
+
+/** EngineOptions as the partial settings object EvolutionSettingsSchema merges over the defaults. */
+export function engineOverrides(o: EngineOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (o.colorSpace) out.colorSpace = o.colorSpace;
+  if (o.coordinates) out.cppn = { coordinates: o.coordinates };
+  if (o.rateSchedule || o.crossover) out.direct = { ...(o.rateSchedule ? { rateSchedule: o.rateSchedule } : {}), ...(o.crossover ? { crossover: o.crossover } : {}) };
+  return out;
+}
+
 /** Paper-spec section 2's table. */
 export function defaultSettings(task: Task, encoding: 'direct'): DirectSettings;
 export function defaultSettings(task: Task, encoding: 'cppn'): CppnSettings;

@@ -54,6 +54,18 @@ export function parseIntOption(name: string, min = 1): (v: string) => number {
   };
 }
 
+/** Ctrl-C once: stop after the current generation (it is committed); twice: quit now. */
+export function stopOnSigint(): { signal: AbortSignal; dispose(): void } {
+  const ac = new AbortController();
+  const handler = () => {
+    if (ac.signal.aborted) process.exit(130);
+    ac.abort();
+    process.stderr.write('\nStopping after this generation (Ctrl-C again to quit at once; committed generations are kept)...\n');
+  };
+  process.on('SIGINT', handler);
+  return { signal: ac.signal, dispose: () => process.off('SIGINT', handler) };
+}
+
 /** A progress bar on stderr (stdout stays clean for --json); silent when stderr is no terminal. */
 export function progressBar(format: string, total: number): { update(n: number, payload?: object): void; stop(): void } {
   if (!process.stderr.isTTY) return { update() {}, stop() {} };

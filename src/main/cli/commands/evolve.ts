@@ -1,21 +1,9 @@
 import { Command, Option } from 'commander';
-import { ENCODINGS, type Encoding } from '../../../shared/engine';
+import { engineOverrides, ENCODINGS, type Encoding } from '../../../shared/engine';
 import { Lab } from '../../core/lab';
 import { EvolutionRun, type RunSummary } from '../../core/evolution/run';
-import { globals, parseIntOption, pct, progressBar, run } from '../common';
-import { classifierOptions, withClassifierOptions } from './shared-options';
-
-/** Ctrl-C once: stop after the current generation (it is committed); twice: quit now. */
-function stopOnSigint(): { signal: AbortSignal; dispose(): void } {
-  const ac = new AbortController();
-  const handler = () => {
-    if (ac.signal.aborted) process.exit(130);
-    ac.abort();
-    process.stderr.write('\nStopping after this generation (Ctrl-C again to quit at once; committed generations are kept)...\n');
-  };
-  process.on('SIGINT', handler);
-  return { signal: ac.signal, dispose: () => process.off('SIGINT', handler) };
-}
+import { globals, parseIntOption, pct, progressBar, run, stopOnSigint } from '../common';
+import { classifierOptions, engineOptions, withClassifierOptions, withEngineOptions } from './shared-options';
 
 async function drive(lab: Lab, evo: EvolutionRun, cmd: Command): Promise<RunSummary> {
   const stop = stopOnSigint();
@@ -66,38 +54,20 @@ function result(lab: Lab, s: RunSummary) {
 }
 
 export function registerEvolve(program: Command): void {
+  const evolve = program
+    .command('evolve')
+    .description('evolve fooling images with MAP-Elites (one champion per class)')
+    .requiredOption('--model <name>', 'the model to fool (fool models list)')
+    .addOption(new Option('--encoding <e>', 'genome encoding').choices([...ENCODINGS]).default('cppn'))
+    .option('--generations <n>', 'generations after the random start (paper: 200 MNIST, 5000 ImageNet CPPN)', parseIntOption('--generations'))
+    .option('--batch <n>', 'images per generation (paper: 200; 400 for ImageNet CPPN)', parseIntOption('--batch'))
+    .option('--seed <s>', 'random seed: same seed, settings and model give the same run', parseIntOption('--seed', 0), 1);
   withClassifierOptions(
-    program
-      .command('evolve')
-      .description('evolve fooling images with MAP-Elites (one champion per class)')
-      .requiredOption('--model <name>', 'the model to fool (fool models list)')
-      .addOption(new Option('--encoding <e>', 'genome encoding').choices([...ENCODINGS]).default('cppn'))
-      .option('--generations <n>', "generations after the random start (paper: 200 MNIST, 5000 ImageNet CPPN)", parseIntOption('--generations'))
-      .option('--batch <n>', 'images per generation (paper: 200; 400 for ImageNet CPPN)', parseIntOption('--batch'))
-      .option('--seed <s>', 'random seed: same seed, settings and model give the same run', parseIntOption('--seed', 0), 1)
-      .addOption(new Option('--color-space <c>', 'how 3 genes/outputs are read (paper hsv; released code hls)').choices(['hsv', 'hls']))
-      .addOption(new Option('--coordinates <c>', 'CPPN inputs x, y (released code: pixel)').choices(['pixel', 'normalized']))
-      .addOption(new Option('--rate-schedule <s>', 'direct mutation rate (paper: halve every 1000)').choices(['halve-every-1000', 'fixed']))
-      .addOption(new Option('--crossover <c>', 'direct encoding crossover (paper: none)').choices(['none', 'sbx']))
-      .option('--ten-crop', "fitness = softmax averaged over 10 crops (4 corners + centre, and mirrors), as the original's Caffe oversample"),
+    withEngineOptions(evolve).option('--ten-crop', "fitness = softmax averaged over 10 crops (4 corners + centre, and mirrors), as the original's Caffe oversample"),
   ).action(
     run(async (cmd) => {
-      const o = cmd.opts() as {
-        model: string;
-        encoding: Encoding;
-        generations?: number;
-        batch?: number;
-        seed: number;
-        colorSpace?: string;
-        coordinates?: string;
-        rateSchedule?: string;
-        crossover?: string;
-        tenCrop?: boolean;
-      };
-      const overrides: Record<string, unknown> = {};
-      if (o.colorSpace) overrides.colorSpace = o.colorSpace;
-      if (o.coordinates) overrides.cppn = { coordinates: o.coordinates };
-      if (o.rateSchedule || o.crossover) overrides.direct = { ...(o.rateSchedule ? { rateSchedule: o.rateSchedule } : {}), ...(o.crossover ? { crossover: o.crossover } : {}) };
+      const o = cmd.opts() as { model: string; encoding: Encoding; generations?: number; batch?: number; seed: number; tenCrop?: boolean };
+      const overrides = engineOverrides(engineOptions(cmd));
       const lab = new Lab(globals(cmd).dbPath);
       try {
         const evo = EvolutionRun.create(lab, { model: o.model, encoding: o.encoding, generations: o.generations, batch: o.batch, seed: o.seed, overrides, tenCrop: o.tenCrop });

@@ -1,17 +1,18 @@
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ENCODINGS } from '../../../shared/engine';
+import { ENCODINGS, type Encoding } from '../../../shared/engine';
 import { Lab } from '../../core/lab';
 import { runAblation } from '../../core/experiments/ablation';
 import { exportFoolingDataset } from '../../core/experiments/dataset-export';
 import { renderReport } from '../../core/experiments/report';
+import { runReproduce } from '../../core/experiments/reproduce';
 import { runRetrain, type RetrainParams } from '../../core/experiments/retrain';
-import { ablationImagesTable, ablationTable, pct, retrainTable, transferImagesTable, transferTable } from '../../core/experiments/tables';
+import { ablationImagesTable, ablationTable, pct, reproduceTable, reproduceVerdict, retrainTable, transferImagesTable, transferTable } from '../../core/experiments/tables';
 import { runTransfer } from '../../core/experiments/transfer';
 import { ExperimentStore } from '../../core/store/experiments';
 import type { Fill } from '../../core/analysis/motifs';
-import { globals, parseIntOption, run, table } from '../common';
-import { classifierOptions, withClassifierOptions } from './shared-options';
+import { globals, parseIntOption, progressBar, run, stopOnSigint, table } from '../common';
+import { classifierOptions, engineOptions, withClassifierOptions, withEngineOptions } from './shared-options';
 
 /** The paper's experiments: fool transfer, retrain, ablate, dataset export, report, experiments list. */
 
@@ -24,6 +25,19 @@ function idList(name: string): (v: string) => number[] {
 }
 
 const nameList = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+function seedList(v: string): number[] {
+  const seeds = nameList(v).map(Number);
+  if (seeds.length === 0 || seeds.some((n) => !Number.isSafeInteger(n) || n < 0)) throw new InvalidArgumentError(`--seeds takes whole numbers >= 0 separated by commas, got "${v}"`);
+  return seeds;
+}
+
+function encodingList(v: string): Encoding[] {
+  const list = nameList(v);
+  const bad = list.filter((e) => !(ENCODINGS as readonly string[]).includes(e));
+  if (list.length === 0 || bad.length) throw new InvalidArgumentError(`--encodings takes ${ENCODINGS.join(' and/or ')} separated by commas, got "${v}"`);
+  return list as Encoding[];
+}
 
 const reportHint = (id: number) => `Experiment ${id} stored. Report: fool report ${id} --out DIR`;
 
@@ -57,6 +71,49 @@ export function registerExperiments(program: Command): void {
         ];
         return { json: { experimentId: id, ...result }, text: text.join('\n') };
       } finally {
+        lab.close();
+      }
+    }),
+  );
+
+  const reproduce = program
+    .command('reproduce')
+    .description("the paper's MNIST claim, measured: one run per encoding and seed; per run, the first generation with every class at >= 99.99% and the median at the checkpoint and the end")
+    .option('--model <name>', 'the model to fool', 'lenet-mnist')
+    .option('--encodings <list>', 'genome encodings, e.g. cppn,direct', encodingList, ['cppn', 'direct'] as Encoding[])
+    .option('--seeds <list>', 'one run per seed and encoding', seedList, [1, 2, 3])
+    .option('--generations <n>', 'length of every run (paper: 200)', parseIntOption('--generations'), 200)
+    .option('--checkpoint <g>', 'generation by which every class should be at >= 99.99% (paper: 50)', parseIntOption('--checkpoint', 0), 50)
+    .option('--batch <n>', 'images per generation (paper: 200)', parseIntOption('--batch'));
+  withClassifierOptions(withEngineOptions(reproduce)).action(
+    run(async (cmd) => {
+      const o = cmd.opts() as { model: string; encodings: Encoding[]; seeds: number[]; generations: number; checkpoint: number; batch?: number };
+      const lab = new Lab(globals(cmd).dbPath);
+      const stop = stopOnSigint();
+      const runs = o.encodings.length * o.seeds.length;
+      const bar = progressBar('{label} |{bar}| gen {value}/{total}  median {median}  99.99%: {cells}', o.generations);
+      try {
+        const { id, result } = await runReproduce(
+          lab,
+          { model: o.model, encodings: o.encodings, seeds: o.seeds, generations: o.generations, checkpoint: o.checkpoint, batch: o.batch, options: engineOptions(cmd) },
+          {
+            classifier: classifierOptions(cmd),
+            signal: stop.signal,
+            onProgress: (e) => bar.update(e.generation, { label: `run ${e.index + 1}/${runs} (${e.encoding}, seed ${e.seed})`, median: pct(e.median, 4), cells: e.at9999 }),
+          },
+        );
+        const text = [
+          table(reproduceTable(result)),
+          '',
+          ...reproduceVerdict(result),
+          ...(result.done ? [] : ['', `Stopped after ${result.rows.length}/${runs} runs; the unfinished run is kept (fool runs list).`]),
+          '',
+          reportHint(id),
+        ];
+        return { json: { experimentId: id, ...result }, text: text.join('\n') };
+      } finally {
+        bar.stop();
+        stop.dispose();
         lab.close();
       }
     }),

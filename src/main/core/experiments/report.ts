@@ -6,8 +6,9 @@ import type { Lab } from '../lab';
 import { ExperimentStore, type ExperimentRow } from '../store/experiments';
 import type { AblationResult } from './ablation';
 import { heatmap, histogram, lineChart } from './plots';
+import type { ReproduceResult } from './reproduce';
 import type { RetrainResult } from './retrain';
-import { ablationImagesTable, ablationTable, pct, retrainTable, transferImagesTable, transferTable } from './tables';
+import { ablationImagesTable, ablationTable, pct, reproduceTable, reproduceVerdict, retrainTable, transferImagesTable, transferTable } from './tables';
 import type { TransferResult } from './transfer';
 
 /**
@@ -97,6 +98,20 @@ function ablationReport(r: AblationResult): { sections: Section[]; plots: Plot[]
   };
 }
 
+function reproduceReport(lab: Lab, r: ReproduceResult): { sections: Section[]; plots: Plot[] } {
+  const curve = (runId: number) => lab.runs.stats(runId).map((s) => s.median);
+  return {
+    sections: [{ title: `MNIST claim on ${r.model}: one row per run`, html: htmlTable(reproduceTable(r)) + reproduceVerdict(r).map((v) => `<p>${esc(v)}</p>`).join('') }],
+    plots: [
+      {
+        file: 'reproduce-median.png',
+        svg: lineChart(r.rows.map((x) => ({ name: `${x.encoding} seed ${x.seed}`, ys: curve(x.runId) })), 'Median confidence per generation', 'generation', 'median confidence'),
+        caption: 'Median own-class confidence of the archive per generation, one line per run',
+      },
+    ],
+  };
+}
+
 export async function renderReport(lab: Lab, id: number, outDir: string): Promise<{ dir: string; files: string[]; experiment: ExperimentRow }> {
   const e = new ExperimentStore(lab.db).get(id);
   if (e.result === null) throw new FoolError('BAD_INPUT', `experiment ${id} (${e.kind}) has no result yet`, 'Wait for it to finish, or run it again');
@@ -108,7 +123,13 @@ export async function renderReport(lab: Lab, id: number, outDir: string): Promis
     throw new FoolError('IO', `cannot write to ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'Choose a folder you can write to (--out)');
   }
   const { sections, plots } =
-    e.kind === 'transfer' ? transferReport(e.result as TransferResult) : e.kind === 'retrain' ? retrainReport(e.result as RetrainResult) : ablationReport(e.result as AblationResult);
+    e.kind === 'transfer'
+      ? transferReport(e.result as TransferResult)
+      : e.kind === 'retrain'
+        ? retrainReport(e.result as RetrainResult)
+        : e.kind === 'reproduce'
+          ? reproduceReport(lab, e.result as ReproduceResult)
+          : ablationReport(e.result as AblationResult);
   const files: string[] = [];
   for (const p of plots) {
     writeFileSync(join(dir, p.file.replace(/\.png$/, '.svg')), p.svg);

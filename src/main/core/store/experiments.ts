@@ -2,11 +2,11 @@ import { FoolError } from '../../../shared/errors';
 import type { Db } from './db';
 
 /**
- * The paper's experiments (transfer, retraining, repetition ablation): what was asked (params) and
+ * The paper's experiments (transfer, retraining, repetition ablation, the MNIST reproduction): what was asked (params) and
  * what came out (result), both JSON, so a report can be rendered again later from the database.
  */
 
-export type ExperimentKind = 'transfer' | 'retrain' | 'ablation';
+export type ExperimentKind = 'transfer' | 'retrain' | 'ablation' | 'reproduce';
 
 export interface ExperimentRow<P = unknown, R = unknown> {
   id: number;
