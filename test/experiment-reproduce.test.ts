@@ -1,30 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ReproduceResult } from '../src/main/core/experiments/reproduce';
 import { fool, foolJson, tempDir } from './helpers';
 
-interface Row {
-  runId: number;
-  encoding: string;
-  seed: number;
-  firstAllAt9999: number | null;
-  medianAtCheckpoint: number;
-  at9999AtCheckpoint: number;
-  medianAtEnd: number;
-  at9999AtEnd: number;
-  laggingAtCheckpoint: string[];
-  allByCheckpoint: boolean;
-  medianAtEndAt9999: boolean;
-}
-interface Reproduce {
-  experimentId: number;
-  checkpoint: number;
-  generations: number;
-  rows: Row[];
-  allByCheckpoint: number;
-  medianAtEndAt9999: number;
-  done: boolean;
-}
+type Reproduce = ReproduceResult & { experimentId: number };
 interface Stats {
   settings: { batchSize: number; cppn?: { coordinates: string }; direct?: { crossover: string } };
   stats: { generation: number; median: number; at9999: number }[];

@@ -1,25 +1,11 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { settingsFor, trainLenetFile } from '../src/main/core/train/trainer';
+import type { TransferResult } from '../src/main/core/experiments/transfer';
 import { fool, foolJson, tempDir } from './helpers';
 import { addLetterModel, evolve, evolveRun, type EvolveResult } from './experiment-helpers';
 
-interface Pair {
-  source: string;
-  target: string;
-  images: number;
-  at99: number;
-  at9999: number;
-  median: number;
-  at9999GivenSource: number | null;
-}
-interface Transfer {
-  experimentId: number;
-  sources: string[];
-  targets: string[];
-  pairs: Pair[];
-  images: { runId: number; class: number; confidence: Record<string, number> }[];
-}
+type Transfer = TransferResult & { experimentId: number };
 
 describe('fool transfer (real models, real database)', () => {
   const dir = tempDir('fool-transfer-');

@@ -6,6 +6,7 @@ import { type ModelProto, decodeModel, encodeModel } from '../src/main/core/mode
 import { makeBatchDynamic } from '../src/main/core/models/rewrites';
 import { type GradientGraphOptions, GRAD_WEIGHTS_INPUT, OBJECTIVE_OUTPUT, buildGradientModel, gradOutputName } from '../src/main/core/grad/backward';
 import { type T64, evaluate } from '../src/main/core/grad/reference';
+import { relErr, rng } from './helpers';
 
 /**
  * Gradient graphs of the real classifiers in ../shared/models against float64 central finite
@@ -18,25 +19,8 @@ const shared = path.resolve('../shared/models');
 const present = fs.existsSync(shared);
 if (!present) console.log(`skipping real-model gradient checks: ${shared} is absent`);
 
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(7);
 const uniform = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rand());
-const relErr = (g: ArrayLike<number>, r: ArrayLike<number>) => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < r.length; i++) {
-    num += (g[i] - r[i]) ** 2;
-    den += r[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-};
 
 function load(rel: string): ModelProto {
   const m = decodeModel(fs.readFileSync(path.join(shared, rel)));

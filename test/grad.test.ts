@@ -18,6 +18,7 @@ import {
   gradOutputName,
 } from '../src/main/core/grad/backward';
 import { type T64, evaluate } from '../src/main/core/grad/reference';
+import { relErr, rng } from './helpers';
 
 /**
  * Each backward rule against float64 central finite differences. onnxruntime has no float64 Conv
@@ -25,14 +26,6 @@ import { type T64, evaluate } from '../src/main/core/grad/reference';
  * gradient graph itself runs in onnxruntime in float32.
  */
 
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(42);
 const uniform = (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rand());
 const size = (d: number[]) => d.reduce((a, b) => a * b, 1);
@@ -80,15 +73,6 @@ async function runGrad(model: ModelProto, opts: GradientGraphOptions, x: Float32
   return out;
 }
 
-const relErr = (g: ArrayLike<number>, r: ArrayLike<number>) => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < r.length; i++) {
-    num += (g[i] - r[i]) ** 2;
-    den += r[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-};
 
 interface Case {
   name: string;

@@ -68,3 +68,14 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Relative L2 error of a gradient g against a reference r: ||g - r|| / ||r||. */
+export function relErr(g: ArrayLike<number>, r: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < r.length; i++) {
+    num += (g[i] - r[i]) ** 2;
+    den += r[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
