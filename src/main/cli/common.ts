@@ -66,15 +66,35 @@ export function stopOnSigint(): { signal: AbortSignal; dispose(): void } {
   return { signal: ac.signal, dispose: () => process.off('SIGINT', handler) };
 }
 
-/** A progress bar on stderr (stdout stays clean for --json); silent when stderr is no terminal. */
+/**
+ * A progress bar on stderr (stdout stays clean for --json). When stderr is no terminal (a log file, a
+ * headless box under nohup), the same fields come as one plain line every 30 s instead.
+ */
 export function progressBar(format: string, total: number): { update(n: number, payload?: object): void; stop(): void } {
-  if (!process.stderr.isTTY) return { update() {}, stop() {} };
+  const tty = process.stderr.isTTY === true;
   const bar = new cliProgress.SingleBar(
-    { format, stream: process.stderr, hideCursor: true, etaBuffer: 20, clearOnComplete: false },
+    {
+      format: tty ? format : `[{time}] ${format.replace(/ ?[|[]?\{bar\}[|\]]? ?/, ' ')}`,
+      stream: process.stderr,
+      hideCursor: tty,
+      etaBuffer: 20,
+      clearOnComplete: false,
+      noTTYOutput: !tty,
+      notTTYSchedule: 30_000,
+    },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0);
-  return { update: (n, payload) => bar.update(n, payload), stop: () => bar.stop() };
+  const time = () => new Date().toISOString().slice(11, 19);
+  // Started on the first update, so that the first line already has every field of the format.
+  let started = false;
+  return {
+    update: (n, payload) => {
+      if (started) return bar.update(n, { ...payload, time: time() });
+      bar.start(total, n, { ...payload, time: time() });
+      started = true;
+    },
+    stop: () => started && bar.stop(),
+  };
 }
 
 export function table(rows: (string | number)[][]): string {
