@@ -54,13 +54,16 @@ export function parseIntOption(name: string, min = 1): (v: string) => number {
   };
 }
 
-/** Ctrl-C once: stop after the current generation (it is committed); twice: quit now. */
-export function stopOnSigint(): { signal: AbortSignal; dispose(): void } {
+/**
+ * Ctrl-C once: abort the signal, so the work stops at its next safe point (`message` says which);
+ * twice: quit now.
+ */
+export function stopOnSigint(message = 'Stopping after this generation (Ctrl-C again to quit at once; committed generations are kept)...'): { signal: AbortSignal; dispose(): void } {
   const ac = new AbortController();
   const handler = () => {
     if (ac.signal.aborted) process.exit(130);
     ac.abort();
-    process.stderr.write('\nStopping after this generation (Ctrl-C again to quit at once; committed generations are kept)...\n');
+    process.stderr.write(`\n${message}\n`);
   };
   process.on('SIGINT', handler);
   return { signal: ac.signal, dispose: () => process.off('SIGINT', handler) };

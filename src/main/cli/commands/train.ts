@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { FoolError } from '../../../shared/errors';
 import { foolingImages } from '../../core/experiments/fooling-set';
 import { Lab } from '../../core/lab';
-import { globals, parseIntOption, pct, progressBar, run } from '../common';
+import { globals, parseIntOption, pct, progressBar, run, stopOnSigint } from '../common';
 
 /**
  * --extra-class RUN[,RUN...]: the runs' fooling images (each cell's first and final champion, as
@@ -79,13 +79,7 @@ export function registerTrain(program: Command): void {
         const settings = settingsFor(o.optimizer, o.seed, o.epochs, { batch: o.batch, threads: o.threads });
 
         // Ctrl-C: finish the batch, keep the last checkpoint. A second Ctrl-C quits at once.
-        const abort = new AbortController();
-        const onSigint = () => {
-          if (abort.signal.aborted) process.exit(130);
-          abort.abort();
-          process.stderr.write('\nfool: stopping after this batch (Ctrl-C again to quit now)\n');
-        };
-        process.on('SIGINT', onSigint);
+        const abort = stopOnSigint('fool: stopping after this batch (Ctrl-C again to quit now)');
 
         let bar: ReturnType<typeof progressBar> | undefined;
         let barEpoch = 0;
@@ -123,7 +117,7 @@ export function registerTrain(program: Command): void {
           }));
         } finally {
           bar?.stop();
-          process.off('SIGINT', onSigint);
+          abort.dispose();
         }
         if (result.stopped) {
           // Not an error: the user asked for it. Exit code 130 (as for SIGINT) and how to go on.

@@ -14,8 +14,8 @@ export const MAX_DELTA_DEPTH = 16;
 /** The delta of `genome` against `base` (same length, whole float32 genomes), or null when it would not save at least half. */
 export function encodeDelta(genome: Uint8Array, base: Uint8Array): Uint8Array | null {
   if (genome.byteLength !== base.byteLength || genome.byteLength % 4 !== 0) return null;
-  const g = new Uint32Array(copyAligned(genome).buffer);
-  const b = new Uint32Array(copyAligned(base).buffer);
+  const g = words(genome);
+  const b = words(base);
   const limit = g.length >> 2; // a delta of n genes takes 4 + 8n bytes; stop once it cannot be under half
   const idx: number[] = [];
   for (let i = 0; i < g.length; i++) {
@@ -35,9 +35,9 @@ export function encodeDelta(genome: Uint8Array, base: Uint8Array): Uint8Array | 
 
 /** `base` with the delta applied: the whole genome, as a fresh buffer. */
 export function applyDelta(base: Uint8Array, delta: Uint8Array): Uint8Array {
-  const out = copyAligned(base);
+  const out = new Uint8Array(base); // a copy, in its own aligned buffer
   const genes = new Uint32Array(out.buffer);
-  const d = new Uint32Array(copyAligned(delta).buffer);
+  const d = words(delta);
   const n = d[0];
   if (d.length !== 1 + 2 * n) throw new RangeError(`corrupt genome delta: ${d.length} words for ${n} genes`);
   for (let k = 0; k < n; k++) {
@@ -48,9 +48,8 @@ export function applyDelta(base: Uint8Array, delta: Uint8Array): Uint8Array {
   return out;
 }
 
-/** A copy in its own, 4-byte-aligned buffer (blobs from SQLite may sit at any offset). */
-function copyAligned(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.byteLength);
-  out.set(bytes);
-  return out;
+/** The bytes as 32-bit words: a view when they are 4-byte aligned (genomes are), else a copy (blobs from SQLite may sit at any offset). */
+function words(bytes: Uint8Array): Uint32Array {
+  if (bytes.byteOffset % 4 === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+  return new Uint32Array(new Uint8Array(bytes).buffer);
 }

@@ -2,6 +2,7 @@ import type { RunListing } from '../../../shared/api';
 import type { ArchiveStats, Genome } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
 import type { Db } from './db';
+import type { Statement } from 'better-sqlite3';
 import { applyDelta, encodeDelta, MAX_DELTA_DEPTH } from './genome-delta';
 
 /**
@@ -170,6 +171,9 @@ class GenomeCache {
 }
 
 export class RunStore {
+  /** Prepared once: resolving delta chains reads many rows. */
+  private getGenome?: Statement;
+
   constructor(private readonly db: Db) {}
 
   create(run: { kind: RunKind; model: string; encoding: RunEncoding; seed: number; settings: object; labels: string[] }): number {
@@ -325,7 +329,7 @@ export class RunStore {
   /** The row with its whole genome: a delta-stored genome is rebuilt from its chain of bases. */
   private resolve(runId: number, r: RawIndividual, cache: GenomeCache): StoredIndividual {
     if (r.genome_base === null) return toIndividual(r, blob(r.genome));
-    const get = this.db.prepare('SELECT id, genome, genome_base FROM individuals WHERE run_id = ? AND id = ?');
+    const get = (this.getGenome ??= this.db.prepare('SELECT id, genome, genome_base FROM individuals WHERE run_id = ? AND id = ?'));
     const chain: Pick<RawIndividual, 'id' | 'genome' | 'genome_base'>[] = [];
     let cur: Pick<RawIndividual, 'id' | 'genome' | 'genome_base'> = r;
     let whole: Uint8Array;
