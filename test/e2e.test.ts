@@ -92,7 +92,7 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await expect.poll(() => cards.count()).toBe(10);
     const confidences = await page.getByTestId('confidence').allTextContents();
     expect(confidences).toHaveLength(10);
-    for (const c of confidences) expect(c).toMatch(/^\d{1,3}\.\d\d%$/);
+    for (const c of confidences) expect(c).toMatch(/^(\d{1,3}\.\d{2,5}%|1 - \d\.\de-\d+|100%)$/);
     // Sorted by confidence, highest first.
     const values = confidences.map((c) => Number.parseFloat(c));
     expect([...values].sort((a, b) => b - a)).toEqual(values);

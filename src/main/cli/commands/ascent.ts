@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import { Lab } from '../../core/lab';
 import { parseClasses, runAscent } from '../../core/ascent/ascent';
-import { globals, parseIntOption, pct, progressBar, run, table } from '../common';
+import { globals, parseIntOption, progressBar, run, table } from '../common';
+import { formatConfidence } from '../../../shared/confidence';
 
 export function registerAscent(program: Command): void {
   program
@@ -33,7 +34,7 @@ export function registerAscent(program: Command): void {
               { model: o.model, classes, workers: o.workers, settings: { seed: o.seed, steps: o.steps, stepRule: o.stepRule, stepSize: o.stepSize, objective: o.objective, decay: o.decay, blurSigma: o.blur, target: o.target } },
               (done, _total, best) => {
                 const sorted = [...best].sort((a, b) => a - b);
-                bar.update(done, { median: sorted.length ? pct(sorted[Math.floor(sorted.length / 2)]) : '-' });
+                bar.update(done, { median: sorted.length ? formatConfidence(sorted[Math.floor(sorted.length / 2)]) : '-' });
               },
             );
           } finally {
@@ -42,8 +43,8 @@ export function registerAscent(program: Command): void {
           const results = outcome.results.map((r) => ({ class: r.class, label: r.label, confidence: r.confidence, steps: r.steps, stepsTo: r.stepsTo }));
           const reached = results.filter((r) => r.confidence >= o.target).length;
           const text = [
-            table([['class', 'label', 'confidence', 'steps', 'to 99%', 'to 99.99%'], ...results.map((r) => [r.class, r.label.slice(0, 40), pct(r.confidence), r.steps, r.stepsTo['0.99'] ?? '-', r.stepsTo['0.9999'] ?? '-'])]),
-            `${reached}/${results.length} images at >= ${pct(o.target)} in ${outcome.seconds.toFixed(1)} s; stored as run ${outcome.runId} (fool export ${outcome.runId} --out DIR)`,
+            table([['class', 'label', 'confidence', 'steps', 'to 99%', 'to 99.99%'], ...results.map((r) => [r.class, r.label.slice(0, 40), formatConfidence(r.confidence), r.steps, r.stepsTo['0.99'] ?? '-', r.stepsTo['0.9999'] ?? '-'])]),
+            `${reached}/${results.length} images at >= ${formatConfidence(o.target)} in ${outcome.seconds.toFixed(1)} s; stored as run ${outcome.runId} (fool export ${outcome.runId} --out DIR)`,
           ].join('\n');
           return { json: { runId: outcome.runId, model: o.model, seconds: outcome.seconds, results }, text };
         } finally {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { Lab } from '../../core/lab';
-import { globals, parseIntOption, pct, run } from '../common';
+import { globals, parseIntOption, run } from '../common';
+import { formatConfidence } from '../../../shared/confidence';
 import { classifierOptions, withClassifierOptions } from './shared-options';
 
 export function registerClassify(program: Command): void {
@@ -18,7 +19,7 @@ export function registerClassify(program: Command): void {
       try {
         const results = await lab.classifyFiles(o.model, files as string[], o.top, classifierOptions(cmd));
         const text = results
-          .map((r) => [r.file, ...r.top.map((t) => `  ${pct(t.confidence).padStart(8)}  ${t.class}  ${t.label}`)].join('\n'))
+          .map((r) => [r.file, ...r.top.map((t) => `  ${formatConfidence(t.confidence).padStart(8)}  ${t.class}  ${t.label}`)].join('\n'))
           .join('\n');
         return { json: { results }, text };
       } finally {

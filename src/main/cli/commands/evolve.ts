@@ -2,7 +2,8 @@ import { Command, Option } from 'commander';
 import { engineOverrides, ENCODINGS, type Encoding } from '../../../shared/engine';
 import { Lab } from '../../core/lab';
 import { EvolutionRun, type RunSummary } from '../../core/evolution/run';
-import { globals, parseIntOption, pct, progressBar, run, stopOnSigint } from '../common';
+import { globals, parseIntOption, progressBar, run, stopOnSigint } from '../common';
+import { formatConfidence } from '../../../shared/confidence';
 import { classifierOptions, engineOptions, withClassifierOptions, withEngineOptions } from './shared-options';
 
 async function drive(lab: Lab, evo: EvolutionRun, cmd: Command): Promise<RunSummary> {
@@ -19,8 +20,8 @@ async function drive(lab: Lab, evo: EvolutionRun, cmd: Command): Promise<RunSumm
       classifier: classifierOptions(cmd),
       onGeneration: (r) =>
         bar.update(r.generation, {
-          median: pct(r.stats.median),
-          max: pct(r.stats.max),
+          median: formatConfidence(r.stats.median),
+          max: formatConfidence(r.stats.max),
           cells: `${r.stats.atLeast9999}`,
           ips: r.evaluationsPerSecond.toFixed(0),
         }),
@@ -47,7 +48,7 @@ function result(lab: Lab, s: RunSummary) {
   const text = [
     `Run ${s.run.id} (${s.run.encoding} on ${s.run.model}, seed ${s.run.seed}): ${s.stopped ? 'stopped' : 'finished'} at generation ${s.run.lastGeneration}` +
       ` in ${s.seconds.toFixed(1)} s (${json.evaluationsPerSecond.toFixed(0)} images/s).`,
-    stats ? `Median confidence ${pct(stats.median)}, ${stats.at9999}/${s.run.classes} classes at >= 99.99%, ${stats.at99} at >= 99%.` : '',
+    stats ? `Median confidence ${formatConfidence(stats.median)}, ${stats.at9999}/${s.run.classes} classes at >= 99.99%, ${stats.at99} at >= 99%.` : '',
     s.stopped ? `Resume with: fool resume ${s.run.id}` : `Export with: fool export ${s.run.id} --out DIR`,
   ].filter(Boolean);
   return { json, text: text.join('\n') };

@@ -8,6 +8,7 @@ import { renderReport } from '../../core/experiments/report';
 import { runReproduce } from '../../core/experiments/reproduce';
 import { runRetrain, type RetrainParams } from '../../core/experiments/retrain';
 import { ablationImagesTable, ablationTable, pct, reproduceTable, reproduceVerdict, retrainTable, transferImagesTable, transferTable } from '../../core/experiments/tables';
+import { formatConfidence } from '../../../shared/confidence';
 import { runTransfer } from '../../core/experiments/transfer';
 import { ExperimentStore } from '../../core/store/experiments';
 import type { Fill } from '../../core/analysis/motifs';
@@ -99,7 +100,7 @@ export function registerExperiments(program: Command): void {
           {
             classifier: classifierOptions(cmd),
             signal: stop.signal,
-            onProgress: (e) => bar.update(e.generation, { label: `run ${e.index + 1}/${runs} (${e.encoding}, seed ${e.seed})`, median: pct(e.median, 4), cells: e.at9999 }),
+            onProgress: (e) => bar.update(e.generation, { label: `run ${e.index + 1}/${runs} (${e.encoding}, seed ${e.seed})`, median: formatConfidence(e.median), cells: e.at9999 }),
           },
         );
         const text = [

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { Lab } from '../../core/lab';
-import { globals, parseIntOption, pct, run, table } from '../common';
+import { globals, parseIntOption, run, table } from '../common';
+import { formatConfidence } from '../../../shared/confidence';
 
 export function registerRuns(program: Command): void {
   const runs = program.command('runs').description('the runs kept in this lab');
@@ -16,7 +17,7 @@ export function registerRuns(program: Command): void {
           const text = list.length
             ? table([
                 ['run', 'kind', 'model', 'encoding', 'seed', 'status', 'generation', 'median', '>= 99.99%'],
-                ...list.map((r) => [r.runId, r.kind, r.model, r.encoding, r.seed, r.status, `${r.generation}/${r.generations ?? '-'}`, r.median === null ? '-' : pct(r.median), r.at9999 === null ? '-' : `${r.at9999}/${r.classes}`]),
+                ...list.map((r) => [r.runId, r.kind, r.model, r.encoding, r.seed, r.status, `${r.generation}/${r.generations ?? '-'}`, r.median === null ? '-' : formatConfidence(r.median), r.at9999 === null ? '-' : `${r.at9999}/${r.classes}`]),
               ])
             : 'No runs yet. Start one with: fool evolve --model lenet-mnist';
           return { json: { runs: list }, text };
@@ -36,7 +37,7 @@ export function registerRuns(program: Command): void {
         try {
           const r = lab.runs.get(runId as number);
           const stats = lab.runs.stats(r.id);
-          const rows = stats.map((s) => [s.generation, pct(s.median), pct(s.mean), pct(s.max), pct(s.min), s.at99, s.at9999, s.evaluationsPerSecond.toFixed(0)]);
+          const rows = stats.map((s) => [s.generation, formatConfidence(s.median), formatConfidence(s.mean), formatConfidence(s.max), formatConfidence(s.min), s.at99, s.at9999, s.evaluationsPerSecond.toFixed(0)]);
           const text = [
             `Run ${r.id}: ${r.kind} ${r.encoding} on ${r.model}, seed ${r.seed}, ${r.status}, generation ${r.lastGeneration}, ${r.evaluations} evaluations in ${r.seconds.toFixed(1)} s`,
             `settings ${JSON.stringify(r.settings)}`,
@@ -81,7 +82,7 @@ export function registerLineage(program: Command): void {
             `Lineage of class ${o.class} (${r.labels[o.class]}) in run ${r.id}: ${chain.length} individuals`,
             table([
               ['gen', 'individual', 'conf. for class', 'classes won at birth'],
-              ...chain.map((c) => [c.generation, c.individualId, c.confidence === null ? '-' : pct(c.confidence), c.classesHeld.map((k) => r.labels[k]).join(', ')]),
+              ...chain.map((c) => [c.generation, c.individualId, c.confidence === null ? '-' : formatConfidence(c.confidence), c.classesHeld.map((k) => r.labels[k]).join(', ')]),
             ]),
           ].join('\n');
           return { json: { runId: r.id, class: o.class, label: r.labels[o.class], chain }, text };

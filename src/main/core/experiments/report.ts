@@ -1,6 +1,7 @@
 import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
+import { formatConfidence } from '../../../shared/confidence';
 import { FoolError } from '../../../shared/errors';
 import type { Lab } from '../lab';
 import { ExperimentStore, type ExperimentRow } from '../store/experiments';
@@ -55,7 +56,7 @@ function transferReport(r: TransferResult): { sections: Section[]; plots: Plot[]
 }
 
 function retrainReport(r: RetrainResult): { sections: Section[]; plots: Plot[] } {
-  const runs = [['iteration', 'run', 'seed', 'median best confidence', 'generations to 99.99%'], ...r.iterations.flatMap((it) => it.runs.map((x) => [`DNN_${it.iteration}`, String(x.runId), String(x.seed), pct(x.median), x.generationsTo9999 === null ? 'not reached' : String(x.generationsTo9999)]))];
+  const runs = [['iteration', 'run', 'seed', 'median best confidence', 'generations to 99.99%'], ...r.iterations.flatMap((it) => it.runs.map((x) => [`DNN_${it.iteration}`, String(x.runId), String(x.seed), formatConfidence(x.median), x.generationsTo9999 === null ? 'not reached' : String(x.generationsTo9999)]))];
   return {
     sections: [
       { title: 'Per iteration', html: htmlTable(retrainTable(r)) + (r.done ? '' : '<p><b>Not finished</b>: the iterations so far.</p>') },

@@ -1,9 +1,8 @@
-/** Confidence as the paper writes it: 99.99% needs two decimals to be told from 99.9%. */
-export function pct(p: number | null | undefined, digits = 2): string {
-  if (p === null || p === undefined || !Number.isFinite(p)) return '–';
-  // Truncate, never round up: 0.9999996 is "99.99%", not "100.00%" (no image reaches 100%).
-  const f = 10 ** digits;
-  return `${(Math.floor(p * 100 * f) / f).toFixed(digits)}%`;
+import { formatConfidence } from '../../../shared/confidence';
+
+/** A confidence, written as everywhere in the lab (src/shared/confidence.ts): "99.9987%", "1 - 3.2e-8". */
+export function pct(p: number | null | undefined): string {
+  return formatConfidence(p);
 }
 
 /** A signed change in percentage points. */
