@@ -11,11 +11,14 @@ import {
   type Lineage,
   type Prediction,
   type RunInfo,
+  type RunTree,
   type SavedAblation,
 } from '../../shared/api';
 import { CPPN_INPUTS, EvolutionSettingsSchema } from '../../shared/engine';
 import { FoolError, toErrorPayload } from '../../shared/errors';
 import { ablate, detectMotifs, type Fill, type Image } from './analysis/motifs';
+import { buildTree } from './analysis/phylogeny';
+import { WordNet } from './analysis/wordnet';
 import { geneToWeight } from './engine/cppn';
 import { EvolutionRun, imageShapeFor } from './evolution/run';
 import { championImage, exportRun } from './export/gallery';
@@ -126,6 +129,8 @@ export class LabApi {
         return this.classifyUnder(q.runId as number, q.individualId as number, q.model as string);
       case 'lineage.get':
         return this.lineage(q.runId as number, q.class as number);
+      case 'runs.tree':
+        return this.tree(q.runId as number);
       case 'ablation.detect':
         return detectMotifs(this.image_(q.runId as number, q.individualId as number));
       case 'ablation.apply':
@@ -317,6 +322,14 @@ export class LabApi {
     return { runId, class: cls, label: run.labels[cls] ?? String(cls), chain: steps, family };
   }
 
+  private wordnet: WordNet | null | undefined;
+
+  private tree(runId: number): RunTree {
+    const run = this.lab.runs.get(runId);
+    if (this.wordnet === undefined) this.wordnet = WordNet.open();
+    return buildTree(runId, run.classes, run.labels, run.lastGeneration, this.lab.runs.ancestry(runId), this.lab.runs.champions(runId), this.wordnet);
+  }
+
   // ---- ablation -------------------------------------------------------------------------------
 
   private async ablation(p: { runId: number; individualId: number; class: number; mask: string; fill: Fill }) {
@@ -407,6 +420,7 @@ export class LabApi {
     this.classifiers.clear();
     await Promise.all(cs.map((c) => c.then((x) => x.close()).catch(() => undefined)));
     this.listeners.clear();
+    this.wordnet?.close();
     this.lab.close();
   }
 }

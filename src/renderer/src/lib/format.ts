@@ -28,3 +28,17 @@ export function rate(perSecond: number | null | undefined): string {
 export function shortLabel(label: string): string {
   return label.replace(/^n\d{8}\s+/, '');
 }
+
+/** The WordNet id of an ImageNet label ("n01440764"), shown second and small; null for other labels. */
+export function synset(label: string): string | null {
+  return /^(n\d{8})\s/.exec(label)?.[1] ?? null;
+}
+
+/** A stored UTC timestamp in the reader's local time, to the second ("2026-12-01 15:04:05"). */
+export function when(iso: string | null | undefined): string {
+  if (!iso) return '–';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
