@@ -3,17 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureMnistModel, findChromium, launchChromium, NO_CHROMIUM, ROOT, serve, type Served } from './e2e-helpers';
+import { ensureMnistModel, findChromium, fool, launchChromium, NO_CHROMIUM, ROOT, serve, type Served } from './e2e-helpers';
 
 /**
  * The app end to end: the real renderer (out/renderer, built by `npm test` before vitest) in
  * Debian's Chromium, talking to a real `fool serve` over HTTP. Screenshots of every view go to
- * test-artifacts/e2e/.
+ * test/artifacts/ (gitignored; the README's app section lists them). No console error may appear
+ * across the whole test.
  */
 
 const chromiumPath = findChromium();
 const built = existsSync(join(ROOT, 'out/renderer/index.html')) && existsSync(join(ROOT, 'out/main/cli.js'));
-const SHOTS = join(ROOT, 'test-artifacts/e2e');
+const SHOTS = join(ROOT, 'test/artifacts');
 
 if (!chromiumPath) console.warn(`e2e skipped: ${NO_CHROMIUM}`);
 else if (!built) console.warn('e2e skipped: the app is not built (npm run build)');
@@ -24,6 +25,10 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
+  const consoleErrors: string[] = [];
+  let liveRunId = 0;
+  /** The bad-input test asks for errors on purpose: Chromium logs the HTTP 400/404 answers then. */
+  let expectHttpErrors = false;
   let runId = 0;
   let championId = 0;
   let championClass = 0;
@@ -43,6 +48,11 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     page.setDefaultTimeout(30_000);
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      if (expectHttpErrors && /^Failed to load resource: the server responded with a status of 40[04]/.test(m.text())) return;
+      consoleErrors.push(`${m.text()} (${page.url()})`);
+    });
   });
 
   afterAll(async () => {
@@ -81,8 +91,25 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     const seen = new Set(await page.evaluate(() => (window as unknown as { seenGenerations: string[] }).seenGenerations));
     expect(seen.size).toBeGreaterThanOrEqual(3);
     await expect.poll(() => gen.textContent()).toBe('60 / 60');
-    await page.getByTestId('run-chart').locator('svg path.series').first().waitFor();
+    await page.getByTestId('run-chart').locator('canvas').first().waitFor();
+    expect(await page.getByTestId('run-evaluations').textContent()).toMatch(/^[1-9][\d,]*$/);
     await shot('03-run-finished');
+  });
+
+  it('chart: 0.99, 0.9999 and 0.999999 are drawn at clearly different heights', async () => {
+    // The run chart's confidence axis is log-odds: ask the chart (uPlot) where it draws each value.
+    const ys = await page.getByTestId('run-chart').evaluate((el) => {
+      const u = (el as HTMLElement & { uplot?: { valToPos(v: number, scale: string): number } }).uplot;
+      if (!u) throw new Error('no chart on the run page');
+      const nines = (p: number) => -Math.log10(1 - p);
+      return [0.99, 0.9999, 0.999999].map((p) => u.valToPos(nines(p), 'conf'));
+    });
+    // Higher confidence is drawn higher (smaller y), each step at least 40 px apart.
+    expect(ys[0] - ys[1]).toBeGreaterThan(40);
+    expect(ys[1] - ys[2]).toBeGreaterThan(40);
+    // And the x axis spans the planned generations (60), whole numbers only.
+    const xmax = await page.getByTestId('run-chart').evaluate((el) => (el as HTMLElement & { uplot?: { scales: Record<string, { max?: number }> } }).uplot!.scales.x.max);
+    expect(xmax).toBe(60);
   });
 
   it('opens the gallery: 10 cards with confidences', async () => {
@@ -94,13 +121,17 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     expect(confidences).toHaveLength(10);
     for (const c of confidences) expect(c).toMatch(/^(\d{1,3}\.\d{2,5}%|1 - \d\.\de-\d+|100%)$/);
     // Sorted by confidence, highest first.
-    const values = confidences.map((c) => Number.parseFloat(c));
+    const values = (await page.getByTestId('confidence').evaluateAll((els) => els.map((e) => e.getAttribute('data-confidence')))).map(Number);
     expect([...values].sort((a, b) => b - a)).toEqual(values);
     // Every thumbnail decodes.
     await expect.poll(() => page.evaluate(() => [...document.querySelectorAll<HTMLImageElement>('[data-testid=champion-card] img')].every((i) => i.complete && i.naturalWidth > 0))).toBe(true);
     await page.getByLabel('Filter by class name').fill('7');
     await expect.poll(() => cards.count()).toBe(1);
     await page.getByLabel('Filter by class name').fill('');
+    // Arrow keys move the focus from card to card.
+    await cards.nth(0).locator('a').focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await page.evaluate(() => document.activeElement?.closest('[data-index]')?.getAttribute('data-index'))).toBe('1');
     await shot('04-gallery');
 
     // Select two and compare them side by side.
@@ -182,6 +213,7 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
   });
 
   it('shows bad input as a message and keeps working', async () => {
+    expectHttpErrors = true;
     // An export folder that cannot be written: a path below a regular file.
     const blocker = join(dir, 'not-a-folder');
     writeFileSync(blocker, 'x');
@@ -211,6 +243,7 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await open(`#/run/${runId}/gallery`);
     await expect.poll(() => page.getByTestId('champion-card').count()).toBe(10);
     expect(pageErrors).toEqual([]);
+    expectHttpErrors = false;
   });
 
   it('stops a live run and resumes it', async () => {
@@ -230,5 +263,85 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await page.getByRole('button', { name: 'Resume' }).click();
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 60_000 }).toBe('finished');
     expect(await gen.textContent()).toBe(`${stoppedAt + 3} / ${stoppedAt + 3}`);
+  });
+  it('a live gallery gains and changes cards while the run goes', async () => {
+    await open('#/runs');
+    await page.locator('input[name=generations]').fill('100000');
+    await page.locator('input[name=batch]').fill('10');
+    await page.locator('input[name=seed]').fill('11');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/#\/run\/\d+$/);
+    liveRunId = Number(/#\/run\/(\d+)$/.exec(page.url())?.[1]);
+    await page.getByRole('link', { name: 'Open gallery' }).click();
+    await page.waitForURL(/gallery$/);
+    // What each card shows: its class and the individual holding it. No reload from here on.
+    const cardsNow = () => page.getByTestId('champion-card').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-class')}:${e.querySelector('a')?.getAttribute('href')}`).sort().join(' '));
+    await expect.poll(() => page.getByTestId('champion-card').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    const first = await cardsNow();
+    await expect.poll(async () => (await cardsNow()) !== first, { timeout: 60_000 }).toBe(true);
+    expect(await page.getByTestId('champion-card').count()).toBeGreaterThanOrEqual(first.split(' ').length);
+    await shot('14-gallery-live');
+    await open(`#/run/${liveRunId}`);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 30_000 }).toBe('stopped');
+  });
+
+  it('shows the per-run report: curves, histogram, classes below 99.99%, final archive, settings', async () => {
+    await open(`#/run/${runId}/report`);
+    await page.getByTestId('report-facts').waitFor();
+    await page.getByTestId('run-chart').locator('canvas').first().waitFor();
+    await page.getByTestId('confidence-histogram').locator('canvas').first().waitFor();
+    await expect.poll(() => page.getByTestId('report-archive').locator('img').count()).toBe(10);
+    await page.getByTestId('report-below').waitFor();
+    expect(await page.getByTestId('report-facts').textContent()).toMatch(/Images evaluated\s*[1-9]/);
+    await shot('15-report');
+  });
+
+  it('compares runs: overlaid curves of two seeds', async () => {
+    await open('#/runs');
+    await page.getByLabel(`Compare run ${runId}`).check();
+    await page.getByLabel(`Compare run ${liveRunId}`).check();
+    await page.getByTestId('compare-runs').click();
+    await page.waitForURL(/#\/compare\?runs=\d+,\d+$/);
+    await page.getByTestId('compare-chart').locator('canvas').first().waitFor();
+    await expect.poll(() => page.getByTestId('compare-table').locator('tbody tr').count()).toBe(2);
+    // Two runs, each with a median and a cells series.
+    const series = await page.getByTestId('compare-chart').evaluate((el) => (el as HTMLElement & { uplot?: { series: unknown[] } }).uplot!.series.length);
+    expect(series).toBe(1 + 2 * 2);
+    await shot('16-compare-runs');
+  });
+
+  it("draws the run's phylogeny and lists the classes of a selected subtree", async () => {
+    await open(`#/run/${runId}/tree`);
+    const nodes = page.getByTestId('tree-node');
+    await nodes.first().waitFor();
+    expect(await nodes.count()).toBeGreaterThanOrEqual(10);
+    // Thumbnails of the champions (every class is held by some node).
+    await expect.poll(() => page.getByTestId('phylogeny').locator('img').count()).toBeGreaterThanOrEqual(1);
+    // The first node drawn is a generation-0 genome: its subtree holds at least one class.
+    await nodes.first().click();
+    await expect.poll(() => page.getByTestId('subtree-classes').locator('li').count()).toBeGreaterThanOrEqual(1);
+    expect(await page.getByTestId('wordnet-note').textContent()).toMatch(/ImageNet/);
+    await shot('17-phylogeny');
+  });
+
+  it('shows a gradient-ascent run in its own view, with nothing of evolution offered', async () => {
+    const out = fool(join(dir, 'lab.db'), ['--json', 'ascent', '--model', 'lenet-mnist', '--classes', '0-3', '--steps', '60', '--workers', '1']);
+    const ascentRun = (JSON.parse(out) as { runId: number }).runId;
+    await open(`#/run/${ascentRun}`);
+    await page.getByTestId('ascent-table').waitFor();
+    expect(await page.getByTestId('ascent-table').locator('tbody tr').count()).toBe(4);
+    await page.getByTestId('ascent-chart').locator('canvas').first().waitFor();
+    await expect.poll(() => page.getByTestId('ascent-start').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBe(28);
+    expect(await page.getByRole('button', { name: 'Resume' }).count()).toBe(0);
+    await shot('18-ascent');
+    await open(`#/run/${ascentRun}/gallery`);
+    await expect.poll(() => page.getByTestId('champion-card').count()).toBe(4);
+    expect(await page.getByTestId('champion-card').first().textContent()).not.toMatch(/gen \d/);
+  });
+
+  it('left no console error and no page error across the test', () => {
+    expect(pageErrors).toEqual([]);
+    expect(consoleErrors).toEqual([]);
   });
 });

@@ -42,6 +42,8 @@ export const ApiRequests = {
   'lineage.get': z.object({ runId, class: id }).strict(),
   /** The run's phylogeny: all champions' ancestries merged back to generation 0 (and WordNet tables for ImageNet runs). */
   'runs.tree': z.object({ runId }).strict(),
+  /** A gradient-ascent run, per class: the confidence after each step, steps to 99/99.9/99.99%, the final image. */
+  'runs.ascent': z.object({ runId }).strict(),
   /** Repeated motifs found by the core in a champion's image. */
   'ablation.detect': z.object({ runId, individualId: id }).strict(),
   /** Classify the image with the masked pixels replaced by a neutral fill. mask: one byte per pixel (0/1), base64. */
@@ -205,6 +207,26 @@ export interface RunTree {
   wordnetNote: string | null;
 }
 
+export interface AscentClass {
+  class: number;
+  label: string;
+  /** The final image (an individual of the run). */
+  individualId: number;
+  confidence: number;
+  steps: number;
+  /** The class's probability before each step, and after the last. */
+  trace: number[];
+  stepsTo: Record<'0.99' | '0.999' | '0.9999', number | null>;
+}
+
+export interface AscentView {
+  runId: number;
+  settings: Record<string, unknown>;
+  /** The image every class starts from (the mean image, before the seeded noise), PNG data URL. */
+  startImage: string | null;
+  classes: AscentClass[];
+}
+
 export interface Motif {
   /** Bounding boxes of the copies of one repeated pattern (pixels). */
   copies: { x: number; y: number; width: number; height: number }[];
@@ -238,6 +260,7 @@ export interface ApiResults {
   'individual.classify': { model: string; top: Prediction[] };
   'lineage.get': Lineage;
   'runs.tree': RunTree;
+  'runs.ascent': AscentView;
   'ablation.detect': Motif[];
   'ablation.apply': AblationResult;
   'ablation.save': SavedAblation;

@@ -12,12 +12,15 @@ import {
   type Prediction,
   type RunInfo,
   type RunTree,
+  type AscentClass,
+  type AscentView,
   type SavedAblation,
 } from '../../shared/api';
 import { CPPN_INPUTS, EvolutionSettingsSchema } from '../../shared/engine';
 import { FoolError, toErrorPayload } from '../../shared/errors';
 import { ablate, detectMotifs, type Fill, type Image } from './analysis/motifs';
 import { buildTree } from './analysis/phylogeny';
+import { meanImage } from './ascent/ascent';
 import { WordNet } from './analysis/wordnet';
 import { geneToWeight } from './engine/cppn';
 import { EvolutionRun, imageShapeFor } from './evolution/run';
@@ -131,6 +134,8 @@ export class LabApi {
         return this.lineage(q.runId as number, q.class as number);
       case 'runs.tree':
         return this.tree(q.runId as number);
+      case 'runs.ascent':
+        return this.ascentView(q.runId as number);
       case 'ablation.detect':
         return detectMotifs(this.image_(q.runId as number, q.individualId as number));
       case 'ablation.apply':
@@ -320,6 +325,28 @@ export class LabApi {
     }
     family.sort((a, b) => b.commonAncestorGeneration - a.commonAncestorGeneration || a.class - b.class);
     return { runId, class: cls, label: run.labels[cls] ?? String(cls), chain: steps, family };
+  }
+
+  private async ascentView(runId: number): Promise<AscentView> {
+    const run = this.lab.runs.get(runId);
+    if (run.kind !== 'ascent') throw new FoolError('BAD_INPUT', `run ${runId} is an evolution run, not a gradient-ascent run`, `Open it as a run: #/run/${runId}`);
+    const inds = this.lab.runs.championIndividuals(runId);
+    const classes: AscentClass[] = this.lab.runs.champions(runId).map((c) => {
+      const extra = (inds.get(c.individualId)?.extra ?? {}) as { trace?: number[]; stepsTo?: AscentClass['stepsTo'] };
+      const trace = extra.trace ?? [];
+      return { class: c.class, label: c.label, individualId: c.individualId, confidence: c.confidence, steps: Math.max(0, trace.length - 1), trace, stepsTo: extra.stepsTo ?? { '0.99': null, '0.999': null, '0.9999': null } };
+    });
+    let startImage: string | null = null;
+    try {
+      const info = this.lab.models.get(run.model);
+      const s = info.manifest.input;
+      const mean = meanImage(info);
+      const png = await sharp(Buffer.from(Uint8Array.from(mean, (v) => Math.round(v))), { raw: { width: s.width, height: s.height, channels: s.channels } }).png().toBuffer();
+      startImage = `data:image/png;base64,${png.toString('base64')}`;
+    } catch {
+      // The model was removed since: the classes still show.
+    }
+    return { runId, settings: run.settings, startImage, classes };
   }
 
   private wordnet: WordNet | null | undefined;

@@ -60,10 +60,21 @@ export function cellsSeries(label: string, stroke = '#16a34a', dash: number[] = 
   return { label, stroke, width: 1.5, dash, scale: 'cells', value: (_u, v) => (v === null || v === undefined ? '–' : String(Math.round(v))), points: { show: false } };
 }
 
-export function generationsX(planned: number | null, last: number): { scale: uPlot.Scale; axis: uPlot.Axis; series: uPlot.Series } {
-  const hi = Math.max(1, planned ?? 0, last);
+/**
+ * The generations axis: from 0 to the planned generations (or the data's last, if further), so a
+ * run's curve fills the chart as it goes. A zoom (a narrower range) is kept as asked. The range
+ * reads the data at draw time: options need not be rebuilt for every new generation.
+ */
+export function generationsX(planned: number | null): { scale: uPlot.Scale; axis: uPlot.Axis; series: uPlot.Series } {
   return {
-    scale: { time: false, range: (_u, min, max) => (min === null || max === null || (min <= 0 && max >= hi) ? [0, hi] : [min, max]) },
+    scale: {
+      time: false,
+      range: (u, min, max) => {
+        const xs = u.data[0];
+        const hi = Math.max(1, planned ?? 0, xs.length ? (xs[xs.length - 1] ?? 0) : 0);
+        return min === null || max === null || (min <= (xs[0] ?? 0) && max >= (xs[xs.length - 1] ?? 0)) ? [0, hi] : [min, max];
+      },
+    },
     axis: { label: 'generation', incrs: WHOLE_INCRS, values: (_u, splits) => splits.map((v) => String(Math.round(v))), grid: { stroke: '#f3f4f6', width: 1 } },
     series: { label: 'generation', value: (_u, v) => (v === null || v === undefined ? '–' : String(Math.round(v))) },
   };
