@@ -209,6 +209,11 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     const files = readdirSync(out, { recursive: true }).map(String);
     expect(files.filter((f) => f.endsWith('.png')).length).toBeGreaterThanOrEqual(10);
     expect(files).toContain('manifest.json');
+    // Esc closes the dialog; opened again, the focus is in it from the start.
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('export-dialog').count()).toBe(0);
+    await page.getByRole('button', { name: 'Export run…' }).click();
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('outDir');
     await page.getByTestId('export-dialog').getByRole('button', { name: 'Close' }).click();
   });
 
@@ -266,7 +271,7 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
   });
   it('a live gallery gains and changes cards while the run goes', async () => {
     await open('#/runs');
-    await page.locator('input[name=generations]').fill('100000');
+    await page.locator('input[name=generations]').fill('2000');
     await page.locator('input[name=batch]').fill('10');
     await page.locator('input[name=seed]').fill('11');
     await page.getByRole('button', { name: 'Start run' }).click();
@@ -280,6 +285,7 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     const first = await cardsNow();
     await expect.poll(async () => (await cardsNow()) !== first, { timeout: 60_000 }).toBe(true);
     expect(await page.getByTestId('champion-card').count()).toBeGreaterThanOrEqual(first.split(' ').length);
+    await expect.poll(() => page.evaluate(() => [...document.querySelectorAll<HTMLImageElement>('[data-testid=champion-card] img')].every((i) => i.complete && i.naturalWidth > 0))).toBe(true);
     await shot('14-gallery-live');
     await open(`#/run/${liveRunId}`);
     await page.getByRole('button', { name: 'Stop' }).click();

@@ -18,7 +18,7 @@ export function confidenceAxis(): uPlot.Axis {
   return {
     scale: 'conf',
     label: 'confidence (log-odds)',
-    size: 64,
+    size: 84,
     splits: (_u, _i, min, max) => {
       const out: number[] = [];
       for (let n = Math.ceil(min); n <= Math.floor(max); n++) out.push(n);
@@ -36,6 +36,11 @@ export function confidenceTop(maxNines: number): number {
 
 export function confidenceScale(top: number): uPlot.Scale {
   return { range: () => [0, top] };
+}
+
+/** A whole-number x axis (steps, bins): no "2.5" ticks. */
+export function wholeXAxis(label: string): uPlot.Axis {
+  return { label, incrs: WHOLE_INCRS, values: (_u, splits) => splits.map((v) => String(Math.round(v))), grid: { stroke: '#f3f4f6', width: 1 } };
 }
 
 export function wholeAxis(scale: string, label: string, side: 1 | 3 = 1, stroke = '#16a34a'): uPlot.Axis {

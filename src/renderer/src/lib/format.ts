@@ -29,6 +29,12 @@ export function shortLabel(label: string): string {
   return label.replace(/^n\d{8}\s+/, '');
 }
 
+/** A label as text, name first and the WordNet id after: "tench, Tinca tinca (n01440764)". */
+export function nameFirst(label: string): string {
+  const id = synset(label);
+  return id ? `${shortLabel(label)} (${id})` : label;
+}
+
 /** The WordNet id of an ImageNet label ("n01440764"), shown second and small; null for other labels. */
 export function synset(label: string): string | null {
   return /^(n\d{8})\s/.exec(label)?.[1] ?? null;
@@ -41,4 +47,14 @@ export function when(iso: string | null | undefined): string {
   if (Number.isNaN(d.getTime())) return iso;
   const two = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
+
+/**
+ * The display size for an image `side` pixels wide near `target`: a whole multiple when enlarging
+ * (28 -> 252, not 256: every source pixel becomes the same number of screen pixels).
+ */
+export function wholeScale(side: number, target: number): number {
+  if (side <= 0) return target;
+  if (side >= target) return target;
+  return side * Math.max(1, Math.floor(target / side));
 }
