@@ -153,6 +153,14 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await page.getByTestId('cppn-graph').locator('svg g.node').first().waitFor();
     expect(await page.getByTestId('top5').locator('li').count()).toBe(5);
     await shot('05-detail');
+    // Next / previous champion: an arrow key moves on, the other way's link comes back.
+    await page.getByRole('navigation', { name: 'Champions of the run' }).waitFor();
+    const hasNext = (await page.getByTestId('detail-next').count()) > 0;
+    await page.keyboard.press(hasNext ? 'ArrowRight' : 'ArrowLeft');
+    await page.waitForURL((u) => !u.hash.endsWith(`/individual/${championId}`));
+    await page.getByTestId(hasNext ? 'detail-prev' : 'detail-next').click();
+    await page.waitForURL((u) => u.hash.endsWith(`/individual/${championId}`));
+    await page.getByTestId('detail-image').waitFor();
   });
 
   it('opens a lineage and clicks through to an ancestor', async () => {
