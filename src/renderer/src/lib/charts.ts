@@ -10,6 +10,9 @@ import { formatConfidence, fromNines, nines, ninesLabel } from '../../../shared/
 
 export const COLORS = ['#111827', '#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#65a30d', '#a16207'];
 
+/** Twenty distinguishable colours (the WordNet groups of a 1000-class phylogeny). */
+export const COLORS20 = ['#1f77b4', '#aec7e8', '#ff7f0e', '#ffbb78', '#2ca02c', '#98df8a', '#d62728', '#ff9896', '#9467bd', '#c5b0d5', '#8c564b', '#c49c94', '#e377c2', '#f7b6d2', '#7f7f7f', '#bcbd22', '#dbdb8d', '#17becf', '#9edae5', '#393b79'];
+
 /** Whole numbers only (cells, generations): uPlot picks its tick step from these. */
 const WHOLE_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000];
 
