@@ -92,12 +92,13 @@ export function planReproduce(lab: Lab, p: ReproduceParams): void {
 export async function runReproduce(
   lab: Lab,
   p: ReproduceParams,
-  opts: { classifier?: ClassifierOptions; signal?: AbortSignal; onProgress?: (e: ReproduceProgress) => void } = {},
+  opts: { classifier?: ClassifierOptions; signal?: AbortSignal; onProgress?: (e: ReproduceProgress) => void; onCreated?: (id: number) => void } = {},
 ): Promise<{ id: number; result: ReproduceResult }> {
   planReproduce(lab, p);
   const labels = lab.models.get(p.model).labels;
   const store = new ExperimentStore(lab.db);
   const id = store.create('reproduce', p);
+  opts.onCreated?.(id);
   const t0 = performance.now();
   const result: ReproduceResult = { model: p.model, classes: labels.length, checkpoint: p.checkpoint, generations: p.generations, rows: [], allByCheckpoint: 0, medianAtEndAt9999: 0, done: false, seconds: 0 };
   const jobs = p.encodings.flatMap((encoding) => p.seeds.map((seed) => ({ encoding, seed })));

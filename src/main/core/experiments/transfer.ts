@@ -61,10 +61,11 @@ export function planTransfer(lab: Lab, params: TransferParams): { runs: RunRow[]
 
 const share = (xs: number[], min: number) => (xs.length ? xs.filter((x) => x >= min).length / xs.length : 0);
 
-export async function runTransfer(lab: Lab, params: TransferParams, opts: { classifier?: ClassifierOptions; onModel?: (name: string) => void } = {}): Promise<{ id: number; result: TransferResult }> {
+export async function runTransfer(lab: Lab, params: TransferParams, opts: { classifier?: ClassifierOptions; onModel?: (name: string) => void; onCreated?: (id: number) => void; signal?: AbortSignal } = {}): Promise<{ id: number; result: TransferResult }> {
   const { runs, targets } = planTransfer(lab, params);
   const store = new ExperimentStore(lab.db);
   const id = store.create('transfer', params);
+  opts.onCreated?.(id);
   const t0 = performance.now();
   const champs: ChampionPixels[] = runs.flatMap((r) => championPixels(lab, r.id));
   const images: TransferImage[] = champs.map((c) => ({ runId: c.runId, class: c.class, label: c.label, individualId: c.individualId, confidence: {} }));
