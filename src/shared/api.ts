@@ -40,7 +40,8 @@ export const ApiRequests = {
     })
     .strict(),
   'runs.stop': z.object({ runId }).strict(),
-  'runs.resume': z.object({ runId, generations: z.number().int().positive().optional() }).strict(),
+  /** takeOver: resume even when another process seems to run it (the command line: its user knows it died). */
+  'runs.resume': z.object({ runId, generations: z.number().int().positive().optional(), takeOver: z.boolean().optional() }).strict(),
   'runs.champions': z.object({ runId }).strict(),
   'individual.get': z.object({ runId, individualId: id }).strict(),
   /** Top-5 of an individual's image under any registered model (a first look at transferability). */
@@ -56,7 +57,8 @@ export const ApiRequests = {
     .object({ runId, individualId: id, class: id, mask: z.string().min(1), fill: z.enum(['mean', 'grey', 'black']).default('mean'), note: z.string().max(2000).optional() })
     .strict(),
   'ablation.list': z.object({ runId, individualId: id }).strict(),
-  'export.run': z.object({ runId, outDir: z.string().min(1), classes: z.array(id).optional() }).strict(),
+  // classes: checked against the run by the core (a class out of range is named in the error).
+  'export.run': z.object({ runId, outDir: z.string().min(1), classes: z.array(z.number()).optional() }).strict(),
 
   // ---- runs (beyond the app's first methods) ----
   /** A run's settings and statistics per generation (`fool runs show`). */
@@ -94,10 +96,11 @@ export const ApiRequests = {
       steps: z.number().int().positive().default(300),
       objective: z.enum(['log-probability', 'probability']).default('log-probability'),
       stepRule: z.enum(['sign', 'released']).default('sign'),
-      stepSize: z.number().positive().default(2),
-      decay: z.number().nonnegative().default(0.01),
-      blur: z.number().nonnegative().default(0),
-      target: z.number().gt(0).max(1).default(0.9999),
+      // Ranges are checked by the core, with messages that name the setting.
+      stepSize: z.number().default(2),
+      decay: z.number().default(0.01),
+      blur: z.number().default(0),
+      target: z.number().default(0.9999),
       workers: z.number().int().positive().optional(),
     })
     .strict(),

@@ -19,7 +19,7 @@ import { ablate, detectMotifs, type Fill, type Image } from './analysis/motifs';
 import { geneToWeight } from './engine/cppn';
 import { EvolutionRun, imageShapeFor } from './evolution/run';
 import { championImage, exportRun } from './export/gallery';
-import { topK, type Lab } from './lab';
+import { Lab, topK } from './lab';
 import { Classifier, type ClassifierOptions } from './models/classifier';
 import { AblationStore, type AblationRow } from './store/ablations';
 import { decodeGenome, type RunRow } from './store/runs';
@@ -134,7 +134,7 @@ export class LabApi {
       case 'runs.stop':
         return this.runStop(q.runId as number);
       case 'runs.resume':
-        return this.runResume(q.runId as number, q.generations as number | undefined);
+        return this.runResume(q.runId as number, q.generations as number | undefined, q.takeOver === true);
       case 'runs.champions':
         return this.lab.runs.champions(q.runId as number);
       case 'individual.get':
@@ -191,10 +191,10 @@ export class LabApi {
     return { runId };
   }
 
-  private runResume(runId: number, generations?: number): { runId: number; jobId: number } {
+  private runResume(runId: number, generations?: number, takeOver = false): { runId: number; jobId: number } {
     const r = this.lab.runs.get(runId);
     if (this.live.has(runId)) throw new FoolError('BAD_INPUT', `run ${runId} is already running`, 'Stop it first, or wait for it');
-    if (r.status === 'running' && this.foreignAlive(r)) {
+    if (r.status === 'running' && !takeOver && this.foreignAlive(r)) {
       throw new FoolError('BAD_INPUT', `run ${runId} is being run by another process (the command line?)`, 'Wait for it to finish, or stop it there');
     }
     return { runId, jobId: this.drive(EvolutionRun.resume(this.lab, runId, generations)) };
@@ -481,4 +481,17 @@ function pixelStats(img: Image): IndividualDetail['pixels'] {
   }
   const mean = sum.map((s) => s / n);
   return { mean, std: sq.map((s, c) => Math.sqrt(Math.max(0, s / n - mean[c] ** 2))), histogram };
+}
+
+// ---- the API entry: what hosts import from the core (the CLI imports nothing else) ----------------
+
+export { experimentKinds, registerExperiment } from './experiments/registry';
+export type { CliOptionSpec, ExperimentKind } from './experiments/kind';
+export type { ClassifierOptions } from './models/classifier';
+export { packageRoot, resolveDbPath } from './paths';
+export { Lab };
+
+/** One lab and its API, as an in-process host (the CLI, tests) opens them; close the API when done. */
+export function openLabApi(dbPath: string, opts: LabApiOptions = {}): LabApi {
+  return new LabApi(new Lab(dbPath), opts);
 }

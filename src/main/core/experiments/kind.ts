@@ -78,6 +78,11 @@ export interface ExperimentKind<P = unknown, R = unknown> {
     params(opts: Record<string, unknown>, args: unknown[], engine: Record<string, unknown>): P;
     /** How the CLI shows progress: a bar (format, fields from the event's detail) or one line per message. */
     progress?: { bar: string } | { line: (message: string) => string };
+    /**
+     * What Ctrl-C does, printed when pressed (default: the run stops after its current generation);
+     * null: the work has no safe point to stop at, and Ctrl-C quits at once.
+     */
+    stopMessage?: string | null;
   };
 }
 

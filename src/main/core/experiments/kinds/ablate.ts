@@ -42,6 +42,7 @@ export const ablate = defineExperiment<AblationParams, AblationResult>({
   cli: {
     description: "repetition ablation over a run's champions: remove all copies but one of each repeated motif (and, as a control, the same area at random) and re-classify",
     classifierOptions: true,
+    stopMessage: null,
     arguments: [{ name: '<run>', description: 'run id', parse: intOption('run id') }],
     options: [
       { flags: '--fill <f>', description: 'what replaces removed pixels', choices: ['mean', 'grey', 'black'], default: 'mean' },

@@ -54,6 +54,7 @@ export const transfer = defineExperiment<TransferParams, TransferResult>({
   cli: {
     description: "transferability: classify every champion of the runs under other models; per pair, the share at >= 99% / 99.99% for the same class and the median",
     classifierOptions: true,
+    stopMessage: null,
     options: [
       { flags: '--runs <ids>', description: 'runs (evolution or ascent) made against one label set, e.g. 3,4', required: true, parse: idList('--runs') },
       { flags: '--models <names>', description: "target models, e.g. lenet-s2,lenet-caffe (the runs' own models are always included)", required: true, parse: nameList },
