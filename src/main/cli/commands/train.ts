@@ -7,7 +7,7 @@ interface TrainOutcome {
   stopped: boolean;
   epochsDone: number;
   seconds: number;
-  testAccuracy: number;
+  testAccuracy: number | null;
 }
 
 interface TrainLenetOptions {
@@ -116,7 +116,7 @@ export function registerTrain(program: Command): void {
         }
         return {
           json: { out: paths.onnx, epochs: r.epochsDone, seconds: r.seconds, testAccuracy: r.testAccuracy },
-          text: `${paths.onnx}: ${r.epochsDone} epochs, MNIST test accuracy ${pct(r.testAccuracy)} (${r.seconds.toFixed(1)} s)\nmanifest ${paths.manifest}`,
+          text: `${paths.onnx}: ${r.epochsDone} epochs, MNIST test accuracy ${pct(r.testAccuracy ?? Number.NaN)} (${r.seconds.toFixed(1)} s)\nmanifest ${paths.manifest}`,
         };
       }),
     );

@@ -49,7 +49,8 @@ export function workHandlers(ctx: ApiContext): Handlers<Methods> {
           onEpoch: (e) => jc.progress({ message: `epoch ${e.epoch}`, detail: { phase: 'epoch', epoch: e.epoch, loss: e.loss, testAccuracy: e.testAccuracy, seconds: e.seconds } }),
         });
         // The weights stay out of the job's result (it travels as an event).
-        return { paths, stopped: result.stopped, epochsDone: result.epochsDone, seconds: result.seconds, testAccuracy: result.testAccuracy };
+        // testAccuracy is NaN before the first epoch ends: null, as JSON would carry it anyway.
+        return { paths, stopped: result.stopped, epochsDone: result.epochsDone, seconds: result.seconds, testAccuracy: Number.isFinite(result.testAccuracy) ? result.testAccuracy : null };
       });
       return { jobId: job.jobId };
     },

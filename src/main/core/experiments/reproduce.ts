@@ -111,7 +111,11 @@ export async function runReproduce(
       onGeneration: (r) => opts.onProgress?.({ index, total: jobs.length, encoding, seed, runId: evo.runId, generation: r.generation, generations: r.generations, median: r.stats.median, at9999: r.stats.atLeast9999 }),
     });
     // A run stopped before its end does not answer the question; it stays in the lab, resumable.
-    if (summary.stopped) break;
+    if (summary.stopped) {
+      result.seconds = (performance.now() - t0) / 1000;
+      store.setResult(id, result);
+      break;
+    }
     result.rows.push(rowOf(lab, evo.runId, encoding, seed, p, labels, summary.seconds));
     result.allByCheckpoint = result.rows.filter((r) => r.allByCheckpoint).length;
     result.medianAtEndAt9999 = result.rows.filter((r) => r.medianAtEndAt9999).length;

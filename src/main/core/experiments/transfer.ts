@@ -69,7 +69,11 @@ export async function runTransfer(lab: Lab, params: TransferParams, opts: { clas
   const t0 = performance.now();
   const champs: ChampionPixels[] = runs.flatMap((r) => championPixels(lab, r.id));
   const images: TransferImage[] = champs.map((c) => ({ runId: c.runId, class: c.class, label: c.label, individualId: c.individualId, confidence: {} }));
+  // Cancelled: the models classified so far are the result's targets.
+  const classified: typeof targets = [];
   for (const t of targets) {
+    if (opts.signal?.aborted) break;
+    classified.push(t);
     opts.onModel?.(t.manifest.name);
     const batch = stack(await Promise.all(champs.map((c) => toModelSize(c.image, t))));
     const c = await lab.openClassifier(t.manifest.name, opts.classifier);
@@ -85,7 +89,7 @@ export async function runTransfer(lab: Lab, params: TransferParams, opts: { clas
   const pairs: TransferPair[] = [];
   for (const s of sources) {
     const mine = images.filter((im) => modelOf.get(im.runId) === s);
-    for (const t of targets.map((x) => x.manifest.name)) {
+    for (const t of classified.map((x) => x.manifest.name)) {
       const conf = mine.map((im) => im.confidence[t]);
       const top = mine.filter((im) => im.confidence[s] >= 0.9999);
       pairs.push({
@@ -99,7 +103,7 @@ export async function runTransfer(lab: Lab, params: TransferParams, opts: { clas
       });
     }
   }
-  const result: TransferResult = { sources, targets: targets.map((t) => t.manifest.name), pairs, images, seconds: (performance.now() - t0) / 1000 };
+  const result: TransferResult = { sources, targets: classified.map((t) => t.manifest.name), pairs, images, seconds: (performance.now() - t0) / 1000 };
   store.setResult(id, result);
   return { id, result };
 }

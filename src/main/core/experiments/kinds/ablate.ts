@@ -11,7 +11,18 @@ export const ablate = defineExperiment<AblationParams, AblationResult>({
   stored: 'ablation',
   description: "repetition ablation over a run's champions: remove all copies but one of each repeated motif (and, as a control, the same area at random) and re-classify",
   params: z.object({ runId: z.number().int().positive(), fill: z.enum(['mean', 'grey', 'black']).default('mean'), seed: z.number().int().nonnegative().default(1) }).strict(),
-  run: (p, ctx) => runAblation(ctx.lab, p, { classifier: ctx.classifier, onCreated: (experimentId) => ctx.ids({ experimentId }) }),
+  // One pass over the champions (seconds): a cancel lets it finish.
+  run: async (p, ctx) => {
+    const r = await runAblation(ctx.lab, p, {
+      classifier: ctx.classifier,
+      onCreated: (experimentId) => {
+        ctx.ids({ experimentId });
+        ctx.progress({ done: 0, total: 1, message: `ablating the champions of run ${p.runId}` });
+      },
+    });
+    ctx.progress({ done: 1, total: 1, message: `${r.result.images.length} champions ablated` });
+    return r;
+  },
   text: (r, { id, flags }) => [textTable(ablationTable(r)), ...(flags.images ? ['', textTable(ablationImagesTable(r))] : []), '', reportHint(id)].join('\n'),
   report: (r) => {
     const rep = r.images.filter((i) => i.ablated !== null);
