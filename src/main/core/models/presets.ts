@@ -15,7 +15,7 @@ export function presetInput(preset: PresetName, g: { name: string; layout: 'NCHW
   const base = { name: g.name, layout: g.layout, height: g.height, width: g.width };
   switch (preset) {
     case 'mnist':
-      // Caffe's LeNet: p / 256, grey, stretched to 28x28.
+      // Caffe's LeNet: p / 256 (0.00390625, exact in float), grey, stretched to 28x28.
       return { ...base, channels: 1, channelOrder: 'RGB', scale: 1 / 256, mean: [0], std: [1], resize: 'stretch' };
     case 'caffe-imagenet':
       // Caffe's ImageNet models: BGR, mean subtracted, 256 then a 227 (or 224) centre crop.

@@ -3,9 +3,10 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { FoolError } from '../../../shared/errors';
 import { ManifestSchema, type Manifest } from '../../../shared/manifest';
 import { encodeModel } from '../models/onnx-graph';
+import { presetInput } from '../models/presets';
 import { checkpointPathFor, writeAtomic } from './checkpoints';
 import { loadExtraClassFolder } from './data';
-import { buildLenet, LENET_INPUT, LENET_OUTPUT, LENET_SCALE, LENET_SIDE, lenetLabels } from './lenet';
+import { buildLenet, LENET_INPUT, LENET_OUTPUT, LENET_SIDE, lenetLabels } from './lenet';
 import { trainLenet } from './loop';
 import type { TrainOptions, TrainResult, TrainSettings } from './settings';
 
@@ -59,18 +60,8 @@ export function lenetManifest(name: string, classes: number, description?: strin
     file: `${name}.onnx`,
     description,
     preset: 'mnist',
-    input: {
-      name: LENET_INPUT,
-      layout: 'NCHW',
-      height: LENET_SIDE,
-      width: LENET_SIDE,
-      channels: 1,
-      channelOrder: 'RGB',
-      scale: LENET_SCALE,
-      mean: [0],
-      std: [1],
-      resize: 'stretch',
-    },
+    // The mnist preset is Caffe's LeNet input (p / 256, grey, stretched): what this network trains on.
+    input: presetInput('mnist', { name: LENET_INPUT, layout: 'NCHW', height: LENET_SIDE, width: LENET_SIDE }),
     output: { name: LENET_OUTPUT, kind: 'probabilities' },
     labels: `${name}.labels.txt`,
     labelOffset: 0,
