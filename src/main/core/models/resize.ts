@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { FoolError } from '../../../shared/errors';
 import type { InputSpec, ModelInfo } from '../../../shared/manifest';
 import { decodeImage } from './decode';
 import type { Image } from './image';
@@ -42,12 +43,13 @@ export function imageShapeFor(info: ModelInfo | { manifest: { input: InputSpec }
 export async function fitToModel(img: Image, spec: InputSpec): Promise<Image> {
   const s = imageShapeFor({ manifest: { input: spec } });
   if (img.width === s.width && img.height === s.height) return img;
-  const { data, info } = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
+  let pipeline = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
     raw: { width: img.width, height: img.height, channels: img.channels },
-  })
-    .resize(s.width, s.height, { fit: spec.resize === 'crop' ? 'cover' : 'fill', position: 'centre', kernel: RESIZE_KERNEL })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  }).resize(s.width, s.height, { fit: spec.resize === 'crop' ? 'cover' : 'fill', position: 'centre', kernel: RESIZE_KERNEL });
+  // sharp writes raw grey out as three equal channels unless told to stay grey.
+  if (img.channels === 1) pipeline = pipeline.toColourspace('b-w');
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== img.channels) throw new FoolError('INTERNAL', `resizing gave ${info.channels} channels for an image of ${img.channels}`);
   return { width: info.width, height: info.height, channels: img.channels, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
