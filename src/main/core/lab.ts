@@ -5,7 +5,7 @@ import { Classifier, type ClassifierOptions } from './models/classifier';
 import { ModelRegistry } from './models/registry';
 import { stack } from './models/image';
 import { loadImageForModel } from './models/resize';
-import { topPredictions } from './models/top-k';
+import { argmax, topPredictions } from './models/top-k';
 import { loadMnist } from './data/mnist';
 import { openDb, type Db } from './store/db';
 import { RunStore } from './store/runs';
@@ -67,9 +67,7 @@ export class Lab {
         const n = Math.min(chunk, test.n - s);
         const probs = await c.classify({ n, height: 28, width: 28, channels: 1, data: test.images.subarray(s * 784, (s + n) * 784) });
         for (let i = 0; i < n; i++) {
-          let best = 0;
-          for (let k = 1; k < c.classes; k++) if (probs[i * c.classes + k] > probs[i * c.classes + best]) best = k;
-          if (best === test.labels[s + i]) correct++;
+          if (argmax(probs.subarray(i * c.classes, (i + 1) * c.classes)) === test.labels[s + i]) correct++;
         }
         onProgress?.(s + n, test.n);
       }

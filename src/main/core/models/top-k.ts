@@ -18,6 +18,11 @@ export function topK(probs: ArrayLike<number>, k: number): [cls: number, p: numb
   return top;
 }
 
+/** The most probable class (top-1; the lower class on ties). */
+export function argmax(probs: ArrayLike<number>): number {
+  return probs.length === 0 ? -1 : topK(probs, 1)[0][0];
+}
+
 /** topK with class names: what the API and the CLI show. */
 export function topPredictions(probs: ArrayLike<number>, labels: string[], k: number): Prediction[] {
   return topK(probs, k).map(([c, p]) => ({ class: c, label: labels[c] ?? String(c), confidence: p }));

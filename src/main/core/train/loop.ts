@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { FoolError } from '../../../shared/errors';
 import { buildGradientModel, gradOutputName, GRAD_WEIGHTS_INPUT, OBJECTIVE_OUTPUT } from '../grad/backward';
 import { encodeModel } from '../models/onnx-graph';
+import { argmax } from '../models/top-k';
 import { loadCheckpoint, RESUME_KEYS, saveCheckpoint } from './checkpoints';
 import { epochOrder, gather, hashImages, testSet, trainingSet, type Dataset } from './data';
 import { buildLenet, initLenetWeights, LENET_INPUT, LENET_OUTPUT, LENET_PIXELS, LENET_SIDE, lenetParams, type LenetWeights } from './lenet';
@@ -37,9 +38,7 @@ async function evaluate(session: ort.InferenceSession, settings: TrainSettings, 
     const prob = (await session.run(feeds))[LENET_OUTPUT].data as Float32Array;
     const K = settings.classes;
     for (let i = 0; i < b; i++) {
-      let best = 0;
-      for (let k = 1; k < K; k++) if (prob[i * K + k] > prob[i * K + best]) best = k;
-      if (best === test.labels[from + i]) correct++;
+      if (argmax(prob.subarray(i * K, (i + 1) * K)) === test.labels[from + i]) correct++;
     }
   }
   return correct / test.n;
