@@ -28,7 +28,7 @@ export interface ImageShape {
  * The image a model takes before preprocessing: the manifest's input size, or for 'crop' models
  * the resizeTo square whose centre preprocessing crops. Evolution renders at this size.
  */
-export function imageShapeFor(info: ModelInfo | { manifest: { input: InputSpec } }): ImageShape {
+export function imageShapeFor(info: Pick<ModelInfo, 'manifest'> | { manifest: { input: InputSpec } }): ImageShape {
   const s = info.manifest.input;
   if (s.resize === 'crop' && s.resizeTo) return { width: s.resizeTo, height: s.resizeTo, channels: s.channels };
   return { width: s.width, height: s.height, channels: s.channels };
