@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { FoolError } from '../../../shared/errors';
 import { openLabApi, packageRoot } from '../../core/api';
-import { startServer } from '../../server/server';
-import { generateToken, isLoopback } from '../../server/security';
+import { generateToken, isLoopback } from '../../host-common/security';
+import type { StartWebHost } from '../../host-common/web-host';
 import { globals, parseIntOption, run } from '../common';
 import { classifierOptions, withClassifierOptions } from './shared-options';
 
@@ -11,7 +11,7 @@ import { classifierOptions, withClassifierOptions } from './shared-options';
  * `fool serve`: the app in a browser. Runs until SIGINT/SIGTERM; then live runs stop after their
  * current generation (committed, resumable) and the database is closed. A second signal quits at once.
  */
-export function registerServe(program: Command): void {
+export function registerServe(program: Command, startServer: StartWebHost): void {
   withClassifierOptions(
     program
       .command('serve')
