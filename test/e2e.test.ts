@@ -280,7 +280,7 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
   it('a live gallery gains and changes cards while the run goes', async () => {
     await open('#/runs');
     await page.locator('input[name=generations]').fill('2000');
-    await page.locator('input[name=batch]').fill('10');
+    await page.locator('input[name=batch]').fill('50');
     await page.locator('input[name=seed]').fill('11');
     await page.getByRole('button', { name: 'Start run' }).click();
     await page.waitForURL(/#\/run\/\d+$/);

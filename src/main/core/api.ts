@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import {
   parseRequest,
@@ -446,6 +449,21 @@ export class LabApi {
       void old.then((x) => x.close()).catch(() => undefined);
     }
     return c;
+  }
+
+  /**
+   * Where a file sent by the browser is kept (the web host's upload route streams it there): a new
+   * file in the lab's uploads folder, beside its database, named after the original. models.add
+   * then copies it into the lab's model folder like any file on this machine.
+   */
+  uploadPath(name: string): string {
+    const base = basename(name).replace(/[^A-Za-z0-9._-]/g, '_').slice(-120);
+    if (!/\.(onnx|txt|json)$/i.test(base)) {
+      throw new FoolError('BAD_INPUT', `cannot take "${name}": only .onnx models and .txt or .json label files are uploaded`, 'Choose an ONNX file (and optionally its labels, one per line)');
+    }
+    const dir = join(dirname(resolve(this.lab.dbPath)), 'uploads');
+    mkdirSync(dir, { recursive: true });
+    return join(dir, `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}-${base}`);
   }
 
   /** Runs in flight (ids). */
