@@ -354,6 +354,131 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     expect(await page.getByTestId('champion-card').first().textContent()).not.toMatch(/gen \d/);
   });
 
+  it('lists the models with input, preprocessing, graph summary, and evaluates one', async () => {
+    await open('#/models');
+    const row = page.getByTestId('model-row-lenet-mnist');
+    await row.waitFor();
+    await expect.poll(() => row.textContent()).toMatch(/28×28×1 NCHW/);
+    await row.getByRole('button', { name: 'lenet-mnist' }).click();
+    await expect.poll(() => page.getByTestId('model-graph').textContent()).toMatch(/Conv × \d/);
+    await row.getByRole('button', { name: 'Evaluate on MNIST' }).click();
+    await expect.poll(() => page.getByTestId('accuracy-lenet-mnist').textContent(), { timeout: 60_000 }).toMatch(/^\d\d\.\d\d% of 10,000 MNIST test images$/);
+    await shot('19-models');
+  });
+
+  it('adds a model by upload (a model this project did not make), then removes it', async () => {
+    const caffe = join(ROOT, '../shared/models/lenet-caffe/lenet-caffe.onnx');
+    const file = existsSync(caffe) ? caffe : join(ROOT, 'resources/models/lenet-mnist.onnx');
+    await open('#/models');
+    const form = page.getByTestId('add-model');
+    await form.locator('input[name=name]').fill('uploaded-lenet');
+    await form.locator('select[name=preset]').selectOption('mnist');
+    await form.locator('input[name=onnx]').setInputFiles(file);
+    await form.getByRole('button', { name: 'Add model' }).click();
+    await page.getByTestId('model-row-uploaded-lenet').waitFor();
+    expect(await page.getByTestId('model-row-uploaded-lenet').textContent()).toMatch(/user/);
+    await shot('20-add-model');
+    // Wrong input: a file that is not a model is named, and nothing is lost.
+    const bogus = join(dir, 'not-a-model.onnx');
+    writeFileSync(bogus, 'hello');
+    expectHttpErrors = true;
+    await form.locator('input[name=name]').fill('bogus');
+    await form.locator('input[name=onnx]').setInputFiles(bogus);
+    await form.getByRole('button', { name: 'Add model' }).click();
+    await expect.poll(() => page.getByTestId('add-model-error').textContent()).toMatch(/onnx|ONNX|model/);
+    expectHttpErrors = false;
+    expect(await page.locator('[data-testid^=model-row-]').count()).toBe(2);
+  });
+
+  it('warns before classifying with a model whose classes differ (and classifies when they do not)', async () => {
+    await open(`#/run/${runId}/individual/${championId}`);
+    await page.getByLabel('Other model').selectOption('uploaded-lenet');
+    // Both have 10 classes: no warning.
+    expect(await page.getByTestId('classes-differ').count()).toBe(0);
+    await page.getByRole('button', { name: 'Classify', exact: true }).click();
+    await expect.poll(() => page.getByTestId('top5-other').locator('li').count()).toBe(5);
+  });
+
+  it('starts a repetition-ablation experiment from the app and follows it to its page', async () => {
+    await open('#/experiments');
+    const form = page.getByTestId('experiment-form');
+    await form.locator('select[name=kind]').selectOption('ablate');
+    await form.locator('input[name=runId]').fill(String(runId));
+    await form.getByRole('button', { name: 'Start experiment' }).click();
+    const row = page.locator('[data-testid^=experiment-row-]').first();
+    await expect.poll(() => row.textContent(), { timeout: 120_000 }).toMatch(/ablation.*finished/);
+    await shot('21-experiments');
+    await row.getByRole('link').first().click();
+    await page.getByTestId('ablation-summary').waitFor();
+    expect(await page.getByTestId('ablation-images').locator('tbody tr').count()).toBe(10);
+    await shot('22-ablation-experiment');
+  });
+
+  it('runs a transfer experiment and opens a heat-map cell', async () => {
+    await open('#/experiments');
+    const form = page.getByTestId('experiment-form');
+    await form.locator('select[name=kind]').selectOption('transfer');
+    await form.locator('input[name=runs]').fill(`${runId},${liveRunId}`);
+    await form.locator('input[name=models-uploaded-lenet]').check();
+    await form.getByRole('button', { name: 'Start experiment' }).click();
+    const row = page.locator('[data-testid^=experiment-row-]').first();
+    await expect.poll(() => row.textContent(), { timeout: 120_000 }).toMatch(/transfer.*finished/);
+    await row.getByRole('link').first().click();
+    const cells = page.getByTestId('transfer-cell');
+    await cells.first().waitFor();
+    expect(await cells.count()).toBe(2); // one source model x (its own + the uploaded one)
+    await cells.nth(1).click();
+    await expect.poll(() => page.getByTestId('transfer-images').locator('img').count()).toBe(20);
+    await shot('23-transfer');
+  });
+
+  it('runs a tiny retraining experiment: the table and the images of class n+1', async () => {
+    await open('#/experiments');
+    const form = page.getByTestId('experiment-form');
+    await form.locator('select[name=kind]').selectOption('retrain');
+    for (const [k, v] of Object.entries({ iterations: '2', runsPerIteration: '1', generations: '3', batch: '20', epochs: '1', trainLimit: '2000', testLimit: '1000' })) await form.locator(`input[name=${k}]`).fill(v);
+    await form.getByRole('button', { name: 'Start experiment' }).click();
+    const row = page.locator('[data-testid^=experiment-row-]').first();
+    await expect.poll(() => row.textContent(), { timeout: 240_000 }).toMatch(/retrain.*finished/);
+    await row.getByRole('link').first().click();
+    await expect.poll(() => page.getByTestId('retrain-table').locator('tbody tr').count()).toBe(2);
+    await expect.poll(() => page.getByTestId('retrain-images').first().locator('img').count()).toBe(10);
+    await shot('24-retraining');
+  });
+
+  it('runs a tiny reproduction: per-run claims and median curves; a second one is cancelled', async () => {
+    await open('#/experiments');
+    const form = page.getByTestId('experiment-form');
+    await form.locator('select[name=kind]').selectOption('reproduce');
+    for (const [k, v] of Object.entries({ encodings: 'cppn,direct', seeds: '1', generations: '8', checkpoint: '4', batch: '20' })) await form.locator(`input[name=${k}]`).fill(v);
+    await form.getByRole('button', { name: 'Start experiment' }).click();
+    const row = page.locator('[data-testid^=experiment-row-]').first();
+    await expect.poll(() => row.textContent(), { timeout: 240_000 }).toMatch(/reproduce.*finished/);
+    await row.getByRole('link').first().click();
+    await expect.poll(() => page.getByTestId('reproduce-table').locator('tbody tr').count()).toBe(2);
+    await page.getByTestId('reproduce-chart').locator('canvas').first().waitFor();
+    expect(await page.getByTestId('reproduce-claims').textContent()).toMatch(/by generation 4: \d \/ 2/);
+    await shot('25-reproduction');
+
+    // Cancel: a long one is stopped from the page.
+    await open('#/experiments');
+    await form.locator('select[name=kind]').selectOption('reproduce');
+    await form.locator('input[name=generations]').fill('100000');
+    await form.getByRole('button', { name: 'Start experiment' }).click();
+    const running = page.getByTestId('experiment-jobs');
+    await running.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => running.count(), { timeout: 60_000 }).toBe(0);
+  });
+
+  it('deletes a run', async () => {
+    await open(`#/run/${liveRunId}`);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete run…' }).click();
+    await page.waitForURL(/#\/runs$/);
+    await expect.poll(() => page.getByTestId(`run-row-${liveRunId}`).count()).toBe(0);
+    expect(await page.getByTestId(`run-row-${runId}`).count()).toBe(1);
+  });
+
   it('left no console error and no page error across the test', () => {
     expect(pageErrors).toEqual([]);
     expect(consoleErrors).toEqual([]);
