@@ -406,7 +406,7 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await form.locator('input[name=runId]').fill(String(runId));
     await form.getByRole('button', { name: 'Start experiment' }).click();
     const row = page.locator('[data-testid^=experiment-row-]').first();
-    await expect.poll(() => row.textContent(), { timeout: 120_000 }).toMatch(/ablation.*finished/);
+    await expect.poll(() => row.textContent(), { timeout: 120_000 }).toMatch(/ablation.*(?<!not )finished$/);
     await shot('21-experiments');
     await row.getByRole('link').first().click();
     await page.getByTestId('ablation-summary').waitFor();
@@ -422,7 +422,7 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await form.locator('input[name=models-uploaded-lenet]').check();
     await form.getByRole('button', { name: 'Start experiment' }).click();
     const row = page.locator('[data-testid^=experiment-row-]').first();
-    await expect.poll(() => row.textContent(), { timeout: 120_000 }).toMatch(/transfer.*finished/);
+    await expect.poll(() => row.textContent(), { timeout: 120_000 }).toMatch(/transfer.*(?<!not )finished$/);
     await row.getByRole('link').first().click();
     const cells = page.getByTestId('transfer-cell');
     await cells.first().waitFor();
@@ -439,7 +439,7 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     for (const [k, v] of Object.entries({ iterations: '2', runsPerIteration: '1', generations: '3', batch: '20', epochs: '1', trainLimit: '2000', testLimit: '1000' })) await form.locator(`input[name=${k}]`).fill(v);
     await form.getByRole('button', { name: 'Start experiment' }).click();
     const row = page.locator('[data-testid^=experiment-row-]').first();
-    await expect.poll(() => row.textContent(), { timeout: 240_000 }).toMatch(/retrain.*finished/);
+    await expect.poll(() => row.textContent(), { timeout: 240_000 }).toMatch(/retrain.*(?<!not )finished$/);
     await row.getByRole('link').first().click();
     await expect.poll(() => page.getByTestId('retrain-table').locator('tbody tr').count()).toBe(2);
     await expect.poll(() => page.getByTestId('retrain-images').first().locator('img').count()).toBe(10);
@@ -453,7 +453,7 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     for (const [k, v] of Object.entries({ encodings: 'cppn,direct', seeds: '1', generations: '8', checkpoint: '4', batch: '20' })) await form.locator(`input[name=${k}]`).fill(v);
     await form.getByRole('button', { name: 'Start experiment' }).click();
     const row = page.locator('[data-testid^=experiment-row-]').first();
-    await expect.poll(() => row.textContent(), { timeout: 240_000 }).toMatch(/reproduce.*finished/);
+    await expect.poll(() => row.textContent(), { timeout: 240_000 }).toMatch(/reproduce.*(?<!not )finished$/);
     await row.getByRole('link').first().click();
     await expect.poll(() => page.getByTestId('reproduce-table').locator('tbody tr').count()).toBe(2);
     await page.getByTestId('reproduce-chart').locator('canvas').first().waitFor();
