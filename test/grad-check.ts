@@ -40,7 +40,7 @@ export function graph(nodes: NodeProto[], inputDims: number[], output: string, i
       input: [valueInfo('x', ['N', ...inputDims])],
       output: [valueInfo(output, [])],
       initializer: Object.entries(inits).map(([name, spec]) => {
-        const [dims, values] = typeof spec[0] === 'number' ? [spec as number[], uniform(size(spec as number[]), -0.5, 0.5)] : (spec as [number[], ArrayLike<number>]);
+        const [dims, values] = Array.isArray(spec[0]) ? (spec as [number[], ArrayLike<number>]) : [spec as number[], uniform(size(spec as number[]), -0.5, 0.5)];
         return floatTensor(name, values, dims);
       }),
     },
