@@ -50,7 +50,7 @@ export function graph(nodes: NodeProto[], inputDims: number[], output: string, i
 /** Objective sum_n sum_k W f(z) in float64, from the logits tensor `zName`. */
 export function objective64(model: ModelProto, feeds: Record<string, T64>, zName: string, W: Float32Array, kind: GradientGraphOptions['objective']): number {
   const z = evaluate(model, feeds, [zName])[zName];
-  const N = feeds.x.dims[0];
+  const N = Object.values(feeds)[0].dims[0];
   const K = z.data.length / N;
   let J = 0;
   for (let n = 0; n < N; n++) {
@@ -65,10 +65,10 @@ export function objective64(model: ModelProto, feeds: Record<string, T64>, zName
   return J;
 }
 
-export async function runGrad(model: ModelProto, opts: GradientGraphOptions, x: Float32Array, xDims: number[], W: Float32Array, K: number, extra: Record<string, ort.Tensor> = {}) {
+export async function runGrad(model: ModelProto, opts: GradientGraphOptions, x: Float32Array, xDims: number[], W: Float32Array, K: number, extra: Record<string, ort.Tensor> = {}, input = 'x') {
   const gm = buildGradientModel(model, opts);
   const s = await ort.InferenceSession.create(encodeModel(gm), { graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
-  const out = await s.run({ x: new ort.Tensor('float32', x, xDims), [GRAD_WEIGHTS_INPUT]: new ort.Tensor('float32', W, [xDims[0], K]), ...extra });
+  const out = await s.run({ [input]: new ort.Tensor('float32', x, xDims), [GRAD_WEIGHTS_INPUT]: new ort.Tensor('float32', W, [xDims[0], K]), ...extra });
   await s.release();
   return out;
 }
@@ -82,6 +82,10 @@ export interface Case {
   z: string; // logits tensor, for the float64 objective
   opts: Omit<GradientGraphOptions, 'wrt'> & { wrt?: string[] };
   xRange?: [number, number];
+  /** The model's input name (default x). */
+  input?: string;
+  /** Check only this many elements of each tensor (evenly spread), for larger models. */
+  sample?: number;
 }
 
 /** Gradient wrt x and every weight named in wrt, element by element, vs central differences. */
@@ -90,34 +94,37 @@ export async function checkCase(c: Case): Promise<Record<string, number>> {
   const xDims = [N, ...c.inputDims];
   const x = uniform(size(xDims), ...(c.xRange ?? [-1, 1]));
   const W = uniform(N * c.K);
-  const wrt = c.opts.wrt ?? ['x'];
-  const out = await runGrad(c.model, { ...c.opts, wrt }, x, xDims, W, c.K);
+  const input = c.input ?? 'x';
+  const wrt = c.opts.wrt ?? [input];
+  const out = await runGrad(c.model, { ...c.opts, wrt }, x, xDims, W, c.K, {}, input);
   const inits = new Map((c.model.graph!.initializer ?? []).map((t) => [t.name!, t]));
   const x64: T64 = { data: Float64Array.from(x), dims: xDims };
-  const J0 = objective64(c.model, { x: x64 }, c.z, W, c.opts.objective);
+  const J0 = objective64(c.model, { [input]: x64 }, c.z, W, c.opts.objective);
   // Per-sample objective matches the float64 forward.
   const jSum = Array.from(out[OBJECTIVE_OUTPUT].data as Float32Array).reduce((a, b) => a + b, 0);
   expect(Math.abs(jSum - J0)).toBeLessThan(1e-5 * Math.max(1, Math.abs(J0)));
   const errors: Record<string, number> = {};
   for (const name of wrt) {
-    const g = out[gradOutputName(name)].data as Float32Array;
+    const gAll = out[gradOutputName(name)].data as Float32Array;
     const h = 1e-5;
-    const fd = new Float64Array(g.length);
-    for (let i = 0; i < g.length; i++) {
+    const picks = c.sample && c.sample < gAll.length ? Array.from({ length: c.sample }, (_, j) => Math.floor(((j + 0.5) * gAll.length) / c.sample!)) : Array.from(gAll.keys());
+    const g = Float32Array.from(picks, (i) => gAll[i]);
+    const fd = new Float64Array(picks.length);
+    for (const [slot, i] of picks.entries()) {
       const at = (delta: number) => {
-        if (name === 'x') {
+        if (name === input) {
           const d = Float64Array.from(x);
           d[i] += delta;
-          return objective64(c.model, { x: { data: d, dims: xDims } }, c.z, W, c.opts.objective);
+          return objective64(c.model, { [input]: { data: d, dims: xDims } }, c.z, W, c.opts.objective);
         }
         const t = inits.get(name)!;
         const orig = Float32Array.from(new Float32Array(t.rawData!.slice().buffer));
         const m = onnx.ModelProto.decode(encodeModel(c.model));
         const tm = m.graph!.initializer!.find((q) => q.name === name)!;
         Object.assign(tm, { rawData: new Uint8Array(0), dataType: onnx.TensorProto.DataType.DOUBLE, doubleData: Array.from(orig, (v, j) => (j === i ? v + delta : v)) });
-        return objective64(m, { x: x64 }, c.z, W, c.opts.objective);
+        return objective64(m, { [input]: x64 }, c.z, W, c.opts.objective);
       };
-      fd[i] = (at(h) - at(-h)) / (2 * h);
+      fd[slot] = (at(h) - at(-h)) / (2 * h);
     }
     errors[name] = relErr(g, fd);
   }
