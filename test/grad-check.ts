@@ -133,7 +133,7 @@ export async function checkCase(c: Case): Promise<Record<string, number>> {
   return errors;
 }
 
-/** An int64 initializer (shapes, axes, pads, starts). */
-export function ints(model: ModelProto, name: string, values: number[]): void {
-  model.graph!.initializer!.push(int64Tensor(name, values));
+/** An int64 initializer (shapes, axes, pads, starts); a plain number is a scalar. */
+export function ints(model: ModelProto, name: string, values: number[] | number): void {
+  model.graph!.initializer!.push(typeof values === 'number' ? int64Tensor(name, [values], []) : int64Tensor(name, values));
 }

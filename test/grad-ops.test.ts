@@ -22,7 +22,7 @@ interface OpCase {
   last: string;
   input: number[];
   inits?: Record<string, Init>;
-  intInits?: Record<string, number[]>;
+  intInits?: Record<string, number[] | number>;
   opset?: number;
   wrt?: string[];
   objective?: Objective;
@@ -164,6 +164,18 @@ describe('gradient rule of each op vs float64 finite differences', () => {
     // Flatten at axis 2 folds the batch: [N,2,3,4] -> [2N,12]; the Reshape gives it back.
     await check('Flatten', 'axis 2', { nodes: [n('Flatten', ['x'], ['f'], { axis: 2 }), n('Mul', ['f', 'w'], ['m']), n('Reshape', ['m', 'shp'], ['r'])], last: 'r', input: [2, 3, 4], inits: { w: [1, 12] }, intInits: { shp: [-1, 24] } });
     await check('Reshape', '[0, 4, -1]', { nodes: [n('Reshape', ['x', 'shp'], ['s']), n('Mul', ['s', 'w'], ['r'])], last: 'r', input: [2, 6], intInits: { shp: [0, 4, -1] }, inits: { w: [4, 3] } });
+    // Older torch.onnx exports of x.view(x.size(0), -1): the target shape computed from Shape.
+    await check('Reshape', 'to a shape computed at run time (Shape, Gather, Unsqueeze, Concat)', {
+      nodes: [
+        n('Shape', ['x'], ['sh']),
+        n('Gather', ['sh', 'zero'], ['batch'], { axis: 0 }),
+        n('Unsqueeze', ['batch', 'ax0'], ['b1']),
+        n('Concat', ['b1', 'minus1'], ['target'], { axis: 0 }),
+        n('Reshape', ['x', 'target'], ['flat']),
+        n('Mul', ['flat', 'w'], ['r']),
+      ],
+      last: 'r', input: [2, 3], intInits: { zero: 0, ax0: [0], minus1: [-1] }, inits: { w: [6] },
+    });
     await check('Unsqueeze', 'axes attribute [1,-1] (opset 11)', { nodes: [n('Unsqueeze', ['x'], ['u'], { axes: [1, -1] }), n('Mul', ['u', 'w'], ['r'])], last: 'r', input: [3], inits: { w: [2, 3, 2] }, opset: 11 });
     await check('Unsqueeze', 'axes input [2] (opset 13)', { nodes: [n('Unsqueeze', ['x', 'ax'], ['u']), n('Mul', ['u', 'w'], ['r'])], last: 'r', input: [3], intInits: { ax: [2] }, inits: { w: [3, 2] } });
     await check('Squeeze', 'axes attribute [2] (opset 11)', { nodes: [n('Squeeze', ['x'], ['s'], { axes: [2] }), n('Mul', ['s', 'w'], ['r'])], last: 'r', input: [3, 1, 2], inits: { w: [3, 2] }, opset: 11 });

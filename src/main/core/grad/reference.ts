@@ -388,6 +388,17 @@ export function evaluate(model: ModelProto, feeds: Record<string, T64>, outputs:
         }, value);
         break;
       }
+      case 'Cast': y = x; break;
+      case 'Gather': {
+        // Axis 0 only (shape arithmetic: Shape -> Gather).
+        if (attrInt(n, 'axis', 0) !== 0) throw new FoolError('UNSUPPORTED', 'the float64 reference gathers along axis 0 only');
+        const idx = i(1)!;
+        const row = size(x.dims.slice(1));
+        const out = new Float64Array(idx.data.length * row);
+        idx.data.forEach((k, j) => out.set(x.data.subarray((k < 0 ? k + x.dims[0] : k) * row, ((k < 0 ? k + x.dims[0] : k) + 1) * row), j * row));
+        y = { data: out, dims: [...idx.dims, ...x.dims.slice(1)] };
+        break;
+      }
       case 'PRelu': y = broadcast(x, i(1)!, (v, sl) => (v > 0 ? v : sl * v)); break;
       case 'HardSigmoid': { const [a, b] = [attrFloat(n, 'alpha', 0.2), attrFloat(n, 'beta', 0.5)]; y = map(x, (v) => Math.max(0, Math.min(1, a * v + b))); break; }
       case 'HardSwish': y = map(x, (v) => v * Math.max(0, Math.min(1, v / 6 + 0.5))); break;

@@ -156,6 +156,23 @@ export function inferShapes(graph: GraphProto, opset: number): ShapeInfo {
       }
       continue;
     }
+    // Shape arithmetic of older exports, e.g. x.view(x.size(0), -1) as Shape -> Gather ->
+    // Unsqueeze -> Concat -> Reshape: follow the (possibly symbolic) values.
+    const v0 = values.get(n.input?.[0] ?? '');
+    if (v0 && (op === 'Gather' || op === 'Unsqueeze' || op === 'Squeeze' || op === 'Cast' || op === 'Identity')) {
+      if (op === 'Gather') {
+        const idx = intsOf(n.input![1]);
+        const idxDims = shapes.get(n.input![1]);
+        if (idx && idxDims && attrInt(n, 'axis', 0) === 0) {
+          values.set(n.output![0], idx.map((i) => v0[i < 0 ? i + v0.length : i]));
+          set(idxDims);
+        }
+      } else {
+        values.set(n.output![0], v0);
+        set(op === 'Cast' || op === 'Identity' ? (x ?? [v0.length]) : [v0.length]);
+      }
+      continue;
+    }
     if (!x && op !== 'Concat') continue;
     if (SAME_SHAPE.has(op)) set(x);
     else if (BROADCAST.has(op)) {
