@@ -235,6 +235,31 @@ describe('gradient rule of each op vs float64 finite differences', () => {
     await check('Constant', 'as a Mul operand', { nodes: [konst, n('Mul', ['x', 'k'], ['r'])], last: 'r', input: [4] });
   });
 
+  it('beyond the list, for transformer and ConvNeXt exports: Erf (GELU), LayerNormalization, Gather, Expand, Neg, Exp, Log, Reciprocal, Abs', async () => {
+    const x = { input: [3, 4], xRange: [-2, 2] as [number, number] };
+    await check('Erf', 'in GELU, x * 0.5 * (1 + erf(x / sqrt 2))', {
+      ...x,
+      nodes: [n('Div', ['x', 'sqrt2'], ['d']), n('Erf', ['d'], ['e']), n('Add', ['e', 'one'], ['e1']), n('Mul', ['x', 'e1'], ['xe']), n('Mul', ['xe', 'half'], ['r'])],
+      last: 'r', inits: { sqrt2: [[], [Math.SQRT2]], one: [[], [1]], half: [[], [0.5]] },
+    });
+    await check('Erf', 'beyond |x| = 3', { input: [4], xRange: [-4, 4], nodes: [n('Erf', ['x'], ['r'])], last: 'r' });
+    await check('Neg', '', { ...x, nodes: [n('Neg', ['x'], ['r'])], last: 'r' });
+    await check('Exp', '', { ...x, nodes: [n('Exp', ['x'], ['r'])], last: 'r' });
+    await check('Abs', '', { ...x, nodes: [n('Abs', ['x'], ['r'])], last: 'r' });
+    const positive = [n('Mul', ['x', 'x'], ['sq']), n('Add', ['sq', 'half'], ['p'])];
+    await check('Log', 'of x^2 + 0.5', { ...x, nodes: [...positive, n('Log', ['p'], ['r'])], last: 'r', inits: { half: [[], [0.5]] } });
+    await check('Reciprocal', 'of x^2 + 0.5', { ...x, nodes: [...positive, n('Reciprocal', ['p'], ['r'])], last: 'r', inits: { half: [[], [0.5]] } });
+    await check('LayerNormalization', 'axis -1, scale and B (opset 17)', { ...x, nodes: [n('LayerNormalization', ['x', 'sc', 'b'], ['r'], { epsilon: { float: 1e-5 } })], last: 'r', inits: { sc: [4], b: [4] }, wrt: ['sc', 'b'], opset: 17 });
+    await check('LayerNormalization', 'axis 1 over [3,4], no B (opset 18)', { ...x, nodes: [n('LayerNormalization', ['x', 'sc'], ['r'], { axis: 1 })], last: 'r', inits: { sc: [3, 4] }, wrt: ['sc'], opset: 18 });
+    await check('Gather', "axis 1, scalar index (a ViT's class token)", { ...x, nodes: [n('Gather', ['x', 'i0'], ['r'], { axis: 1 })], last: 'r', intInits: { i0: 0 } });
+    await check('Gather', 'axis -1, indices [2, 0, 2] (one picked twice)', { ...x, nodes: [n('Gather', ['x', 'ix'], ['r'], { axis: -1 })], last: 'r', intInits: { ix: [2, 0, 2] } });
+    await check('Expand', 'x [N,1,4] to [N,3,4]; a weight [1,4] to [3,4]', {
+      input: [1, 4],
+      nodes: [n('Expand', ['x', 'to'], ['ex']), n('Expand', ['w', 'to2'], ['ew']), n('Mul', ['ex', 'ew'], ['r'])],
+      last: 'r', inits: { w: [1, 4] }, intInits: { to: [1, 3, 1], to2: [3, 4] }, wrt: ['w'],
+    });
+  });
+
   it('an op without a rule names itself and lists every supported op', () => {
     const model = graph([n('Resize', ['x', '', 'sc'], ['r'], {}, 'upsample'), n('ReduceMean', ['r'], ['z'], { axes: [2, 3], keepdims: 0 })], [3, 4, 4], 'z', { sc: [[4], [1, 1, 2, 2]] });
     let message = '';

@@ -89,6 +89,12 @@ export class GradContext {
       : this.emit('ReduceSum', [x], { axes, keepdims: keepdims ? 1 : 0 });
   }
 
+  reduceMean(x: string, axes: number[], keepdims: boolean): string {
+    return this.opset >= 18
+      ? this.emit('ReduceMean', [x, this.ints(axes)], { keepdims: keepdims ? 1 : 0 })
+      : this.emit('ReduceMean', [x], { axes, keepdims: keepdims ? 1 : 0 });
+  }
+
   /** Reshape to another tensor's runtime shape (keeps the batch dynamic). */
   reshapeLike(x: string, like: string): string {
     return this.emit('Reshape', [x, this.emit('Shape', [like])]);

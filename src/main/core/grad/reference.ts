@@ -177,6 +177,24 @@ function pool(n: NodeProto, x: T64, kind: 'max' | 'avg'): T64 {
   return { data: out, dims: [N, C, gh.out, gw.out] };
 }
 
+/** erf in float64: its Taylor series near 0, erfc's continued fraction beyond |x| = 3. */
+function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 3) {
+    let term = ax;
+    let sum = ax;
+    for (let k = 1; k < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); k++) {
+      term *= (-ax * ax) / k;
+      sum += term / (2 * k + 1);
+    }
+    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...))))), evaluated backwards.
+  let f = ax;
+  for (let k = 80; k >= 1; k--) f = ax + k / 2 / f;
+  return Math.sign(x) * (1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f);
+}
+
 /** numpy matmul: 1-D operands promoted, leading axes broadcast. */
 function matmul(a: T64, b: T64): T64 {
   const ad = a.dims.length === 1 ? [1, ...a.dims] : a.dims;
@@ -390,13 +408,43 @@ export function evaluate(model: ModelProto, feeds: Record<string, T64>, outputs:
       }
       case 'Cast': y = x; break;
       case 'Gather': {
-        // Axis 0 only (shape arithmetic: Shape -> Gather).
-        if (attrInt(n, 'axis', 0) !== 0) throw new FoolError('UNSUPPORTED', 'the float64 reference gathers along axis 0 only');
+        const axis = norm(attrInt(n, 'axis', 0));
         const idx = i(1)!;
-        const row = size(x.dims.slice(1));
-        const out = new Float64Array(idx.data.length * row);
-        idx.data.forEach((k, j) => out.set(x.data.subarray((k < 0 ? k + x.dims[0] : k) * row, ((k < 0 ? k + x.dims[0] : k) + 1) * row), j * row));
-        y = { data: out, dims: [...idx.dims, ...x.dims.slice(1)] };
+        const outer = size(x.dims.slice(0, axis));
+        const inner = size(x.dims.slice(axis + 1));
+        const d = x.dims[axis];
+        const out = new Float64Array(outer * idx.data.length * inner);
+        for (let o = 0; o < outer; o++)
+          idx.data.forEach((k0, j) => {
+            const k = k0 < 0 ? k0 + d : k0;
+            out.set(x.data.subarray((o * d + k) * inner, (o * d + k + 1) * inner), (o * idx.data.length + j) * inner);
+          });
+        y = { data: out, dims: [...x.dims.slice(0, axis), ...idx.dims, ...x.dims.slice(axis + 1)] };
+        break;
+      }
+      case 'Expand': y = broadcast(x, { data: new Float64Array(size(ints(1))), dims: ints(1) }, (v) => v); break;
+      case 'Erf': y = map(x, erf); break;
+      case 'Neg': y = map(x, (v) => -v); break;
+      case 'Exp': y = map(x, Math.exp); break;
+      case 'Log': y = map(x, Math.log); break;
+      case 'Abs': y = map(x, Math.abs); break;
+      case 'Reciprocal': y = map(x, (v) => 1 / v); break;
+      case 'Sqrt': y = map(x, Math.sqrt); break;
+      case 'LayerNormalization': {
+        const axis = norm(attrInt(n, 'axis', -1));
+        const eps = attrFloat(n, 'epsilon', 1e-5);
+        const inner = size(x.dims.slice(axis));
+        const [scale, bias] = [i(1)!, i(2)];
+        const out = new Float64Array(x.data.length);
+        for (let o = 0; o < x.data.length / inner; o++) {
+          const row = x.data.subarray(o * inner, (o + 1) * inner);
+          const mean = row.reduce((acc, v) => acc + v, 0) / inner;
+          const v2 = row.reduce((acc, v) => acc + (v - mean) ** 2, 0) / inner;
+          const rstd = 1 / Math.sqrt(v2 + eps);
+          // scale and B broadcast to the normalised axes.
+          for (let j = 0; j < inner; j++) out[o * inner + j] = (row[j] - mean) * rstd * scale.data[j % scale.data.length] + (bias ? bias.data[j % bias.data.length] : 0);
+        }
+        y = { data: out, dims: x.dims };
         break;
       }
       case 'PRelu': y = broadcast(x, i(1)!, (v, sl) => (v > 0 ? v : sl * v)); break;

@@ -52,6 +52,16 @@ export const pointwiseRules: Record<string, Rule> = {
     const slope = c.emit('Add', [h, c.emit('Mul', [c.emit('Mul', [x, c.float([1 / 6])]), unsaturated(c, h)])]);
     return [c.emit('Mul', [dy, slope])];
   },
+  // GELU as torch exports it is x * 0.5 * (1 + Erf(x / sqrt 2)): d erf(x) = 2/sqrt(pi) exp(-x^2).
+  Erf: (n, [dy], _need, c) => {
+    const x = inp(n, 0);
+    return [c.emit('Mul', [dy, c.emit('Mul', [c.emit('Exp', [c.emit('Neg', [c.emit('Mul', [x, x])])]), c.float([2 / Math.sqrt(Math.PI)])])])];
+  },
+  Neg: (_n, [dy], _need, c) => [c.emit('Neg', [dy])],
+  Exp: (n, [dy], _need, c) => [c.emit('Mul', [dy, out(n)])],
+  Log: (n, [dy], _need, c) => [c.emit('Div', [dy, inp(n, 0)])],
+  Reciprocal: (n, [dy], _need, c) => [c.emit('Neg', [c.emit('Mul', [dy, c.emit('Mul', [out(n), out(n)])])])],
+  Abs: (n, [dy], _need, c) => [c.emit('Mul', [dy, c.emit('Sign', [inp(n, 0)])])],
   Add: binary((_n, dy) => [dy, dy]),
   Sub: binary((_n, dy, c) => [dy, c.emit('Neg', [dy])]),
   Mul: binary((n, dy, c) => [c.emit('Mul', [dy, inp(n, 1)]), c.emit('Mul', [dy, inp(n, 0)])]),
@@ -75,6 +85,29 @@ export const pointwiseRules: Record<string, Rule> = {
   LogSoftmax: (n, [dy], _need, c) => {
     const axis = normAxis(attrInt(n, 'axis', -1), c.shape(out(n)).length);
     return [c.emit('Sub', [dy, c.emit('Mul', [c.emit('Exp', [out(n)]), c.reduceSum(dy, [axis], true)])])];
+  },
+  // y = xhat * scale + B, xhat = (x - mean) * rstd over the axes from `axis` on. With g = dy * scale:
+  // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)); dscale = sum(dy * xhat), dB = sum(dy) over the leading axes.
+  LayerNormalization: (n, [dy], need, c) => {
+    const [x, scale] = [inp(n, 0), inp(n, 1)];
+    const dims = c.shape(x);
+    const rank = dims.length;
+    const axis = normAxis(attrInt(n, 'axis', -1), rank);
+    const axes = Array.from({ length: rank - axis }, (_, i) => axis + i);
+    const lead = Array.from({ length: axis }, (_, i) => i);
+    const centred = c.emit('Sub', [x, c.reduceMean(x, axes, true)]);
+    const rstd = c.emit('Reciprocal', [c.emit('Sqrt', [c.emit('Add', [c.reduceMean(c.emit('Mul', [centred, centred]), axes, true), c.float([attrFloat(n, 'epsilon', 1e-5)])])])]);
+    const xhat = c.emit('Mul', [centred, rstd]);
+    const grads: (string | undefined)[] = [];
+    if (need[0]) {
+      const g = c.emit('Mul', [dy, scale]);
+      const inner = c.emit('Sub', [c.emit('Sub', [g, c.reduceMean(g, axes, true)]), c.emit('Mul', [xhat, c.reduceMean(c.emit('Mul', [g, xhat]), axes, true)])]);
+      grads[0] = c.emit('Mul', [rstd, inner]);
+    }
+    const sumLead = (t: string, like: string) => c.reshapeLike(lead.length ? c.reduceSum(t, lead, false) : t, like);
+    if (need[1]) grads[1] = sumLead(c.emit('Mul', [dy, xhat]), scale);
+    if (need[2]) grads[2] = sumLead(dy, inp(n, 2));
+    return grads;
   },
   // Inference-form batch norm is a per-channel affine map: dx = dy * scale / sqrt(var + eps).
   BatchNormalization: (n, [dy], need, c) => {

@@ -149,6 +149,13 @@ export const tensorRules: Record<string, Rule> = {
     const axis = normAxis(attrInt(n, 'axis', 0), c.shape(inp(n, 0)).length);
     return [c.emit('Concat', n.output!.map((o, i) => dy[i] || c.zerosLike(o)), { axis })];
   },
+  // Selecting by constant indices along a feature axis (a ViT's class token, x[:, 0]): routed back.
+  Gather: (n, [dy], _need, c) => {
+    if (normAxis(attrInt(n, 'axis', 0), c.shape(inp(n, 0)).length) === 0) throw new FoolError('UNSUPPORTED', `Gather node ${nodeName(n)} selects along the batch axis`, 'Gather along feature axes only');
+    return [routeBack(n, dy, c)];
+  },
+  // Broadcasting a tensor up: sum the broadcast axes back.
+  Expand: (n, [dy], _need, c) => [c.unbroadcast(dy, c.shape(out(n)), inp(n, 0))],
   Slice: slice,
   Pad: pad,
   ReduceSum: reduce(false),

@@ -115,7 +115,7 @@ function reshapeTarget(input: Dim[], target: Dim[]): Dim[] {
 
 const SAME_SHAPE = new Set([
   'Relu', 'Clip', 'Dropout', 'Identity', 'BatchNormalization', 'LRN', 'Softmax', 'LogSoftmax', 'Sigmoid',
-  'Tanh', 'Exp', 'Log', 'Neg', 'Sqrt', 'LeakyRelu', 'Cast', 'Abs', 'Reciprocal', 'PRelu', 'HardSigmoid', 'HardSwish',
+  'Tanh', 'Exp', 'Log', 'Neg', 'Sqrt', 'LeakyRelu', 'Cast', 'Abs', 'Reciprocal', 'PRelu', 'HardSigmoid', 'HardSwish', 'Erf', 'LayerNormalization', 'Sign',
 ]);
 const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Greater', 'Less', 'Where', 'Max', 'Min', 'Sum']);
 
@@ -175,6 +175,16 @@ export function inferShapes(graph: GraphProto, opset: number): ShapeInfo {
     }
     if (!x && op !== 'Concat') continue;
     if (SAME_SHAPE.has(op)) set(x);
+    else if (op === 'Gather') {
+      const idx = ins[1];
+      const r = x!.length;
+      const a = attrInt(n, 'axis', 0);
+      const axis = a < 0 ? a + r : a;
+      if (idx) set([...x!.slice(0, axis), ...idx, ...x!.slice(axis + 1)]);
+    } else if (op === 'Expand') {
+      const target = values.get(n.input![1]);
+      if (target) set(broadcastDims(x!, target));
+    }
     else if (BROADCAST.has(op)) {
       if (ins.every(Boolean)) set(ins.reduce((a, b) => broadcastDims(a!, b!)));
     } else if (op === 'Conv' || op === 'MaxPool' || op === 'AveragePool') {
