@@ -303,8 +303,7 @@ export class LabApi {
     // The family: other champions whose ancestry meets this chain. One query for the run's
     // parent links, then each champion walks up until it reaches an ancestor of this one.
     const ancestors = new Map(chain.map((i) => [i.id, i.generation]));
-    const links = this.lab.db.prepare('SELECT id, parent_id AS parentId FROM individuals WHERE run_id = ?').all(runId) as { id: number; parentId: number | null }[];
-    const parent = new Map(links.map((l) => [l.id, l.parentId]));
+    const parent = this.lab.runs.parentLinks(runId);
     const family: Lineage['family'] = [];
     for (const c of this.lab.runs.champions(runId)) {
       if (c.class === cls) continue;

@@ -5,6 +5,7 @@ import { ModelRegistry } from './models/registry';
 import { loadImageForModel } from './models/images';
 import { loadMnist } from './data/mnist';
 import { openDb, type Db } from './store/db';
+import { ModelStore } from './store/models';
 import { RunStore } from './store/runs';
 
 export interface TopK {
@@ -33,7 +34,7 @@ export class Lab {
   constructor(dbPath: string) {
     this.dbPath = dbPath;
     this.db = openDb(dbPath);
-    this.models = new ModelRegistry(this.db, dbPath);
+    this.models = new ModelRegistry(new ModelStore(this.db), dbPath);
     this.runs = new RunStore(this.db);
   }
 

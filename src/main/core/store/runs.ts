@@ -289,6 +289,44 @@ export class RunStore {
     return rows.map((r) => ({ ...r, label: run.labels[r.class] ?? String(r.class) }));
   }
 
+  /**
+   * Each cell's first champion (the earliest entry of its history: for an evolution run, a random
+   * genome of generation 0), by class.
+   */
+  firstChampions(runId: number): ChampionRow[] {
+    const run = this.get(runId);
+    const rows = this.db
+      .prepare(
+        `SELECT h.class, h.individual_id AS individualId, h.confidence, h.generation FROM champion_history h
+         JOIN (SELECT class, MIN(generation) AS g FROM champion_history WHERE run_id = ? GROUP BY class) f ON f.class = h.class AND f.g = h.generation
+         WHERE h.run_id = ? ORDER BY h.class`,
+      )
+      .all(runId, runId) as Omit<ChampionRow, 'label'>[];
+    return rows.map((r) => ({ ...r, label: run.labels[r.class] ?? String(r.class) }));
+  }
+
+  /** Each cell's champion confidence as of `generation` (the best it had by then), by class; cells empty then are absent. */
+  confidencesAsOf(runId: number, generation: number): Map<number, number> {
+    const rows = this.db
+      .prepare('SELECT class, MAX(confidence) AS c FROM champion_history WHERE run_id = ? AND generation <= ? GROUP BY class')
+      .all(runId, generation) as { class: number; c: number }[];
+    return new Map(rows.map((r) => [r.class, r.c]));
+  }
+
+  /** The generation at which each cell first held a champion of at least `confidence`, by class; cells that never did are absent. */
+  firstGenerationsAtLeast(runId: number, confidence: number): Map<number, number> {
+    const rows = this.db
+      .prepare('SELECT class, MIN(generation) AS g FROM champion_history WHERE run_id = ? AND confidence >= ? GROUP BY class')
+      .all(runId, confidence) as { class: number; g: number }[];
+    return new Map(rows.map((r) => [r.class, r.g]));
+  }
+
+  /** Every individual's parent (id -> parent id), for walking a whole run's family tree at once. */
+  parentLinks(runId: number): Map<number, number | null> {
+    const rows = this.db.prepare('SELECT id, parent_id AS parentId FROM individuals WHERE run_id = ?').all(runId) as { id: number; parentId: number | null }[];
+    return new Map(rows.map((l) => [l.id, l.parentId]));
+  }
+
   individual(runId: number, id: number): StoredIndividual {
     const r = this.db.prepare('SELECT * FROM individuals WHERE run_id = ? AND id = ?').get(runId, id) as RawIndividual | undefined;
     if (!r) throw new FoolError('NOT_FOUND', `run ${runId} has no individual ${id}`, 'Check the individual id');
