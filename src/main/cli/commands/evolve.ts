@@ -21,7 +21,7 @@ async function drive(lab: Lab, evo: EvolutionRun, cmd: Command): Promise<RunSumm
         bar.update(r.generation, {
           median: pct(r.stats.median),
           max: pct(r.stats.max),
-          cells: `${r.stats.atLeast9999}`,
+          cells: `${r.stats.at9999}`,
           ips: r.evaluationsPerSecond.toFixed(0),
         }),
     });

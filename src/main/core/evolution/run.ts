@@ -1,4 +1,4 @@
-import { defaultSettings, EvolutionSettingsSchema, type ArchiveStats, type Encoding, type EvolutionSettings, type Genome } from '../../../shared/engine';
+import { defaultSettings, EvolutionSettingsSchema, type Encoding, type EvolutionSettings, type GenerationStats, type Genome } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
 import type { ModelInfo } from '../../../shared/manifest';
 import type { ArchiveSnapshot, Elite } from '../engine/archive';
@@ -27,7 +27,7 @@ export interface GenerationReport {
   runId: number;
   generation: number;
   generations: number;
-  stats: ArchiveStats;
+  stats: GenerationStats;
   evaluationsPerSecond: number;
   seconds: number;
 }
@@ -216,10 +216,11 @@ export class EvolutionRun {
         });
         const g3 = performance.now();
         const seconds = (g3 - g0) / 1000;
-        lab.runs.commitGeneration(runId, { generation: told.generation, individuals, champions, stats: told.stats, evaluations: batch.length, seconds });
+        const stats: GenerationStats = { generation: told.generation, ...told.stats, evaluationsPerSecond: seconds > 0 ? batch.length / seconds : 0, seconds };
+        lab.runs.commitGeneration(runId, { individuals, champions, stats, evaluations: batch.length });
         if (process.env.FOOL_TIMINGS) process.stderr.write(`gen ${told.generation}: ask ${(g1 - g0).toFixed(1)} ms, evaluate ${(g2 - g1).toFixed(1)} ms, tell+collect ${(g3 - g2).toFixed(1)} ms, commit ${(performance.now() - g3).toFixed(1)} ms\n`);
         evaluations += batch.length;
-        opts.onGeneration?.({ runId, generation: told.generation, generations: settings.generations, stats: told.stats, evaluationsPerSecond: batch.length / seconds, seconds });
+        opts.onGeneration?.({ runId, generation: told.generation, generations: settings.generations, stats, evaluationsPerSecond: stats.evaluationsPerSecond, seconds });
       }
       lab.runs.setStatus(runId, stopped ? 'stopped' : 'finished');
     } catch (e) {

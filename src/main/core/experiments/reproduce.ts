@@ -107,7 +107,7 @@ export async function runReproduce(
     const summary = await evo.run({
       classifier: opts.classifier,
       signal: opts.signal,
-      onGeneration: (r) => opts.onProgress?.({ index, total: jobs.length, encoding, seed, runId: evo.runId, generation: r.generation, generations: r.generations, median: r.stats.median, at9999: r.stats.atLeast9999 }),
+      onGeneration: (r) => opts.onProgress?.({ index, total: jobs.length, encoding, seed, runId: evo.runId, generation: r.generation, generations: r.generations, median: r.stats.median, at9999: r.stats.at9999 }),
     });
     // A run stopped before its end does not answer the question; it stays in the lab, resumable.
     if (summary.stopped) break;

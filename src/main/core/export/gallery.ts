@@ -5,7 +5,8 @@ import { EvolutionSettingsSchema } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
 import { Renderer, renderOptions } from '../engine/render';
 import type { Lab } from '../lab';
-import { decodeGenome, type ChampionRow } from '../store/runs';
+import type { Champion } from '../../../shared/engine';
+import { decodeGenome } from '../store/runs';
 
 export interface ExportResult {
   dir: string;
@@ -47,7 +48,7 @@ export function championImage(lab: Lab, runId: number, individualId: number): { 
  */
 export async function exportRun(lab: Lab, runId: number, outDir: string, opts: { classes?: number[] } = {}): Promise<ExportResult> {
   const run = lab.runs.get(runId);
-  let champs: ChampionRow[] = lab.runs.champions(runId);
+  let champs: Champion[] = lab.runs.champions(runId);
   if (opts.classes) {
     for (const c of opts.classes) if (!Number.isInteger(c) || c < 0 || c >= run.classes) throw new FoolError('BAD_INPUT', `class ${c} is out of range for run ${runId}`, `Classes are 0..${run.classes - 1}`);
     const want = new Set(opts.classes);

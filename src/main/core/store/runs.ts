@@ -1,5 +1,5 @@
 import type { RunListing } from '../../../shared/api';
-import type { ArchiveStats, Genome } from '../../../shared/engine';
+import type { Champion, GenerationStats, Genome } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
 import type { Db } from './db';
 import type { Statement } from 'better-sqlite3';
@@ -59,33 +59,12 @@ export interface ChampionChange {
 }
 
 export interface GenerationRecord {
-  generation: number;
   individuals: StoredIndividual[];
   champions: ChampionChange[];
-  stats: ArchiveStats;
+  /** The generation's statistics (its number and timing included). */
+  stats: GenerationStats;
+  /** Images evaluated in this generation (added to the run's total). */
   evaluations: number;
-  seconds: number;
-}
-
-export interface StatsRow {
-  generation: number;
-  median: number;
-  mean: number;
-  max: number;
-  min: number;
-  occupied: number;
-  at99: number;
-  at9999: number;
-  evaluationsPerSecond: number;
-  seconds: number;
-}
-
-export interface ChampionRow {
-  class: number;
-  label: string;
-  individualId: number;
-  confidence: number;
-  generation: number;
 }
 
 interface RawRun {
@@ -263,29 +242,28 @@ export class RunStore {
         );
       }
       for (const c of g.champions) {
-        upChamp.run(runId, c.class, c.individualId, c.confidence, g.generation);
-        insHist.run(runId, g.generation, c.class, c.individualId, c.confidence);
+        upChamp.run(runId, c.class, c.individualId, c.confidence, g.stats.generation);
+        insHist.run(runId, g.stats.generation, c.class, c.individualId, c.confidence);
       }
       const s = g.stats;
-      const eps = g.seconds > 0 ? g.evaluations / g.seconds : 0;
-      insStats.run(runId, g.generation, s.median, s.mean, s.max, s.min, s.occupied, s.atLeast99, s.atLeast9999, eps, g.seconds);
-      upRun.run(g.generation, g.evaluations, g.seconds, runId);
+      insStats.run(runId, s.generation, s.median, s.mean, s.max, s.min, s.occupied, s.at99, s.at9999, s.evaluationsPerSecond, s.seconds);
+      upRun.run(s.generation, g.evaluations, s.seconds, runId);
     })();
   }
 
-  stats(runId: number): StatsRow[] {
+  stats(runId: number): GenerationStats[] {
     return this.db
       .prepare(
         'SELECT generation, median, mean, max, min, occupied, at99, at9999, evaluations_per_second AS evaluationsPerSecond, seconds FROM generation_stats WHERE run_id = ? ORDER BY generation',
       )
-      .all(runId) as StatsRow[];
+      .all(runId) as GenerationStats[];
   }
 
-  champions(runId: number): ChampionRow[] {
+  champions(runId: number): Champion[] {
     const run = this.get(runId);
     const rows = this.db
       .prepare('SELECT class, individual_id AS individualId, confidence, generation FROM champions WHERE run_id = ? ORDER BY class')
-      .all(runId) as Omit<ChampionRow, 'label'>[];
+      .all(runId) as Omit<Champion, 'label'>[];
     return rows.map((r) => ({ ...r, label: run.labels[r.class] ?? String(r.class) }));
   }
 
@@ -293,7 +271,7 @@ export class RunStore {
    * Each cell's first champion (the earliest entry of its history: for an evolution run, a random
    * genome of generation 0), by class.
    */
-  firstChampions(runId: number): ChampionRow[] {
+  firstChampions(runId: number): Champion[] {
     const run = this.get(runId);
     const rows = this.db
       .prepare(
@@ -301,7 +279,7 @@ export class RunStore {
          JOIN (SELECT class, MIN(generation) AS g FROM champion_history WHERE run_id = ? GROUP BY class) f ON f.class = h.class AND f.g = h.generation
          WHERE h.run_id = ? ORDER BY h.class`,
       )
-      .all(runId, runId) as Omit<ChampionRow, 'label'>[];
+      .all(runId, runId) as Omit<Champion, 'label'>[];
     return rows.map((r) => ({ ...r, label: run.labels[r.class] ?? String(r.class) }));
   }
 
