@@ -13,16 +13,17 @@ import {
   type RunInfo,
   type SavedAblation,
 } from '../../shared/api';
-import { CPPN_INPUTS, EvolutionSettingsSchema } from '../../shared/engine';
+import { EvolutionSettingsSchema } from '../../shared/engine';
 import { FoolError, toErrorPayload } from '../../shared/errors';
 import { ablate, detectMotifs, type Fill, type Image } from './analysis/motifs';
-import { geneToWeight } from './engine/cppn';
+import type { GenomeView } from './engine/encoding';
+import { encodingOf } from './engine/encodings';
 import { EvolutionRun, imageShapeFor } from './evolution/run';
 import { championImage, exportRun } from './export/gallery';
 import { topK, type Lab } from './lab';
 import { Classifier, type ClassifierOptions } from './models/classifier';
 import { AblationStore, type AblationRow } from './store/ablations';
-import { decodeGenome, type RunRow } from './store/runs';
+import type { RunRow } from './store/runs';
 
 /**
  * The service façade behind both hosts (Electron IPC and `fool serve`): every method of the API
@@ -254,21 +255,11 @@ export class LabApi {
     const ind = this.lab.runs.individual(runId, individualId);
     const img = this.image_(runId, individualId);
     const { top } = await this.predict(run.model, img);
-    let cppn: IndividualDetail['cppn'] = null;
-    if (run.encoding === 'cppn') {
-      const settings = EvolutionSettingsSchema.parse(run.settings);
-      const g = decodeGenome('cppn', ind.genome);
-      if (g.encoding === 'cppn' && settings.encoding === 'cppn') {
-        const outNames = settings.channels === 1 ? ['grey'] : settings.colorSpace === 'hls' ? ['H', 'L', 'S'] : ['H', 'S', 'V'];
-        let k = 0;
-        cppn = {
-          nodes: [
-            ...CPPN_INPUTS.map((label, id) => ({ id, kind: 'input' as const, activation: null, label })),
-            ...g.cppn.nodes.map((n) => ({ id: n.id, kind: n.kind, activation: n.activation, label: n.kind === 'output' ? (outNames[k++] ?? `out${n.id}`) : `h${n.id}` })),
-          ],
-          connections: g.cppn.connections.map((c) => ({ from: c.from, to: c.to, weight: geneToWeight(c.gene, settings.cppn) })),
-        };
-      }
+    // What the app shows of the genome is its encoding's to say (ascent runs store images, no genome).
+    let view: GenomeView = { cppn: null };
+    if (run.kind === 'evolution') {
+      const encoding = encodingOf(run.encoding);
+      view = encoding.describe(encoding.decode(ind.genome), EvolutionSettingsSchema.parse(run.settings));
     }
     const held = this.lab.runs.champions(runId).filter((c) => c.individualId === individualId).map((c) => c.class);
     return {
@@ -282,7 +273,7 @@ export class LabApi {
       channels: img.channels,
       classesHeld: held,
       top,
-      cppn,
+      ...view,
       pixels: pixelStats(img),
     };
   }

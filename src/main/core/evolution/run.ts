@@ -2,12 +2,14 @@ import { defaultSettings, EvolutionSettingsSchema, type Encoding, type Evolution
 import { FoolError } from '../../../shared/errors';
 import type { ModelInfo } from '../../../shared/manifest';
 import type { ArchiveSnapshot, Elite } from '../engine/archive';
+import type { GenomeEncoding } from '../engine/encoding';
+import { encodingOf } from '../engine/encodings';
 import { renderOptions } from '../engine/render';
 import { Scheduler } from '../engine/scheduler';
 import { Classifier, type ClassifierOptions } from '../models/classifier';
 import { cpuCount } from '../models/provider';
 import type { Lab } from '../lab';
-import { decodeGenome, encodeGenome, type ClassProb, type RunRow, type StoredIndividual } from '../store/runs';
+import type { ClassProb, RunRow, StoredIndividual } from '../store/runs';
 import { Evaluator } from './evaluator';
 
 export interface EvolveRequest {
@@ -91,20 +93,21 @@ function topClasses(probs: Float32Array, k: number): ClassProb[] {
   return top;
 }
 
-function deltaBase(parents: Map<number, Genome> | null, parentId: number | null): StoredIndividual['deltaBase'] {
+function deltaBase(encoding: GenomeEncoding, parents: Map<number, Genome> | null, parentId: number | null): StoredIndividual['deltaBase'] {
   const g = parentId === null ? undefined : parents?.get(parentId);
-  return g && parentId !== null ? { id: parentId, genome: encodeGenome(g) } : undefined;
+  return g && parentId !== null ? { id: parentId, genome: encoding.encode(g) } : undefined;
 }
 
 /** The archive as of the last committed generation, with genomes, from the store. */
 export function loadArchive(lab: Lab, run: RunRow): ArchiveSnapshot {
   const champs = lab.runs.champions(run.id);
   const inds = lab.runs.championIndividuals(run.id);
+  const encoding = encodingOf(run.encoding);
   const genomes = new Map<number, Genome>();
   const cells: (Elite | null)[] = new Array(run.classes).fill(null);
   for (const c of champs) {
     const ind = inds.get(c.individualId)!;
-    if (!genomes.has(ind.id)) genomes.set(ind.id, decodeGenome(run.encoding as 'direct' | 'cppn', ind.genome));
+    if (!genomes.has(ind.id)) genomes.set(ind.id, encoding.decode(ind.genome));
     cells[c.class] = { individualId: ind.id, parentId: ind.parentId, generation: ind.generation, genome: genomes.get(ind.id)!, confidence: c.confidence };
   }
   return { numClasses: run.classes, cells };
@@ -160,6 +163,7 @@ export class EvolutionRun {
     const { lab, runId, settings, info } = this;
     const stored = lab.runs.get(runId);
     const K = info.labels.length;
+    const encoding = encodingOf(settings.encoding);
     const scheduler =
       stored.lastGeneration >= 0
         ? new Scheduler({ settings, seed: this.seed, numClasses: K, lastGeneration: stored.lastGeneration, archive: loadArchive(lab, stored) })
@@ -187,9 +191,10 @@ export class EvolutionRun {
         const g1 = performance.now();
         const probs = await evaluator.evaluate(batch.map((c) => c.genome));
         const g2 = performance.now();
-        // The parents' genomes, taken before tell() may replace them: a direct child that wins a cell
-        // is stored as the genes it changed (the store falls back to the whole genome when that is not smaller).
-        const parents = settings.encoding === 'direct' ? new Map(scheduler.archive.occupied().map((e) => [e.individualId, e.genome])) : null;
+        // The parents' genomes, taken before tell() may replace them: a child (of an encoding that
+        // allows it) that wins a cell is stored as the words it changed (the store falls back to the
+        // whole genome when that is not smaller).
+        const parents = encoding.storesDeltas ? new Map(scheduler.archive.occupied().map((e) => [e.individualId, e.genome])) : null;
         const told = scheduler.tell(probs);
         // Every candidate that took a cell is kept, with its parent: lineages reach generation 0.
         const individuals: StoredIndividual[] = [];
@@ -204,10 +209,10 @@ export class EvolutionRun {
             parentId: c.parentId,
             secondParentId: c.secondParentId ?? null,
             generation: c.generation,
-            genome: encodeGenome(c.genome),
+            genome: encoding.encode(c.genome),
             won: won.map((cls) => [cls, p[cls]] as ClassProb),
             top: topClasses(p, 5),
-            deltaBase: deltaBase(parents, c.parentId),
+            deltaBase: deltaBase(encoding, parents, c.parentId),
           });
         });
         const champions = [...touched].sort((a, b) => a - b).map((cls) => {

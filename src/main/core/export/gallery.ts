@@ -3,10 +3,10 @@ import { join, resolve } from 'node:path';
 import sharp, { type OverlayOptions } from 'sharp';
 import { EvolutionSettingsSchema } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
+import { encodingOf } from '../engine/encodings';
 import { Renderer, renderOptions } from '../engine/render';
 import type { Lab } from '../lab';
 import type { Champion } from '../../../shared/engine';
-import { decodeGenome } from '../store/runs';
 
 export interface ExportResult {
   dir: string;
@@ -30,14 +30,15 @@ function ensureWritable(dir: string): void {
 /** The pixels of a stored champion, re-rendered from its genome (images are not stored). */
 export function championImage(lab: Lab, runId: number, individualId: number): { width: number; height: number; channels: 1 | 3; data: Uint8Array } {
   const run = lab.runs.get(runId);
-  if (run.encoding === 'gradient') {
+  // Ascent runs store the image itself; evolution runs a genome of their encoding.
+  if (run.kind === 'ascent') {
     const ind = lab.runs.individual(runId, individualId);
     const meta = ind.extra as { width: number; height: number; channels: 1 | 3 };
     return { width: meta.width, height: meta.height, channels: meta.channels, data: ind.genome };
   }
   const settings = EvolutionSettingsSchema.parse(run.settings);
   const renderer = new Renderer(renderOptions(settings));
-  const genome = decodeGenome(run.encoding, lab.runs.individual(runId, individualId).genome);
+  const genome = encodingOf(settings.encoding).decode(lab.runs.individual(runId, individualId).genome);
   return { width: settings.width, height: settings.height, channels: settings.channels, data: renderer.render(genome) };
 }
 
@@ -78,7 +79,7 @@ export async function exportRun(lab: Lab, runId: number, outDir: string, opts: {
       individualId: c.individualId,
       file,
       predictions: ind.top.map(([k, p]) => ({ class: k, label: run.labels[k], confidence: p })),
-      genome: run.encoding === 'cppn' ? JSON.parse(new TextDecoder().decode(ind.genome)) : run.encoding === 'direct' ? { encoding: 'direct', genes: ind.genome.byteLength / 4, note: 'float32 genes; see the database' } : ind.extra,
+      genome: run.kind === 'ascent' ? ind.extra : encodingOf(run.encoding).exportJson(encodingOf(run.encoding).decode(ind.genome)),
       lineage,
     });
   }

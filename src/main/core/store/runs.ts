@@ -1,5 +1,5 @@
 import type { RunListing } from '../../../shared/api';
-import type { Champion, GenerationStats, Genome } from '../../../shared/engine';
+import type { Champion, Encoding, GenerationStats } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
 import type { Db } from './db';
 import type { Statement } from 'better-sqlite3';
@@ -11,7 +11,8 @@ import { applyDelta, encodeDelta, MAX_DELTA_DEPTH } from './genome-delta';
  */
 
 export type RunKind = 'evolution' | 'ascent';
-export type RunEncoding = 'direct' | 'cppn' | 'gradient';
+/** An evolution run's genome encoding; 'gradient' for ascent runs (they store images). */
+export type RunEncoding = Encoding | 'gradient';
 export type RunStatus = 'running' | 'stopped' | 'finished' | 'failed';
 
 export interface RunRow {
@@ -46,8 +47,8 @@ export interface StoredIndividual {
   top: ClassProb[];
   extra?: unknown;
   /**
-   * Writing only: the parent's whole genome, for a direct genome the store may keep as a delta
-   * against it (genome-delta.ts). Reading always gives the whole genome.
+   * Writing only: the parent's whole genome, for an encoding whose genomes the store may keep as a
+   * delta against it (GenomeEncoding.storesDeltas; genome-delta.ts). Reading always gives the whole genome.
    */
   deltaBase?: { id: number; genome: Uint8Array };
 }
@@ -375,19 +376,4 @@ export class RunStore {
     this.get(runId);
     this.db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
   }
-}
-
-/** Genomes as stored: direct genes as float32 bytes, CPPNs as JSON text. */
-export function encodeGenome(g: Genome): Uint8Array {
-  if (g.encoding === 'direct') return new Uint8Array(g.genes.buffer, g.genes.byteOffset, g.genes.byteLength);
-  return new TextEncoder().encode(JSON.stringify(g.cppn));
-}
-
-export function decodeGenome(encoding: 'direct' | 'cppn', bytes: Uint8Array): Genome {
-  if (encoding === 'direct') {
-    const copy = new Uint8Array(bytes.byteLength);
-    copy.set(bytes);
-    return { encoding: 'direct', genes: new Float32Array(copy.buffer) };
-  }
-  return { encoding: 'cppn', cppn: JSON.parse(new TextDecoder().decode(bytes)) };
 }
