@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import { z } from 'zod';
 import {
   parseRequest,
@@ -15,13 +14,17 @@ import {
 } from '../../shared/api';
 import { EvolutionSettingsSchema } from '../../shared/engine';
 import { FoolError, toErrorPayload } from '../../shared/errors';
-import { ablate, detectMotifs, type Fill, type Image } from './analysis/motifs';
+import { ablate, detectMotifs, type Fill } from './analysis/motifs';
 import type { GenomeView } from './engine/encoding';
 import { encodingOf } from './engine/encodings';
-import { EvolutionRun, imageShapeFor } from './evolution/run';
+import { EvolutionRun } from './evolution/run';
 import { championImage, exportRun } from './export/gallery';
-import { topK, type Lab } from './lab';
+import type { Lab } from './lab';
 import { Classifier, type ClassifierOptions } from './models/classifier';
+import type { Image } from './models/image';
+import { encodePng } from './models/png';
+import { fitToModel } from './models/resize';
+import { topPredictions } from './models/top-k';
 import { AblationStore, type AblationRow } from './store/ablations';
 import type { RunRow } from './store/runs';
 
@@ -236,18 +239,10 @@ export class LabApi {
 
   private async predict(model: string, img: Image, k = 5): Promise<{ probs: Float32Array; top: Prediction[] }> {
     const c = await this.classifier(model);
-    const want = imageShapeFor(c.info);
-    let data = img.data;
-    // Another model may take another size: resize (grey <-> colour is preprocessing's job).
-    if (want.width !== img.width || want.height !== img.height) {
-      const out = await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: img.channels } })
-        .resize(want.width, want.height, { fit: 'fill', kernel: img.width < want.width ? 'nearest' : 'lanczos3' })
-        .raw()
-        .toBuffer();
-      data = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    }
-    const probs = await c.classify({ n: 1, width: want.width, height: want.height, channels: img.channels, data });
-    return { probs, top: topK(probs, c.info.labels, k) };
+    // Another model may take another size: the one resize every caller uses (models/resize.ts).
+    const input = await fitToModel(img, c.info.manifest.input);
+    const probs = await c.classify({ n: 1, ...input });
+    return { probs, top: topPredictions(probs, c.info.labels, k) };
   }
 
   private async individual(runId: number, individualId: number): Promise<IndividualDetail> {
@@ -326,7 +321,7 @@ export class LabApi {
 
   private async ablationSave(p: Parsed<'ablation.save'>): Promise<SavedAblation> {
     const { image, mask, result } = await this.ablation(p);
-    const png = await toPng(image);
+    const png = await encodePng(image);
     const row = this.ablations.add({ runId: p.runId, individualId: p.individualId, class: p.class, fill: p.fill, mask, png, note: p.note, ...result });
     return savedAblation(row);
   }
@@ -351,7 +346,7 @@ export class LabApi {
       this.thumbs.set(key, hit);
       return hit;
     }
-    const png = await toPng(this.image_(runId, individualId), size);
+    const png = await encodePng(this.image_(runId, individualId), { size });
     this.thumbs.set(key, png);
     const max = this.opts.imageCacheSize ?? 512;
     while (this.thumbs.size > max) this.thumbs.delete(this.thumbs.keys().next().value!);
@@ -421,14 +416,6 @@ function decodeMask(b64: string, pixels: number): Uint8Array {
   const buf = Buffer.from(b64, 'base64');
   if (buf.length !== pixels) throw new FoolError('BAD_INPUT', `the mask holds ${buf.length} pixels but the image has ${pixels}`, 'Send one byte per pixel of the image (width x height)');
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-}
-
-async function toPng(img: Image, size?: number): Promise<Buffer> {
-  let s = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: img.channels } });
-  if (size !== undefined && size !== Math.max(img.width, img.height)) {
-    s = s.resize(size, size, { fit: 'inside', kernel: size > Math.max(img.width, img.height) ? 'nearest' : 'lanczos3' });
-  }
-  return s.png().toBuffer();
 }
 
 /** Per-channel mean and standard deviation, and a 16-bin histogram over every channel value. */

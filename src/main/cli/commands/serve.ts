@@ -4,8 +4,8 @@ import { FoolError } from '../../../shared/errors';
 import { LabApi } from '../../core/api';
 import { Lab } from '../../core/lab';
 import { packageRoot } from '../../core/paths';
-import { startServer } from '../../server/server';
-import { generateToken, isLoopback } from '../../server/security';
+import { generateToken, isLoopback } from '../../host-common/security';
+import type { StartWebHost } from '../../host-common/web-host';
 import { globals, parseIntOption, run } from '../common';
 import { classifierOptions, withClassifierOptions } from './shared-options';
 
@@ -13,7 +13,7 @@ import { classifierOptions, withClassifierOptions } from './shared-options';
  * `fool serve`: the app in a browser. Runs until SIGINT/SIGTERM; then live runs stop after their
  * current generation (committed, resumable) and the database is closed. A second signal quits at once.
  */
-export function registerServe(program: Command): void {
+export function registerServe(program: Command, startServer: StartWebHost): void {
   withClassifierOptions(
     program
       .command('serve')

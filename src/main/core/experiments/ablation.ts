@@ -1,10 +1,12 @@
 import { FoolError } from '../../../shared/errors';
 import { Rng } from '../engine/rng';
-import { ablate, boxesMask, detectMotifs, type Box, type Fill, type Image, type MotifOptions } from '../analysis/motifs';
+import { ablate, boxesMask, detectMotifs, type Box, type Fill, type MotifOptions } from '../analysis/motifs';
+import type { Image } from '../models/image';
 import type { Lab } from '../lab';
 import type { Classifier, ClassifierOptions } from '../models/classifier';
 import { ExperimentStore } from '../store/experiments';
-import { championPixels, median, stack } from './images';
+import { stack } from '../models/image';
+import { championPixels, median } from './images';
 
 /**
  * The repetition ablation, automatic (paper section 3.4: "removing repeated elements lowers the

@@ -1,8 +1,8 @@
 import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import sharp from 'sharp';
 import { FoolError } from '../../../shared/errors';
 import type { Lab } from '../lab';
+import { writeSvgAsPng } from '../models/png';
 import { ExperimentStore, type ExperimentRow } from '../store/experiments';
 import type { AblationResult } from './ablation';
 import { heatmap, histogram, lineChart } from './plots';
@@ -133,7 +133,7 @@ export async function renderReport(lab: Lab, id: number, outDir: string): Promis
   const files: string[] = [];
   for (const p of plots) {
     writeFileSync(join(dir, p.file.replace(/\.png$/, '.svg')), p.svg);
-    await sharp(Buffer.from(p.svg)).png().toFile(join(dir, p.file));
+    await writeSvgAsPng(join(dir, p.file), p.svg);
     files.push(p.file, p.file.replace(/\.png$/, '.svg'));
   }
   const html = `<!doctype html>

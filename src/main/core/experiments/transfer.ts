@@ -4,7 +4,9 @@ import type { Lab } from '../lab';
 import type { ClassifierOptions } from '../models/classifier';
 import { ExperimentStore } from '../store/experiments';
 import type { RunRow } from '../store/runs';
-import { championPixels, checkModelHasClasses, checkSameLabels, median, stack, toModelSize, type ChampionPixels } from './images';
+import { stack } from '../models/image';
+import { fitToModel } from '../models/resize';
+import { championPixels, checkModelHasClasses, checkSameLabels, median, type ChampionPixels } from './images';
 
 /**
  * Transferability (paper section 3.2): the champions evolved (or ascended) against model A,
@@ -70,7 +72,7 @@ export async function runTransfer(lab: Lab, params: TransferParams, opts: { clas
   const images: TransferImage[] = champs.map((c) => ({ runId: c.runId, class: c.class, label: c.label, individualId: c.individualId, confidence: {} }));
   for (const t of targets) {
     opts.onModel?.(t.manifest.name);
-    const batch = stack(await Promise.all(champs.map((c) => toModelSize(c.image, t))));
+    const batch = stack(await Promise.all(champs.map((c) => fitToModel(c.image, t.manifest.input))));
     const c = await lab.openClassifier(t.manifest.name, opts.classifier);
     try {
       const probs = await c.classify(batch);
