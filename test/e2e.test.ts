@@ -15,6 +15,7 @@ import { ensureMnistModel, findChromium, fool, launchChromium, NO_CHROMIUM, ROOT
 const chromiumPath = findChromium();
 const built = existsSync(join(ROOT, 'out/renderer/index.html')) && existsSync(join(ROOT, 'out/main/cli.js'));
 const SHOTS = join(ROOT, 'test/artifacts');
+const SQUEEZENET = join(ROOT, '../shared/models/squeezenet1.0');
 
 if (!chromiumPath) console.warn(`e2e skipped: ${NO_CHROMIUM}`);
 else if (!built) console.warn('e2e skipped: the app is not built (npm run build)');
@@ -383,6 +384,15 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await form.getByRole('button', { name: 'Add model' }).click();
     await page.getByTestId('model-row-uploaded-lenet').waitFor();
     expect(await page.getByTestId('model-row-uploaded-lenet').textContent()).toMatch(/user/);
+    // An ImageNet model with its labels, when ../shared has one: 1000 classes against the runs' 10.
+    if (existsSync(SQUEEZENET)) {
+      await form.locator('input[name=name]').fill('squeezenet');
+      await form.locator('select[name=preset]').selectOption('caffe-imagenet');
+      await form.locator('input[name=onnx]').setInputFiles(join(SQUEEZENET, 'squeezenet1.0.onnx'));
+      await form.locator('input[name=labels]').setInputFiles(join(SQUEEZENET, 'synset_words.txt'));
+      await form.getByRole('button', { name: 'Add model' }).click();
+      await expect.poll(() => page.getByTestId('model-row-squeezenet').textContent(), { timeout: 60_000 }).toMatch(/1000/);
+    }
     await shot('20-add-model');
     // Wrong input: a file that is not a model is named, and nothing is lost.
     const bogus = join(dir, 'not-a-model.onnx');
@@ -393,7 +403,7 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await form.getByRole('button', { name: 'Add model' }).click();
     await expect.poll(() => page.getByTestId('add-model-error').textContent()).toMatch(/onnx|ONNX|model/);
     expectHttpErrors = false;
-    expect(await page.locator('[data-testid^=model-row-]').count()).toBe(2);
+    expect(await page.locator('[data-testid^=model-row-]').count()).toBe(existsSync(SQUEEZENET) ? 3 : 2);
   });
 
   it('warns before classifying with a model whose classes differ (and classifies when they do not)', async () => {
@@ -405,6 +415,14 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await expect
       .poll(async () => ((await page.getByTestId('toast-error').count()) ? await page.getByTestId('toast-error').first().textContent() : page.getByTestId('top5-other').locator('li').count()), { timeout: 60_000 })
       .toBe(5);
+    if (existsSync(SQUEEZENET)) {
+      // 1000 ImageNet classes against the run's 10 digits: said before anything runs.
+      await page.getByLabel('Other model').selectOption('squeezenet');
+      await expect.poll(() => page.getByTestId('classes-differ').textContent()).toMatch(/1000 classes, the run's model 10/);
+      await page.getByRole('button', { name: 'Classify anyway' }).click();
+      await expect.poll(() => page.getByTestId('top5-other').textContent(), { timeout: 60_000 }).toMatch(/n\d{8}|[a-z]/);
+      await shot('20b-classes-differ');
+    }
   });
 
   it('starts a repetition-ablation experiment from the app and follows it to its page', async () => {
