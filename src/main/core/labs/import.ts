@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { ImportResult } from '../../../shared/api';
 import { FoolError } from '../../../shared/errors';
+import type { Manifest } from '../../../shared/manifest';
 import type { Lab } from '../lab';
 import { ModelRegistry, fileHash } from '../models/registry';
 import { openDb, SCHEMA_VERSION } from '../store/db';
@@ -55,7 +56,7 @@ export async function importLab(lab: Lab, file: string, opts: ImportOptions = {}
     // Models first (files only; rows go in the transaction): this lab's name for each source model.
     const srcModels = new ModelRegistry(new ModelStore(srcDb), sourcePath);
     const modelNames = new Map<string, string>();
-    const adopted: { manifest: Parameters<ModelRegistry['addRow']>[0]; hash: string }[] = [];
+    const adopted: { manifest: Manifest; hash: string }[] = [];
     const result: ImportResult = { source: sourcePath, sourceHost, imported: [], skipped: [], experiments: [], models: [] };
     const toCopy = runs.filter((r) => {
       const here = target.localIdOf('run', origin('run', r.id));
@@ -80,33 +81,31 @@ export async function importLab(lab: Lab, file: string, opts: ImportOptions = {}
     }
 
     const total = toCopy.length;
-    target.transaction(() => {
-      for (const a of adopted) lab.models.addRow(a.manifest);
-      const runIds = new Map<number, number>(result.skipped.map((s) => [s.sourceRunId, s.runId]));
-      toCopy.forEach((r, k) => {
-        opts.onProgress?.(k, total, `copying run ${r.id} (${k + 1} of ${total})`);
-        const runId = target.copyRun(src, r.id, modelNames.get(r.model) ?? r.model, (n) => opts.onProgress?.(k, total, `copying run ${r.id} (${k + 1} of ${total}): ${n} rows`));
-        target.copyAblations(src, r.id, runId);
-        target.recordImport('run', origin('run', r.id), runId, sourcePath, sourceHost);
-        runIds.set(r.id, runId);
-        result.imported.push({ sourceRunId: r.id, runId });
-      });
-      // Experiments that concern only runs now here (and at least one of those imported now).
-      const copiedNow = new Set(toCopy.map((r) => r.id));
-      for (const e of src.experiments()) {
-        const refs = runRefs(e.params).concat(runRefs(e.result));
-        if (refs.length === 0 || !refs.some((id) => copiedNow.has(id))) continue;
-        // Every run the experiment names must be here, or its copy would point at the wrong run.
-        if (!refs.every((id) => runIds.has(id) || target.localIdOf('run', origin('run', id)) !== null)) continue;
-        const o = origin('experiment', e.id);
-        if (target.localIdOf('experiment', o) !== null) continue;
-        const map = (id: number) => runIds.get(id) ?? target.localIdOf('run', origin('run', id)) ?? id;
-        const id = target.copyExperiment(e, remapRuns(e.params, map), remapRuns(e.result, map));
-        target.recordImport('experiment', o, id, sourcePath, sourceHost);
-        result.experiments.push({ sourceExperimentId: e.id, experimentId: id, kind: e.kind });
-      }
-      opts.onProgress?.(total, total, `imported ${total} run${total === 1 ? '' : 's'}`);
+    const copiedNow = new Set(toCopy.map((r) => r.id));
+    const runIds = target.importRuns(src, {
+      sourcePath,
+      sourceHost,
+      models: adopted.map((a) => a.manifest),
+      runs: toCopy.map((r) => ({ id: r.id, model: modelNames.get(r.model) ?? r.model, origin: origin('run', r.id) })),
+      onRun: (id, k) => opts.onProgress?.(k, total, `copying run ${id} (${k + 1} of ${total})`),
+      onRows: (id, k, n) => opts.onProgress?.(k, total, `copying run ${id} (${k + 1} of ${total}): ${n} rows`),
+      // Experiments that concern only runs now here, at least one of them imported now.
+      experiments: (copied) => {
+        const here = (id: number) => copied.get(id) ?? target.localIdOf('run', origin('run', id));
+        return src.experiments().flatMap((e) => {
+          const refs = runRefs(e.params).concat(runRefs(e.result));
+          if (refs.length === 0 || !refs.some((id) => copiedNow.has(id))) return [];
+          // Every run it names must be here, or its copy would point at the wrong run.
+          if (!refs.every((id) => here(id) !== null)) return [];
+          const o = origin('experiment', e.id);
+          if (target.localIdOf('experiment', o) !== null) return [];
+          const map = (id: number) => here(id) ?? id;
+          return [{ experiment: e, params: remapRuns(e.params, map), result: remapRuns(e.result, map), origin: o, done: (id: number) => void result.experiments.push({ sourceExperimentId: e.id, experimentId: id, kind: e.kind }) }];
+        });
+      },
     });
+    for (const [sourceRunId, runId] of runIds) result.imported.push({ sourceRunId, runId });
+    opts.onProgress?.(total, total, `imported ${total} run${total === 1 ? '' : 's'}`);
     return result;
   } finally {
     srcDb.close();

@@ -233,7 +233,7 @@ export class ModelRegistry {
   /**
    * Copies another lab's model into this one under `name` (a free name): its ONNX file, labels and
    * manifest, as they were checked when added there. The files go beside the database first; the
-   * row is added by `addRow` (inside the caller's transaction), so a killed import leaves at most a
+   * row is added by the import's transaction (store/transfer.ts), so a killed import leaves at most a
    * folder no row names, which the next import of it reuses.
    */
   adoptFiles(from: ModelInfo, name: string): Manifest {
@@ -254,11 +254,6 @@ export class ModelRegistry {
       throw new FoolError('IO', `could not copy model "${from.manifest.name}" into ${this.dir}: ${(e as Error).message}`, 'Check free space and permissions');
     }
     return manifest;
-  }
-
-  /** Records an adopted model (adoptFiles) in the lab. */
-  addRow(manifest: Manifest): void {
-    this.store.add(manifest.name, manifest);
   }
 
   remove(name: string): void {

@@ -38,6 +38,20 @@ export interface SourceExperiment {
   createdAt: string;
 }
 
+/** What one import writes (TransferStore.importRuns). */
+export interface ImportPlan {
+  sourcePath: string;
+  sourceHost: string;
+  /** Manifests of the models to record (their files already copied beside the lab). */
+  models: { name: string }[];
+  /** Source runs to copy: this lab's name for their model, and where they were born. */
+  runs: { id: number; model: string; origin: Origin }[];
+  /** Given source -> new run ids, the experiments to copy (params and result already remapped). */
+  experiments: (runIds: Map<number, number>) => { experiment: SourceExperiment; params: unknown; result: unknown; origin: Origin; done: (id: number) => void }[];
+  onRun?: (sourceRunId: number, index: number) => void;
+  onRows?: (sourceRunId: number, index: number, rows: number) => void;
+}
+
 /** The tables that hang off a run by run_id and are copied with it (ablations get new ids). */
 const RUN_TABLES = ['individuals', 'champions', 'champion_history', 'generation_stats'] as const;
 
@@ -138,17 +152,36 @@ export class TransferStore {
     return columns(this.db, table);
   }
 
-  /** All of `work` or none of it. */
-  transaction<T>(work: () => T): T {
-    return this.db.transaction(work)();
+  /**
+   * One import, all of it or none of it (one transaction): the models' rows, then each run (copyRun,
+   * its ablations, its provenance), then the experiments `experiments` picks given the new run ids.
+   */
+  importRuns(src: SourceLabStore, plan: ImportPlan): Map<number, number> {
+    return this.db.transaction(() => {
+      for (const m of plan.models) this.db.prepare('INSERT INTO models (name, manifest) VALUES (?, ?)').run(m.name, JSON.stringify(m));
+      const runIds = new Map<number, number>();
+      plan.runs.forEach((r, k) => {
+        plan.onRun?.(r.id, k);
+        const runId = this.copyRun(src, r.id, r.model, (n) => plan.onRows?.(r.id, k, n));
+        this.copyAblations(src, r.id, runId);
+        this.recordImport('run', r.origin, runId, plan.sourcePath, plan.sourceHost);
+        runIds.set(r.id, runId);
+      });
+      for (const e of plan.experiments(runIds)) {
+        const id = this.copyExperiment(e.experiment, e.params, e.result);
+        this.recordImport('experiment', e.origin, id, plan.sourcePath, plan.sourceHost);
+        e.done(id);
+      }
+      return runIds;
+    })();
   }
 
   /**
    * Copies one run: its row (model renamed to this lab's name for it; a run the source marked
    * 'running' arrives 'stopped', since nothing runs it here) and every row hanging off it.
-   * Returns the new run id. Call inside `transaction`.
+   * Returns the new run id.
    */
-  copyRun(src: SourceLabStore, srcRunId: number, model: string, onRows?: (n: number) => void): number {
+  private copyRun(src: SourceLabStore, srcRunId: number, model: string, onRows?: (n: number) => void): number {
     const runCols = src.columns('runs').filter((c) => c !== 'id' && this.columns('runs').includes(c));
     const values = src.runRow(runCols, srcRunId);
     const at = (c: string) => runCols.indexOf(c);
@@ -162,7 +195,7 @@ export class TransferStore {
   }
 
   /** Ablations saved on the run (new ids; their individual ids are the run's own). */
-  copyAblations(src: SourceLabStore, srcRunId: number, runId: number): number {
+  private copyAblations(src: SourceLabStore, srcRunId: number, runId: number): number {
     if (src.columns('ablations').length === 0) return 0;
     return this.copyRows(src, 'ablations', srcRunId, runId, 0, undefined, ['id']) ;
   }
@@ -179,12 +212,12 @@ export class TransferStore {
     return n;
   }
 
-  copyExperiment(e: SourceExperiment, params: unknown, result: unknown): number {
+  private copyExperiment(e: SourceExperiment, params: unknown, result: unknown): number {
     const r = this.db.prepare('INSERT INTO experiments (kind, params, result, created_at) VALUES (?, ?, ?, ?)').run(e.kind, JSON.stringify(params), result === null ? null : JSON.stringify(result), e.createdAt);
     return Number(r.lastInsertRowid);
   }
 
-  recordImport(kind: 'run' | 'experiment', origin: Origin, localId: number, sourcePath: string, sourceHost: string): void {
+  private recordImport(kind: 'run' | 'experiment', origin: Origin, localId: number, sourcePath: string, sourceHost: string): void {
     this.db.prepare('INSERT INTO imports (kind, origin_lab, origin_id, local_id, source_path, source_host) VALUES (?, ?, ?, ?, ?, ?)').run(kind, origin.lab, origin.id, localId, sourcePath, sourceHost);
   }
 }
