@@ -5,6 +5,7 @@ import { FoolError } from '../../../shared/errors';
 import type { Lab } from '../lab';
 import { ExperimentStore, type ExperimentRow } from '../store/experiments';
 import type { AblationResult } from './ablation';
+import { genomeAblationImagesTable, genomeAblationTable, type GenomeAblationResult } from './genome-ablation';
 import { heatmap, histogram, lineChart } from './plots';
 import type { ReproduceResult } from './reproduce';
 import type { RetrainResult } from './retrain';
@@ -98,6 +99,33 @@ function ablationReport(r: AblationResult): { sections: Section[]; plots: Plot[]
   };
 }
 
+function genomeAblationReport(r: GenomeAblationResult): { sections: Section[]; plots: Plot[] } {
+  const rep = r.images.filter((i) => i.after !== null);
+  return {
+    sections: [
+      { title: `Summary over run ${r.runId}'s champions (${r.model}), repetition removed in the genome (${r.remove})`, html: htmlTable(genomeAblationTable(r)) + (r.done ? '' : '<p><b>Stopped</b>: the champions done so far.</p>') },
+      { title: 'Per champion', html: htmlTable(genomeAblationImagesTable(r)) },
+    ],
+    plots: [
+      {
+        file: 'genome-ablation-drop.png',
+        svg: histogram(
+          [
+            { name: 'repetition removed', values: rep.map((i) => i.before - i.after!) },
+            { name: 'random control (mean of draws)', values: rep.filter((i) => i.controlMean !== null).map((i) => i.before - i.controlMean!) },
+          ],
+          'Confidence drop (before - after)',
+          'drop',
+          -0.1,
+          1,
+          11,
+        ),
+        caption: 'Confidence drop after removing the repeating CPPN elements, and after the same removal on random non-repeating elements',
+      },
+    ],
+  };
+}
+
 function reproduceReport(lab: Lab, r: ReproduceResult): { sections: Section[]; plots: Plot[] } {
   const curve = (runId: number) => lab.runs.stats(runId).map((s) => s.median);
   return {
@@ -129,7 +157,9 @@ export async function renderReport(lab: Lab, id: number, outDir: string): Promis
         ? retrainReport(e.result as RetrainResult)
         : e.kind === 'reproduce'
           ? reproduceReport(lab, e.result as ReproduceResult)
-          : ablationReport(e.result as AblationResult);
+          : e.kind === 'genome-ablation'
+            ? genomeAblationReport(e.result as GenomeAblationResult)
+            : ablationReport(e.result as AblationResult);
   const files: string[] = [];
   for (const p of plots) {
     writeFileSync(join(dir, p.file.replace(/\.png$/, '.svg')), p.svg);

@@ -6,7 +6,7 @@ import type { Db } from './db';
  * what came out (result), both JSON, so a report can be rendered again later from the database.
  */
 
-export type ExperimentKind = 'transfer' | 'retrain' | 'ablation' | 'reproduce';
+export type ExperimentKind = 'transfer' | 'retrain' | 'ablation' | 'genome-ablation' | 'reproduce';
 
 export interface ExperimentRow<P = unknown, R = unknown> {
   id: number;

@@ -105,4 +105,20 @@ export const MIGRATIONS: string[] = [
   // deltas lie between it and a whole genome (bounded, so reading one stays cheap).
   `ALTER TABLE individuals ADD COLUMN genome_base INTEGER;
    ALTER TABLE individuals ADD COLUMN genome_depth INTEGER NOT NULL DEFAULT 0;`,
+  // 6: ablations in the genome saved from the app's CPPN panel: the edits (nodes and connections
+  // switched off, weights changed) as JSON, the re-rendered image (PNG) and the confidences.
+  `CREATE TABLE genome_ablations (
+     id INTEGER PRIMARY KEY,
+     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+     individual_id INTEGER NOT NULL,
+     class INTEGER NOT NULL,
+     edits TEXT NOT NULL,
+     confidence_before REAL NOT NULL,
+     confidence_after REAL NOT NULL,
+     top TEXT NOT NULL,
+     image BLOB NOT NULL,
+     note TEXT,
+     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+   );
+   CREATE INDEX genome_ablations_individual ON genome_ablations (run_id, individual_id);`,
 ];
