@@ -61,3 +61,60 @@ export interface NodeActivation {
   png: string;
   period: { period: number; kind: PeriodicElement['kind'] } | null;
 }
+
+// ---- the genome ablation experiment (`fool ablate RUN --genome`) ---------------------------------
+
+export interface GenomeAblationParams {
+  runId: number;
+  remove: Removal;
+  /** Control draws per champion. */
+  draws: number;
+  seed: number;
+}
+
+export interface GenomeAblatedImage {
+  class: number;
+  label: string;
+  individualId: number;
+  /** Nodes whose activation repeats (all), and the origins the removal acts on, with their periods. */
+  periodicNodes: number;
+  origins: { node: number; label: string; period: number; kind: string; inputs: string }[];
+  before: number;
+  /** After removing the repetition; null when the genome has none. */
+  after: number | null;
+  /** One confidence per control draw (empty when there is no repetition, or no node to draw). */
+  control: number[];
+  controlMean: number | null;
+  controlStd: number | null;
+  edits: GenomeEdit[];
+}
+
+export interface GenomeAblationSummary {
+  champions: number;
+  withRepetition: number;
+  /** Of those with repetition: the share whose confidence dropped by more than 0.01 points. */
+  droppedShare: number;
+  medianDrop: number;
+  meanDrop: number;
+  /** The same over the mean of each champion's control draws. */
+  controlDroppedShare: number;
+  controlMedianDrop: number;
+  controlMeanDrop: number;
+  /** Of those with a control: the share where removing the repetition hurt more than the control's mean. */
+  worseThanControlShare: number;
+  withControl: number;
+  medianPeriod: number;
+  kinds: Record<'stripes' | 'grid' | 'rings', number>;
+}
+
+export interface GenomeAblationResult {
+  runId: number;
+  model: string;
+  remove: Removal;
+  draws: number;
+  images: GenomeAblatedImage[];
+  summary: GenomeAblationSummary;
+  done: boolean;
+  seconds: number;
+}
+

@@ -22,6 +22,8 @@ import { championImage, exportRun } from './export/gallery';
 import { topK, type Lab } from './lab';
 import { Classifier, type ClassifierOptions } from './models/classifier';
 import { AblationStore, type AblationRow } from './store/ablations';
+import { AblationTools, modelCrop, pngDataUrl } from './ablation-tools';
+import { runGenomeAblation } from './experiments/genome-ablation';
 import { decodeGenome, type RunRow } from './store/runs';
 
 /**
@@ -59,6 +61,7 @@ export class LabApi {
   private readonly classifiers = new Map<string, Promise<Classifier>>();
   private readonly thumbs = new Map<string, Buffer>();
   private readonly ablations: AblationStore;
+  private readonly tools: AblationTools;
   private closed = false;
 
   constructor(
@@ -66,6 +69,7 @@ export class LabApi {
     private readonly opts: LabApiOptions = {},
   ) {
     this.ablations = new AblationStore(lab.db);
+    this.tools = new AblationTools(lab, (m) => this.classifier(m));
   }
 
   /** Subscribe to run events; returns the unsubscribe function. */
@@ -128,13 +132,34 @@ export class LabApi {
         return this.lineage(q.runId as number, q.class as number);
       case 'ablation.detect':
         return detectMotifs(this.image_(q.runId as number, q.individualId as number));
-      case 'ablation.apply':
-        return (await this.ablation(p as Parsed<'ablation.apply'>)).result;
+      case 'ablation.apply': {
+        const a = await this.ablation(p as Parsed<'ablation.apply'>);
+        return { ...a.result, image: await pngDataUrl(a.image) };
+      }
       case 'ablation.save':
         return this.ablationSave(p as Parsed<'ablation.save'>);
       case 'ablation.list':
         this.lab.runs.individual(q.runId as number, q.individualId as number);
         return this.ablations.list(q.runId as number, q.individualId as number).map(savedAblation);
+      case 'ablation.copies':
+        return this.tools.copies(p as Parsed<'ablation.copies'>);
+      case 'ablation.genome': {
+        const g = p as Parsed<'ablation.genome'>;
+        const { id, result } = await runGenomeAblation(this.lab, g, { classifier: this.opts.classifier });
+        return { experimentId: id, ...result };
+      }
+      case 'genome.nodes':
+        return this.tools.nodes(q.runId as number, q.individualId as number, (p as Parsed<'genome.nodes'>).edits);
+      case 'genome.apply': {
+        const { png: _png, ...r } = await this.tools.apply(p as Parsed<'genome.apply'>);
+        return r;
+      }
+      case 'genome.repetition':
+        return this.tools.repetition(q.runId as number, q.individualId as number);
+      case 'genome.save':
+        return this.tools.save(p as Parsed<'genome.save'>);
+      case 'genome.list':
+        return this.tools.list(q.runId as number, q.individualId as number);
       case 'export.run': {
         const e = p as Parsed<'export.run'>;
         return exportRun(this.lab, e.runId, e.outDir, { classes: e.classes });
@@ -284,6 +309,7 @@ export class LabApi {
       top,
       cppn,
       pixels: pixelStats(img),
+      crop: modelCrop(this.lab.models.get(run.model), img.width, img.height),
     };
   }
 

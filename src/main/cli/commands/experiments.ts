@@ -3,6 +3,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ENCODINGS, type Encoding } from '../../../shared/engine';
 import { Lab } from '../../core/lab';
 import { runAblation } from '../../core/experiments/ablation';
+import { LabApi } from '../../core/api';
+import { genomeAblationImagesTable, genomeAblationTable } from '../../core/experiments/genome-ablation';
+import { fromErrorPayload } from '../../../shared/errors';
+import { REMOVALS, type Removal } from '../../../shared/genome';
+import type { ApiResults } from '../../../shared/api';
 import { exportFoolingDataset } from '../../core/experiments/dataset-export';
 import { renderReport } from '../../core/experiments/report';
 import { runReproduce } from '../../core/experiments/reproduce';
@@ -158,14 +163,32 @@ export function registerExperiments(program: Command): void {
   withClassifierOptions(
     program
       .command('ablate')
-      .description("repetition ablation over a run's champions: remove all copies but one of each repeated motif (and, as a control, the same area at random) and re-classify")
+      .description(
+        "repetition ablation over a run's champions: remove all copies but one of each repeated motif (and, as a control, the same area at random) and re-classify; --genome: remove the repeating CPPN elements instead (and, as a control, as many random non-repeating ones)",
+      )
       .argument('<run>', 'run id', parseIntOption('run id'))
       .addOption(new Option('--fill <f>', 'what replaces removed pixels').choices(['mean', 'grey', 'black']).default('mean'))
-      .option('--seed <s>', "seed of the control's random placement", parseIntOption('--seed', 0), 1)
+      .option('--seed <s>', "seed of the control's random placement (--genome: of the control's random nodes)", parseIntOption('--seed', 0), 1)
+      .option('--genome', 'ablate in the CPPN genome (CPPN runs): knock out the nodes where the repetition starts, or lower their frequency')
+      .addOption(new Option('--remove <how>', 'with --genome: knock the repeating nodes out (to their mean), or lower their frequency to one period over the image').choices([...REMOVALS]).default('knockout'))
+      .option('--draws <n>', 'with --genome: control draws per champion', parseIntOption('--draws'), 5)
       .option('--images', 'also print every champion'),
   ).action(
     run(async (cmd, runId) => {
-      const o = cmd.opts() as { fill: Fill; seed: number; images?: boolean };
+      const o = cmd.opts() as { fill: Fill; seed: number; images?: boolean; genome?: boolean; remove: Removal; draws: number };
+      if (o.genome) {
+        const api = new LabApi(new Lab(globals(cmd).dbPath), { classifier: classifierOptions(cmd) });
+        try {
+          process.stderr.write(`ablating run ${String(runId)}'s champions in the genome (${o.remove}, ${o.draws} control draws each)...\n`);
+          const r = await api.call('ablation.genome', { runId: runId as number, remove: o.remove, draws: o.draws, seed: o.seed });
+          if (!r.ok) throw fromErrorPayload(r.error);
+          const result = r.result as ApiResults['ablation.genome'];
+          const text = [table(genomeAblationTable(result)), ...(o.images ? ['', table(genomeAblationImagesTable(result))] : []), '', reportHint(result.experimentId)];
+          return { json: result, text: text.join('\n') };
+        } finally {
+          await api.close();
+        }
+      }
       const lab = new Lab(globals(cmd).dbPath);
       try {
         const { id, result } = await runAblation(lab, { runId: runId as number, fill: o.fill, seed: o.seed }, { classifier: classifierOptions(cmd) });

@@ -1,6 +1,6 @@
 import { EvolutionSettingsSchema, type CppnGenome, type CppnSettings } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
-import type { GenomeEdit, Removal } from '../../../shared/genome';
+import type { GenomeAblatedImage, GenomeAblationParams, GenomeAblationResult, GenomeAblationSummary } from '../../../shared/genome';
 import { controlEdits, findRepetition, renderEdited, renderWithPlanes } from '../analysis/genome';
 import type { Image } from '../analysis/motifs';
 import { cppnFromJSON } from '../engine/cppn';
@@ -21,60 +21,6 @@ import { pct } from './tables';
  * nodes drawn at random among the non-repeating ones, several seeded draws. The paper's claim
  * ("repetition helps") predicts a larger drop for the repetition than for the control.
  */
-
-export interface GenomeAblationParams {
-  runId: number;
-  remove: Removal;
-  /** Control draws per champion. */
-  draws: number;
-  seed: number;
-}
-
-export interface GenomeAblatedImage {
-  class: number;
-  label: string;
-  individualId: number;
-  /** Nodes whose activation repeats (all), and the origins the removal acts on, with their periods. */
-  periodicNodes: number;
-  origins: { node: number; label: string; period: number; kind: string; inputs: string }[];
-  before: number;
-  /** After removing the repetition; null when the genome has none. */
-  after: number | null;
-  /** One confidence per control draw (empty when there is no repetition, or no node to draw). */
-  control: number[];
-  controlMean: number | null;
-  controlStd: number | null;
-  edits: GenomeEdit[];
-}
-
-export interface GenomeAblationSummary {
-  champions: number;
-  withRepetition: number;
-  /** Of those with repetition: the share whose confidence dropped by more than 0.01 points. */
-  droppedShare: number;
-  medianDrop: number;
-  meanDrop: number;
-  /** The same over the mean of each champion's control draws. */
-  controlDroppedShare: number;
-  controlMedianDrop: number;
-  controlMeanDrop: number;
-  /** Of those with a control: the share where removing the repetition hurt more than the control's mean. */
-  worseThanControlShare: number;
-  withControl: number;
-  medianPeriod: number;
-  kinds: Record<'stripes' | 'grid' | 'rings', number>;
-}
-
-export interface GenomeAblationResult {
-  runId: number;
-  model: string;
-  remove: Removal;
-  draws: number;
-  images: GenomeAblatedImage[];
-  summary: GenomeAblationSummary;
-  done: boolean;
-  seconds: number;
-}
 
 /** A CPPN run's settings and renderer; anything else is refused with what to do instead. */
 export function cppnRun(lab: Lab, runId: number): { run: RunRow; settings: CppnSettings; renderer: Renderer } {
@@ -100,6 +46,8 @@ const std = (xs: number[]) => {
   const m = xs.reduce((s, v) => s + v, 0) / xs.length;
   return Math.sqrt(xs.reduce((s, v) => s + (v - m) ** 2, 0) / xs.length);
 };
+
+export type { GenomeAblatedImage, GenomeAblationParams, GenomeAblationResult, GenomeAblationSummary };
 
 export function summarizeGenome(images: GenomeAblatedImage[]): GenomeAblationSummary {
   const rep = images.filter((i) => i.after !== null);
