@@ -32,11 +32,14 @@ export function modelCrop(info: ModelInfo, width: number, height: number): Box |
   return { x: Math.floor((width - s.width) / 2), y: Math.floor((height - s.height) / 2), width: s.width, height: s.height };
 }
 
+/**
+ * An image as a PNG data URL, `size` px on its longer side. Resized with nearest neighbour both ways:
+ * MNIST pixels stay crisp, and a node's fine stripes (a sine of pixel coordinates repeats every few
+ * pixels) stay visible as stripes in a thumbnail instead of averaging out to flat grey.
+ */
 export async function pngDataUrl(img: Image, size?: number): Promise<string> {
   let s = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: img.channels } });
-  if (size !== undefined && size !== Math.max(img.width, img.height)) {
-    s = s.resize(size, size, { fit: 'inside', kernel: size > Math.max(img.width, img.height) ? 'nearest' : 'lanczos3' });
-  }
+  if (size !== undefined && size !== Math.max(img.width, img.height)) s = s.resize(size, size, { fit: 'inside', kernel: 'nearest' });
   return `data:image/png;base64,${(await s.png().toBuffer()).toString('base64')}`;
 }
 
