@@ -5,7 +5,7 @@ import { FoolError } from '../../shared/errors';
 import type { GenomeEdit, NodeActivation, RepetitionReport } from '../../shared/genome';
 import { keepOneCopy, randomControls } from './analysis/copies';
 import { activationImage, findRepetition, nodeLabels, renderEdited, renderWithPlanes } from './analysis/genome';
-import { detectMotifs, type Fill, type Image } from './analysis/motifs';
+import { detectMotifs, type Fill, type Image, type MotifGroup } from './analysis/motifs';
 import { detectPeriod } from './analysis/periodicity';
 import { Rng } from './engine/rng';
 import { cppnOf, cppnRun } from './experiments/genome-ablation';
@@ -50,6 +50,8 @@ const std = (xs: number[]) => {
 
 export class AblationTools {
   private readonly saved: GenomeAblationStore;
+  /** Motifs of the last few images (individuals never change): a click on a motif needs no new detection. */
+  private readonly motifCache = new Map<string, MotifGroup[]>();
 
   constructor(
     private readonly lab: Lab,
@@ -76,11 +78,23 @@ export class AblationTools {
 
   // ---- pixel space: the paper's measure on one motif ---------------------------------------------
 
+  /** The motifs of an individual's image (the same detection as ablation.detect), cached. */
+  motifs(runId: number, individualId: number, img: Image = championImage(this.lab, runId, individualId)): MotifGroup[] {
+    const key = `${runId}/${individualId}`;
+    let m = this.motifCache.get(key);
+    if (!m) {
+      m = detectMotifs(img);
+      this.motifCache.set(key, m);
+      while (this.motifCache.size > 16) this.motifCache.delete(this.motifCache.keys().next().value!);
+    }
+    return m;
+  }
+
   async copies(p: { runId: number; individualId: number; class: number; motif: number; keep: number; fill: Fill; draws: number; seed: number }): Promise<CopiesAblation> {
     this.checkClass(p.runId, p.class);
     const run = this.lab.runs.get(p.runId);
     const img = championImage(this.lab, p.runId, p.individualId);
-    const motifs = detectMotifs(img);
+    const motifs = this.motifs(p.runId, p.individualId, img);
     const m = motifs[p.motif];
     if (!m) {
       throw new FoolError('BAD_INPUT', `motif ${p.motif} does not exist: ${motifs.length ? `this image has motifs 0..${motifs.length - 1}` : 'no motif was found in this image'}`, 'Choose one of the detected motifs (ablation.detect)');

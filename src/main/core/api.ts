@@ -15,7 +15,7 @@ import {
 } from '../../shared/api';
 import { CPPN_INPUTS, EvolutionSettingsSchema } from '../../shared/engine';
 import { FoolError, toErrorPayload } from '../../shared/errors';
-import { ablate, detectMotifs, type Fill, type Image } from './analysis/motifs';
+import { ablate, type Fill, type Image } from './analysis/motifs';
 import { geneToWeight } from './engine/cppn';
 import { EvolutionRun, imageShapeFor } from './evolution/run';
 import { championImage, exportRun } from './export/gallery';
@@ -131,7 +131,7 @@ export class LabApi {
       case 'lineage.get':
         return this.lineage(q.runId as number, q.class as number);
       case 'ablation.detect':
-        return detectMotifs(this.image_(q.runId as number, q.individualId as number));
+        return this.tools.motifs(q.runId as number, q.individualId as number);
       case 'ablation.apply': {
         const a = await this.ablation(p as Parsed<'ablation.apply'>);
         return { ...a.result, image: await pngDataUrl(a.image) };
