@@ -129,6 +129,26 @@ describe('genome ablation', () => {
     expect(draws(2)).not.toEqual(a);
   });
 
+  it('the control keeps the count when the repeating node is the only output: it draws a hidden node instead', () => {
+    // grey = sine(0.5 x + 0.5 h5), h5 = gaussian(d): the output itself is where the repetition starts
+    const g: CppnGenome = {
+      nodes: [
+        { id: 4, kind: 'output', activation: 'sine' },
+        { id: 5, kind: 'hidden', activation: 'gaussian' },
+      ],
+      connections: [
+        { from: 0, to: 4, gene: gene(0.5) },
+        { from: 2, to: 5, gene: gene(2) },
+        { from: 5, to: 4, gene: gene(0.5) },
+      ],
+      nextNodeId: 6,
+    };
+    const p = renderWithPlanes(r, g);
+    const rep = findRepetition(r, g, {}, p);
+    expect(rep.removal.knockout).toEqual([{ op: 'node-off', node: 4, value: 'mean' }]);
+    expect(controlEdits(g, rep, 'knockout', p.used, Rng.of(1))).toEqual([{ op: 'node-off', node: 5, value: 'mean' }]);
+  });
+
   it('refuses ids the genome does not have, and inputs', () => {
     const g = genome();
     const bad = (e: Parameters<typeof applyEdits>[1][number], msg: RegExp) => {

@@ -84,6 +84,8 @@ export interface GenomeAblatedImage {
   after: number | null;
   /** One confidence per control draw (empty when there is no repetition, or no node to draw). */
   control: number[];
+  /** Nodes each control draw switched (the same as the removal's origins, or fewer when the genome has fewer non-repeating nodes). */
+  controlNodes: number;
   controlMean: number | null;
   controlStd: number | null;
   edits: GenomeEdit[];

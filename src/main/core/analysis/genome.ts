@@ -189,8 +189,9 @@ export function findRepetition(renderer: Renderer, g: CppnGenome, opts: Periodic
 
 /**
  * The control of a removal: the same operations on as many nodes drawn at random among those that
- * feed an output and do not repeat, each of the same kind (hidden or output) as the node it stands
- * in for (seeded). Fewer when fewer such nodes exist; null when there is none.
+ * feed an output and do not repeat (seeded), each of the same kind (hidden or output) as the node it
+ * stands in for where one is left, else of the other kind: the count matches whenever the genome has
+ * enough non-repeating nodes. Fewer when it has fewer; null when it has none.
  */
 export function controlEdits(g: CppnGenome, report: RepetitionReport, removal: Removal, used: Set<number>, rng: Rng): GenomeEdit[] | null {
   const periodic = new Set(report.elements.map((e) => e.node));
@@ -202,7 +203,8 @@ export function controlEdits(g: CppnGenome, report: RepetitionReport, removal: R
   const out: GenomeEdit[] = [];
   for (const e of report.removal[removal]) {
     if (e.op !== 'node-off' && e.op !== 'scale-in') continue;
-    const pool = pools[kind.get(e.node) ?? 'hidden'];
+    const same = kind.get(e.node) ?? 'hidden';
+    const pool = pools[same].length ? pools[same] : pools[same === 'hidden' ? 'output' : 'hidden'];
     if (pool.length === 0) continue;
     // Without replacement: the drawn node leaves its pool.
     const [id] = pool.splice(rng.below(pool.length), 1);

@@ -94,7 +94,7 @@ export async function runGenomeAblation(
   const individuals = [...new Set(champs.map((c) => c.individualId))];
   const { width, height, channels } = renderer.opts;
   const asImage = (data: Uint8Array): Image => ({ width, height, channels, data });
-  const byInd = new Map<number, { before: number[]; after: number[] | null; control: number[][]; report: ReturnType<typeof findRepetition> }>();
+  const byInd = new Map<number, { before: number[]; after: number[] | null; control: number[][]; controlNodes: number; report: ReturnType<typeof findRepetition> }>();
   const classifier = await lab.openClassifier(run.model, opts.classifier);
   let done = true;
   try {
@@ -104,7 +104,7 @@ export async function runGenomeAblation(
         break;
       }
       const batch: Image[] = [];
-      const slots: { ind: number; report: ReturnType<typeof findRepetition>; at: number; n: number; hasRemoval: boolean }[] = [];
+      const slots: { ind: number; report: ReturnType<typeof findRepetition>; at: number; n: number; hasRemoval: boolean; controlNodes: number }[] = [];
       for (const ind of individuals.slice(s, s + CHUNK)) {
         const g = cppnOf(lab, run.id, ind);
         const planes = renderWithPlanes(renderer, g);
@@ -112,16 +112,20 @@ export async function runGenomeAblation(
         const at = batch.length;
         batch.push(asImage(planes.image));
         const edits = report.removal[params.remove];
+        let controlNodes = 0;
         if (edits.length) {
           batch.push(asImage(renderEdited(renderer, g, edits)));
           // Draw k of the control uses its own stream keyed by (seed, individual, k): reproducible
           // whatever else the run holds.
           for (let k = 0; k < params.draws; k++) {
             const ctl = controlEdits(g, report, params.remove, planes.used, Rng.of(params.seed, ind, k));
-            if (ctl) batch.push(asImage(renderEdited(renderer, g, ctl)));
+            if (ctl) {
+              batch.push(asImage(renderEdited(renderer, g, ctl)));
+              controlNodes = ctl.length;
+            }
           }
         }
-        slots.push({ ind, report, at, n: batch.length - at, hasRemoval: edits.length > 0 });
+        slots.push({ ind, report, at, n: batch.length - at, hasRemoval: edits.length > 0, controlNodes });
       }
       const probs = await classifier.classify(stack(batch));
       const row = (i: number) => probs.subarray(i * classifier.classes, (i + 1) * classifier.classes);
@@ -131,6 +135,7 @@ export async function runGenomeAblation(
           before: Array.from(row(sl.at)),
           after: sl.hasRemoval ? Array.from(row(sl.at + 1)) : null,
           control: Array.from({ length: Math.max(0, sl.n - 2) }, (_, k) => Array.from(row(sl.at + 2 + k))),
+          controlNodes: sl.controlNodes,
         });
       }
       opts.onProgress?.(Math.min(s + CHUNK, individuals.length), individuals.length);
@@ -156,6 +161,7 @@ export async function runGenomeAblation(
       before: r.before[c.class],
       after: r.after ? r.after[c.class] : null,
       control,
+      controlNodes: r.controlNodes,
       controlMean: control.length ? control.reduce((a, b) => a + b, 0) / control.length : null,
       controlStd: control.length ? std(control) : null,
       edits,
