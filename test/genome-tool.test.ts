@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiMethod, ApiParams, ApiResults } from '../src/shared/api';
+import type { GenomeAblationResult } from '../src/shared/genome';
 import { LabApi } from '../src/main/core/api';
 import { Lab } from '../src/main/core/lab';
 import { fool, foolJson, tempDir } from './helpers';
@@ -94,7 +95,7 @@ describe.skipIf(!HAS_MODEL)('genome ablation through the API and the CLI', () =>
     expect((await fails('genome.apply', { runId: cppn, individualId: c.individualId, class: c.class, edits: [{ op: 'node-off', node: 999 }] })).message).toMatch(/no node 999.*Name a node of the genome/);
     expect((await fails('genome.apply', { runId: cppn, individualId: c.individualId, class: c.class, edits: [{ op: 'connection-off', from: 4, to: 0 }] })).message).toMatch(/no connection 4 -> 0/);
     expect((await fails('genome.apply', { runId: cppn, individualId: c.individualId, class: c.class, edits: [{ op: 'explode', node: 4 }] })).code).toBe('BAD_INPUT');
-    expect((await fails('ablation.genome', { runId: direct })).message).toMatch(/direct-encoding run/);
+    expect((await fails('experiments.start', { kind: 'ablate', params: { runId: direct, genome: true } })).message).toMatch(/direct-encoding run/);
   });
 
   it('keep one copy and the random control of a motif: confidences, the filled images, reproducible by seed', async () => {
@@ -119,13 +120,13 @@ describe.skipIf(!HAS_MODEL)('genome ablation through the API and the CLI', () =>
   });
 
   it('fool ablate RUN --genome stores an experiment with the control; a direct run exits 2', async () => {
-    const r = await foolJson<ApiResults['ablation.genome']>(['ablate', String(cppn), '--genome', '--draws', '3', '--db', db]);
+    const r = await foolJson<GenomeAblationResult & { experimentId: number }>(['ablate', String(cppn), '--genome', '--draws', '3', '--db', db]);
     expect(r.experimentId).toBeGreaterThan(0);
     expect(r.images.length).toBe((await ok('runs.champions', { runId: cppn })).length);
     expect(r.summary.champions).toBe(r.images.length);
     for (const i of r.images.filter((x) => x.after !== null)) expect(i.control.length).toBeLessThanOrEqual(3);
     // the same seed gives the same control
-    const again = await foolJson<ApiResults['ablation.genome']>(['ablate', String(cppn), '--genome', '--draws', '3', '--db', db]);
+    const again = await foolJson<GenomeAblationResult & { experimentId: number }>(['ablate', String(cppn), '--genome', '--draws', '3', '--db', db]);
     expect(again.images.map((i) => i.control)).toEqual(r.images.map((i) => i.control));
     const list = await foolJson<{ experiments: { id: number; kind: string }[] }>(['experiments', 'list', '--db', db]);
     expect(list.experiments.find((e) => e.id === r.experimentId)?.kind).toBe('genome-ablation');

@@ -1,10 +1,10 @@
 import type { CppnGenome } from '../../shared/engine';
 import { keepOneCopy, randomControls } from '../core/analysis/copies';
 import { findRepetition, renderEdited, renderWithPlanes } from '../core/analysis/genome';
-import { detectMotifs, type Image } from '../core/analysis/motifs';
+import { detectMotifs } from '../core/analysis/motifs';
+import { stack, type Image } from '../core/models/image';
 import { Renderer } from '../core/engine/render';
 import { Rng } from '../core/engine/rng';
-import { stack } from '../core/experiments/images';
 import { Classifier } from '../core/models/classifier';
 import { hasShared, SHARED_MODELS } from './models';
 import { fmt, printTable } from './timing';

@@ -1,18 +1,19 @@
-import sharp from 'sharp';
 import type { Box, CopiesAblation, GenomeApplyResult, Prediction, SavedGenomeAblation } from '../../shared/api';
 import type { ModelInfo } from '../../shared/manifest';
 import { FoolError } from '../../shared/errors';
 import type { GenomeEdit, NodeActivation, RepetitionReport } from '../../shared/genome';
 import { keepOneCopy, randomControls } from './analysis/copies';
 import { activationImage, findRepetition, nodeLabels, renderEdited, renderWithPlanes } from './analysis/genome';
-import { detectMotifs, type Fill, type Image, type MotifGroup } from './analysis/motifs';
+import { detectMotifs, type Fill, type MotifGroup } from './analysis/motifs';
 import { detectPeriod } from './analysis/periodicity';
 import { Rng } from './engine/rng';
 import { cppnOf, cppnRun } from './experiments/genome-ablation';
-import { stack } from './experiments/images';
 import { championImage } from './export/gallery';
-import { topK, type Lab } from './lab';
+import type { Lab } from './lab';
+import { topPredictions } from './models/top-k';
 import type { Classifier } from './models/classifier';
+import { stack, type Image } from './models/image';
+import { encodePng } from './models/png';
 import { GenomeAblationStore, type GenomeAblationRow } from './store/genome-ablations';
 
 /**
@@ -32,15 +33,9 @@ export function modelCrop(info: ModelInfo, width: number, height: number): Box |
   return { x: Math.floor((width - s.width) / 2), y: Math.floor((height - s.height) / 2), width: s.width, height: s.height };
 }
 
-/**
- * An image as a PNG data URL, `size` px on its longer side. Resized with nearest neighbour both ways:
- * MNIST pixels stay crisp, and a node's fine stripes (a sine of pixel coordinates repeats every few
- * pixels) stay visible as stripes in a thumbnail instead of averaging out to flat grey.
- */
+/** An image as a PNG data URL (nearest-neighbour when scaled: fine stripes stay visible). */
 export async function pngDataUrl(img: Image, size?: number): Promise<string> {
-  let s = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: img.channels } });
-  if (size !== undefined && size !== Math.max(img.width, img.height)) s = s.resize(size, size, { fit: 'inside', kernel: 'nearest' });
-  return `data:image/png;base64,${(await s.png().toBuffer()).toString('base64')}`;
+  return `data:image/png;base64,${(await encodePng(img, { size, nearest: true })).toString('base64')}`;
 }
 
 const std = (xs: number[]) => {
@@ -68,7 +63,7 @@ export class AblationTools {
   }
 
   private top(model: string, probs: Float32Array): Prediction[] {
-    return topK(probs, this.lab.models.get(model).labels, 5);
+    return topPredictions(probs, this.lab.models.get(model).labels, 5);
   }
 
   private checkClass(runId: number, cls: number): void {
@@ -174,7 +169,10 @@ export class AblationTools {
   }
 
   private async savedAblation(r: GenomeAblationRow): Promise<SavedGenomeAblation> {
-    const thumb = await sharp(Buffer.from(this.saved.png(r.ablationId))).resize(THUMB, THUMB, { fit: 'inside' }).png().toBuffer();
+    // The thumbnail is rendered again from the genome and the edits (cheaper than decoding the PNG).
+    const { renderer } = cppnRun(this.lab, r.runId);
+    const { width, height, channels } = renderer.opts;
+    const img: Image = { width, height, channels, data: renderEdited(renderer, cppnOf(this.lab, r.runId, r.individualId), r.edits) };
     return {
       ablationId: r.ablationId,
       class: r.class,
@@ -184,7 +182,7 @@ export class AblationTools {
       top: r.top,
       note: r.note,
       createdAt: r.createdAt,
-      thumb: `data:image/png;base64,${thumb.toString('base64')}`,
+      thumb: await pngDataUrl(img, THUMB),
     };
   }
 }

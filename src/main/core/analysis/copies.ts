@@ -1,5 +1,6 @@
 import { FoolError } from '../../../shared/errors';
-import { ablate, boxesMask, type Fill, type Image, type MotifGroup } from './motifs';
+import type { Image } from '../models/image';
+import { ablate, boxesMask, type Fill, type MotifGroup } from './motifs';
 
 /**
  * The paper's measure on one motif, in pixel space: keep one copy and remove all the others ("keep

@@ -1,4 +1,5 @@
 import { FoolError } from '../../../shared/errors';
+import type { Image } from '../models/image';
 import { detectPeriod } from './periodicity';
 
 /**
@@ -15,13 +16,6 @@ import { detectPeriod } from './periodicity';
  * (analysis/periodicity) and cut into copies one period wide.
  */
 
-export interface Image {
-  width: number;
-  height: number;
-  channels: 1 | 3;
-  /** HWC bytes, 0..255. */
-  data: Uint8Array;
-}
 
 export interface Box {
   x: number;

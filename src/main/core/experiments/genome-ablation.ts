@@ -2,7 +2,7 @@ import { EvolutionSettingsSchema, type CppnGenome, type CppnSettings } from '../
 import { FoolError } from '../../../shared/errors';
 import type { GenomeAblatedImage, GenomeAblationParams, GenomeAblationResult, GenomeAblationSummary } from '../../../shared/genome';
 import { controlEdits, findRepetition, renderEdited, renderWithPlanes } from '../analysis/genome';
-import type { Image } from '../analysis/motifs';
+import { stack, type Image } from '../models/image';
 import { cppnFromJSON } from '../engine/cppn';
 import { Renderer, renderOptions } from '../engine/render';
 import { Rng } from '../engine/rng';
@@ -10,7 +10,10 @@ import type { Lab } from '../lab';
 import type { ClassifierOptions } from '../models/classifier';
 import { ExperimentStore } from '../store/experiments';
 import type { RunRow } from '../store/runs';
-import { median, stack } from './images';
+import { median } from './images';
+import type { ReportPlot, ReportSection } from './kind';
+import { histogram } from './plots';
+import { htmlTable } from './report-html';
 import { pct } from './tables';
 
 /**
@@ -81,7 +84,7 @@ const CHUNK = 24;
 export async function runGenomeAblation(
   lab: Lab,
   params: GenomeAblationParams,
-  opts: { classifier?: ClassifierOptions; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+  opts: { classifier?: ClassifierOptions; signal?: AbortSignal; onProgress?: (done: number, total: number) => void; onCreated?: (experimentId: number) => void } = {},
 ): Promise<{ id: number; result: GenomeAblationResult }> {
   if (!Number.isInteger(params.draws) || params.draws < 1 || params.draws > 100) throw new FoolError('BAD_INPUT', `draws must be 1 to 100, got ${params.draws}`);
   const { run, renderer } = cppnRun(lab, params.runId);
@@ -89,6 +92,7 @@ export async function runGenomeAblation(
   lab.models.get(run.model);
   const store = new ExperimentStore(lab.db);
   const id = store.create('genome-ablation', params);
+  opts.onCreated?.(id);
   const t0 = performance.now();
   const champs = lab.runs.champions(run.id);
   const individuals = [...new Set(champs.map((c) => c.individualId))];
@@ -204,4 +208,35 @@ export function genomeAblationImagesTable(r: GenomeAblationResult): string[][] {
       pct(i.controlStd),
     ]),
   ];
+}
+
+/** The report's sections and plots (the ablate kind's, for experiments stored as 'genome-ablation'). */
+export function genomeAblationReport(r: GenomeAblationResult): { sections: ReportSection[]; plots: ReportPlot[] } {
+  const rep = r.images.filter((i) => i.after !== null);
+  return {
+    sections: [
+      {
+        title: `Summary over run ${r.runId}'s champions (${r.model}), repetition removed in the genome (${r.remove})`,
+        html: htmlTable(genomeAblationTable(r)) + (r.done ? '' : '<p><b>Stopped</b>: the champions done so far.</p>'),
+      },
+      { title: 'Per champion', html: htmlTable(genomeAblationImagesTable(r)) },
+    ],
+    plots: [
+      {
+        file: 'genome-ablation-drop.png',
+        svg: histogram(
+          [
+            { name: 'repetition removed', values: rep.map((i) => i.before - i.after!) },
+            { name: 'random control (mean of draws)', values: rep.filter((i) => i.controlMean !== null).map((i) => i.before - i.controlMean!) },
+          ],
+          'Confidence drop (before - after)',
+          'drop',
+          -0.1,
+          1,
+          11,
+        ),
+        caption: 'Confidence drop after removing the repeating CPPN elements, and after the same removal on random non-repeating elements',
+      },
+    ],
+  };
 }
