@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,17 @@ async function startMirror(): Promise<Mirror> {
     const route = m.routes.get(path);
     if (route) return route(req, res);
     res.writeHead(404).end('not found');
+  });
+  // As a proxy: CONNECT tunnels (what prebuild-install's tunnel-agent asks for) lead back here.
+  m.server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    m.requests.push(`CONNECT ${req.url}`);
+    const upstream = connect((m.server.address() as AddressInfo).port, '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client).on('error', () => undefined);
+      client.pipe(upstream).on('error', () => undefined);
+    });
+    upstream.on('error', () => client.destroy());
   });
   await new Promise<void>((ok) => m.server.listen(0, '127.0.0.1', ok));
   m.base = `http://127.0.0.1:${(m.server.address() as AddressInfo).port}`;
@@ -206,7 +217,7 @@ describe.skipIf(!canRun)('npm start: first run against a local mirror', () => {
     expect(g.lines.join('\n')).toContain('The connection dropped twice. Run "npm start" again');
   });
 
-  it('goes through HTTPS_PROXY/HTTP_PROXY when one is set', async () => {
+  it('goes through the proxy in HTTP_PROXY for both downloads', { timeout: 30_000 }, async () => {
     goodMirror();
     const f = freshInstall();
     // A host that does not resolve: only the proxy (the mirror) can answer for it.
@@ -214,8 +225,13 @@ describe.skipIf(!canRun)('npm start: first run against a local mirror', () => {
     f.env.HTTP_PROXY = mirror.base;
     f.env.npm_config_better_sqlite3_binary_host = 'http://sqlite-mirror.invalid/sqlite';
     expect(await start([], f.opts)).toBe(0);
+    expect(readFileSync(electronBinding(f.sqliteDir), 'utf8')).toBe(FAKE_SQLITE);
     expect(mirror.requests).toEqual(
-      expect.arrayContaining([`http://electron-mirror.invalid/electron/v${ELECTRON_VERSION}/${ZIP_NAME}`, `http://sqlite-mirror.invalid/sqlite/v${SQLITE_VERSION}/${PREBUILT_NAME}`]),
+      expect.arrayContaining([
+        `http://electron-mirror.invalid/electron/v${ELECTRON_VERSION}/${ZIP_NAME}`,
+        'CONNECT sqlite-mirror.invalid:80',
+        `/sqlite/v${SQLITE_VERSION}/${PREBUILT_NAME}`,
+      ]),
     );
   });
 
