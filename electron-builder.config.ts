@@ -79,8 +79,9 @@ const config: Configuration = {
     'resources/models/**/*',
     // better-sqlite3: the Electron build only (the Node build and the sources are of no use here).
     '!node_modules/better-sqlite3/{build,deps,src}/**/*',
-    // onnxruntime-node ships every platform's binaries; keep this platform's.
+    // onnxruntime-node ships every platform's binaries; keep the target's.
     '!node_modules/onnxruntime-node/bin/napi-v*/!(${platform})/**/*',
+    '!node_modules/onnxruntime-node/bin/napi-v*/*/!(${arch})/**/*',
   ],
   asar: true,
   asarUnpack: [

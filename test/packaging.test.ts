@@ -1,9 +1,17 @@
+import { execFile, execFileSync } from 'node:child_process';
 import { builtinModules, createRequire } from 'node:module';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FuseV1Options } from '@electron/fuses';
 import { dirname, join, relative, resolve } from 'node:path';
 import { minimatch } from 'minimatch';
 import { describe, expect, it } from 'vitest';
 import config, { ELECTRON_ABI_MODULES, ELECTRON_FUSES } from '../electron-builder.config';
+import { tempDir } from './helpers';
+
+/** Where @electron/fuses finds the fuse wire in an Electron binary. */
+const SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
 
 /**
  * `npm run dist`'s configuration (electron-builder.config.ts), checked against the build: the
@@ -181,5 +189,89 @@ describe('npm run dist: targets, fuses, rebuild', () => {
     const { validateConfiguration } = rootRequire('app-builder-lib/out/util/config/config.js') as { validateConfiguration: (c: unknown, log: unknown) => Promise<void> };
     const { DebugLogger } = rootRequire('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
     await expect(validateConfiguration(config, new DebugLogger(false))).resolves.toBeUndefined();
+  });
+});
+
+/**
+ * A real electron-builder run (`--dir`: the unpacked app every installer is made from) on a
+ * stand-in Electron: a file carrying Electron's fuse wire as Electron 41 has it, since the real
+ * binary cannot be downloaded here. better-sqlite3's Electron build comes from a local mirror.
+ */
+describe.skipIf(!BUILT || process.platform !== 'linux' || process.arch !== 'x64')('npm run dist, for real, on a stand-in Electron (electron-builder --dir)', () => {
+  it('packs the bundles and the model, unpacks every native binary, fetches the Electron build of better-sqlite3 before packing, flips the fuses', { timeout: 300_000 }, async () => {
+    const work = tempDir('fool-dist-');
+    const electronDist = join(work, 'electron');
+    mkdirSync(electronDist);
+    // Electron 41's fuse wire: sentinel, version 1, 8 fuses, its defaults (RunAsNode on, ...).
+    writeFileSync(join(electronDist, 'electron'), Buffer.concat([Buffer.from('stand-in for Electron '), Buffer.from(SENTINEL), Buffer.from([1, 8]), Buffer.from('10110001')]), { mode: 0o755 });
+    writeFileSync(join(electronDist, 'version'), '41.7.1');
+    writeFileSync(join(electronDist, 'LICENSE'), 'MIT');
+
+    const sqliteDir = dirname(rootRequire.resolve('better-sqlite3/package.json'));
+    const electronBuild = join(sqliteDir, 'build-electron');
+    const hadElectronBuild = existsSync(electronBuild);
+    const sqliteVersion = (JSON.parse(readFileSync(join(sqliteDir, 'package.json'), 'utf8')) as { version: string }).version;
+    const abi = readFileSync(join(dirname(rootRequire.resolve('electron/package.json')), 'abi_version'), 'utf8').trim();
+    mkdirSync(join(work, 'tar', 'build', 'Release'), { recursive: true });
+    writeFileSync(join(work, 'tar', 'build', 'Release', 'better_sqlite3.node'), 'better-sqlite3 for Electron (stand-in)');
+    execFileSync('tar', ['-czf', join(work, 'prebuilt.tar.gz'), 'build'], { cwd: join(work, 'tar') });
+    const tarball = readFileSync(join(work, 'prebuilt.tar.gz'));
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url!);
+      if (req.url === `/v${sqliteVersion}/better-sqlite3-v${sqliteVersion}-electron-v${abi}-linux-x64.tar.gz`) res.writeHead(200).end(tarball);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const out = join(work, 'dist');
+    try {
+      const env = {
+        ...process.env,
+        npm_config_better_sqlite3_binary_host: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        npm_config_cache: join(work, 'npm-cache'),
+      };
+      const cli = rootRequire.resolve('electron-builder/cli.js');
+      const args = [cli, '--config', 'electron-builder.config.ts', '--linux', '--dir', `-c.electronDist=${electronDist}`, `-c.directories.output=${out}`];
+      const res = await new Promise<{ code: number; log: string }>((done) =>
+        execFile(process.execPath, args, { cwd: ROOT, env, maxBuffer: 64 << 20 }, (e, so, se) => done({ code: e ? 1 : 0, log: so + se })),
+      );
+      expect(res.code, res.log).toBe(0);
+      const app = join(out, 'linux-unpacked');
+      const resources = join(app, 'resources');
+
+      // The app's code and the model are in the archive; the model is unpacked as plain files.
+      const { listPackage } = rootRequire('@electron/asar') as { listPackage: (p: string, o: { isPack: boolean }) => string[] };
+      const inAsar = new Set(listPackage(join(resources, 'app.asar'), { isPack: false }).map((p) => p.split('\\').join('/')));
+      for (const f of ['/package.json', '/out/main/index.js', '/out/main/classify-worker.js', '/out/preload/index.cjs', '/out/renderer/index.html', '/node_modules/onnxruntime-common/package.json']) expect(inAsar.has(f), f).toBe(true);
+      expect(inAsar.has('/out/main/bench.js')).toBe(false);
+      for (const f of readdirSync(join(ROOT, 'resources', 'models'))) expect(existsSync(join(resources, 'app.asar.unpacked', 'resources', 'models', f)), f).toBe(true);
+
+      // Native binaries are unpacked: this platform's only, better-sqlite3's Electron build only.
+      const unpackedDir = join(resources, 'app.asar.unpacked', 'node_modules');
+      expect(readFileSync(join(unpackedDir, 'better-sqlite3', 'build-electron', 'Release', 'better_sqlite3.node'))).toEqual(readFileSync(join(electronBuild, 'Release', 'better_sqlite3.node')));
+      expect(existsSync(join(unpackedDir, 'better-sqlite3', 'build'))).toBe(false);
+      if (!hadElectronBuild) expect(requests).toHaveLength(1);
+      expect(existsSync(join(unpackedDir, 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'onnxruntime_binding.node'))).toBe(true);
+      expect(readdirSync(join(unpackedDir, 'onnxruntime-node', 'bin', 'napi-v6'))).toEqual(['linux']);
+      expect(readdirSync(join(unpackedDir, 'onnxruntime-node', 'bin', 'napi-v6', 'linux'))).toEqual(['x64']);
+      expect(readdirSync(join(unpackedDir, '@img'))).toEqual(expect.arrayContaining(['sharp-linux-x64', 'sharp-libvips-linux-x64']));
+      // The Node build the CLI uses is untouched (no rebuild in place).
+      expect(existsSync(join(sqliteDir, 'build', 'Release', 'better_sqlite3.node'))).toBe(true);
+
+      // The fuses, read back from the packaged binary.
+      const bin = readFileSync(join(app, 'fooling-lab'));
+      const at = bin.indexOf(SENTINEL) + SENTINEL.length;
+      const fuse = (i: number) => String.fromCharCode(bin[at + 2 + i]);
+      expect(fuse(FuseV1Options.RunAsNode)).toBe('0');
+      expect(fuse(FuseV1Options.EnableCookieEncryption)).toBe('1');
+      expect(fuse(FuseV1Options.EnableNodeOptionsEnvironmentVariable)).toBe('0');
+      expect(fuse(FuseV1Options.EnableNodeCliInspectArguments)).toBe('0');
+      expect(fuse(FuseV1Options.EnableEmbeddedAsarIntegrityValidation)).toBe('1');
+      expect(fuse(FuseV1Options.OnlyLoadAppFromAsar)).toBe('1');
+    } finally {
+      await new Promise((ok) => server.close(ok));
+      // A stand-in binary must not stay where `npm start` would take it for the real one.
+      if (!hadElectronBuild) rmSync(electronBuild, { recursive: true, force: true });
+    }
   });
 });
