@@ -20,5 +20,5 @@ export default tseslint.config(
     languageOptions: { parserOptions: { parser: tseslint.parser } },
   },
   // The layers (shared, renderer, core, host-common, hosts): eslint.layers.js says who may import what.
-  ...layers({ cliThroughApi: false }),
+  ...layers({ cliThroughApi: true }),
 );

@@ -12,27 +12,38 @@ import {
   type RunInfo,
   type SavedAblation,
 } from '../../shared/api';
-import { CPPN_INPUTS, EvolutionSettingsSchema } from '../../shared/engine';
+import { EvolutionSettingsSchema } from '../../shared/engine';
 import { FoolError, toErrorPayload } from '../../shared/errors';
 import { ablate, detectMotifs, type Fill } from './analysis/motifs';
-import { geneToWeight } from './engine/cppn';
+import type { GenomeView } from './engine/encoding';
+import { encodingOf } from './engine/encodings';
 import { EvolutionRun } from './evolution/run';
 import { championImage, exportRun } from './export/gallery';
-import type { Lab } from './lab';
+import { Lab } from './lab';
 import { Classifier, type ClassifierOptions } from './models/classifier';
 import type { Image } from './models/image';
 import { encodePng } from './models/png';
 import { fitToModel } from './models/resize';
 import { topPredictions } from './models/top-k';
 import { AblationStore, type AblationRow } from './store/ablations';
-import { decodeGenome, type RunRow } from './store/runs';
+import type { RunRow } from './store/runs';
+import type { ApiContext, Handler } from './api/context';
+import { experimentHandlers } from './api/experiments';
+import { jobHandlers } from './api/jobs';
+import { modelHandlers } from './api/models';
+import { runHandlers } from './api/runs';
+import { workHandlers } from './api/work';
+import { JobManager } from './jobs';
 
 /**
- * The service façade behind both hosts (Electron IPC and `fool serve`): every method of the API
- * contract (src/shared/api.ts) over one Lab. Hosts validate a request with `parseRequest` and then
- * call `execute`; `call` does both for hosts that need nothing in between. Evolution runs started
- * here run in this process in the background (the loop is async; rendering and classification are
- * in worker threads) and report `run.progress` / `run.status` events.
+ * The service façade behind all three hosts (CLI in-process, Electron IPC, `fool serve`): every
+ * method of the API contract (src/shared/api.ts) over one Lab. Hosts validate a request with
+ * `parseRequest` and then call `execute`; `call` does both for hosts that need nothing in between.
+ * The methods are grouped by domain: the app's first ones below, the others in api/*.ts (one
+ * handler table per domain). Long work (evolution, ascent, training, experiments, evaluation) runs
+ * as jobs (jobs.ts) in this process in the background (the loops are async; rendering and
+ * classification are in worker threads) and reports `job.progress` / `job.end` events; evolution
+ * runs also report `run.progress` / `run.status`.
  */
 
 type Parsed<M extends ApiMethod> = z.output<(typeof ApiRequests)[M]>;
@@ -46,8 +57,8 @@ export interface LabApiOptions {
 }
 
 interface LiveRun {
-  ac: AbortController;
-  done: Promise<void>;
+  jobId: number;
+  done: Promise<unknown>;
 }
 
 /** A run marked 'running' by another process is taken as alive while it wrote this recently. */
@@ -63,12 +74,19 @@ export class LabApi {
   private readonly thumbs = new Map<string, Buffer>();
   private readonly ablations: AblationStore;
   private closed = false;
+  /** Long work of this process; its events go out on the same stream as the runs'. */
+  readonly jobs: JobManager;
+  /** The methods of the domain modules in api/ (experiments, models, jobs, runs, work). */
+  private readonly handlers: Partial<Record<ApiMethod, Handler<ApiMethod>>>;
 
   constructor(
     readonly lab: Lab,
     private readonly opts: LabApiOptions = {},
   ) {
     this.ablations = new AblationStore(lab.db);
+    this.jobs = new JobManager((e) => this.emit(e));
+    const ctx: ApiContext = { lab, jobs: this.jobs, classifier: opts.classifier, isLive: (runId) => this.live.has(runId) };
+    this.handlers = { ...experimentHandlers(ctx), ...modelHandlers(ctx), ...jobHandlers(ctx), ...runHandlers(ctx), ...workHandlers(ctx) } as Partial<Record<ApiMethod, Handler<ApiMethod>>>;
   }
 
   /** Subscribe to run events; returns the unsubscribe function. */
@@ -120,7 +138,7 @@ export class LabApi {
       case 'runs.stop':
         return this.runStop(q.runId as number);
       case 'runs.resume':
-        return this.runResume(q.runId as number, q.generations as number | undefined);
+        return this.runResume(q.runId as number, q.generations as number | undefined, q.takeOver === true);
       case 'runs.champions':
         return this.lab.runs.champions(q.runId as number);
       case 'individual.get':
@@ -142,8 +160,11 @@ export class LabApi {
         const e = p as Parsed<'export.run'>;
         return exportRun(this.lab, e.runId, e.outDir, { classes: e.classes });
       }
-      default:
-        throw new FoolError('BAD_INPUT', `unknown API method "${String(method)}"`);
+      default: {
+        const h = this.handlers[method];
+        if (!h) throw new FoolError('BAD_INPUT', `unknown API method "${String(method)}"`);
+        return h(p as never);
+      }
     }
   }
 
@@ -158,16 +179,15 @@ export class LabApi {
     return { run: this.runInfo(r), settings: r.settings, stats: this.lab.runs.stats(runId), labels: r.labels };
   }
 
-  private runStart(p: Parsed<'runs.start'>): { runId: number } {
-    const evo = EvolutionRun.create(this.lab, { model: p.model, encoding: p.encoding, generations: p.generations, batch: p.batch, seed: p.seed, overrides: p.overrides });
-    this.drive(evo);
-    return { runId: evo.runId };
+  private runStart(p: Parsed<'runs.start'>): { runId: number; jobId: number } {
+    const evo = EvolutionRun.create(this.lab, { model: p.model, encoding: p.encoding, generations: p.generations, batch: p.batch, seed: p.seed, overrides: p.overrides, tenCrop: p.tenCrop });
+    return { runId: evo.runId, jobId: this.drive(evo) };
   }
 
   private runStop(runId: number): { runId: number } {
     const r = this.lab.runs.get(runId);
     const live = this.live.get(runId);
-    if (live) live.ac.abort();
+    if (live) this.jobs.cancel(live.jobId);
     else if (r.status === 'running' && this.foreignAlive(r)) {
       throw new FoolError('BAD_INPUT', `run ${runId} is being run by another process (the command line?), not by this app`, 'Stop it there (Ctrl-C)');
     }
@@ -175,14 +195,13 @@ export class LabApi {
     return { runId };
   }
 
-  private runResume(runId: number, generations?: number): { runId: number } {
+  private runResume(runId: number, generations?: number, takeOver = false): { runId: number; jobId: number } {
     const r = this.lab.runs.get(runId);
     if (this.live.has(runId)) throw new FoolError('BAD_INPUT', `run ${runId} is already running`, 'Stop it first, or wait for it');
-    if (r.status === 'running' && this.foreignAlive(r)) {
+    if (r.status === 'running' && !takeOver && this.foreignAlive(r)) {
       throw new FoolError('BAD_INPUT', `run ${runId} is being run by another process (the command line?)`, 'Wait for it to finish, or stop it there');
     }
-    this.drive(EvolutionRun.resume(this.lab, runId, generations));
-    return { runId };
+    return { runId, jobId: this.drive(EvolutionRun.resume(this.lab, runId, generations)) };
   }
 
   /** Whether another process wrote this 'running' run recently (else it died and may be resumed). */
@@ -190,43 +209,49 @@ export class LabApi {
     return Date.now() - Date.parse(r.updatedAt) < FOREIGN_RUN_GRACE_MS;
   }
 
-  /** Runs an evolution in the background; progress and the outcome go out as events. */
-  private drive(evo: EvolutionRun): void {
+  /**
+   * Runs an evolution as a job ('evolve'); progress and the outcome go out as run events (the app's)
+   * and job events. Cancelling the job stops it after the current generation, which is committed.
+   * The job's result is what the command line prints: the run summary.
+   */
+  private drive(evo: EvolutionRun): number {
     const { runId } = evo;
-    const ac = new AbortController();
     // ETA from a moving average of the seconds per generation (the first generations are slower).
     let avg = 0;
-    const done = evo
-      .run({
-        signal: ac.signal,
-        classifier: this.opts.classifier,
-        renderWorkers: this.opts.renderWorkers,
-        onGeneration: (g) => {
-          avg = avg === 0 ? g.seconds : 0.8 * avg + 0.2 * g.seconds;
-          this.emit({
-            type: 'run.progress',
-            runId,
-            generation: g.generation,
-            generations: g.generations,
-            stats: g.stats,
-            evaluationsPerSecond: g.evaluationsPerSecond,
-            etaSeconds: Math.max(0, g.generations - g.generation) * avg,
-          });
-        },
-      })
-      .then(
-        (s) => {
-          // No longer live before anyone hears it ended (a listener may resume it at once).
-          this.live.delete(runId);
-          this.emit({ type: 'run.status', runId, status: s.run.status });
-        },
-        (e: unknown) => {
-          this.live.delete(runId);
-          this.emit({ type: 'run.status', runId, status: 'failed', message: toErrorPayload(e).message });
-        },
-      );
-    this.live.set(runId, { ac, done });
+    const job = this.jobs.start('evolve', async (jc) => {
+      jc.ids({ runId });
+      try {
+        const s = await evo.run({
+          signal: jc.signal,
+          classifier: this.opts.classifier,
+          renderWorkers: this.opts.renderWorkers,
+          onGeneration: (g) => {
+            avg = avg === 0 ? g.seconds : 0.8 * avg + 0.2 * g.seconds;
+            this.emit({
+              type: 'run.progress',
+              runId,
+              generation: g.generation,
+              generations: g.generations,
+              stats: g.stats,
+              evaluationsPerSecond: g.evaluationsPerSecond,
+              etaSeconds: Math.max(0, g.generations - g.generation) * avg,
+            });
+            jc.progress({ done: g.generation, total: g.generations });
+          },
+        });
+        // No longer live before anyone hears it ended (a listener may resume it at once).
+        this.live.delete(runId);
+        this.emit({ type: 'run.status', runId, status: s.run.status });
+        return { runId, status: s.run.status, stopped: s.stopped, seconds: s.seconds, evaluations: s.evaluations, generation: s.run.lastGeneration };
+      } catch (e) {
+        this.live.delete(runId);
+        this.emit({ type: 'run.status', runId, status: 'failed', message: toErrorPayload(e).message });
+        throw e;
+      }
+    });
+    this.live.set(runId, { jobId: job.jobId, done: job.ended });
     this.emit({ type: 'run.status', runId, status: 'running' });
+    return job.jobId;
   }
 
   // ---- individuals ----------------------------------------------------------------------------
@@ -249,21 +274,11 @@ export class LabApi {
     const ind = this.lab.runs.individual(runId, individualId);
     const img = this.image_(runId, individualId);
     const { top } = await this.predict(run.model, img);
-    let cppn: IndividualDetail['cppn'] = null;
-    if (run.encoding === 'cppn') {
-      const settings = EvolutionSettingsSchema.parse(run.settings);
-      const g = decodeGenome('cppn', ind.genome);
-      if (g.encoding === 'cppn' && settings.encoding === 'cppn') {
-        const outNames = settings.channels === 1 ? ['grey'] : settings.colorSpace === 'hls' ? ['H', 'L', 'S'] : ['H', 'S', 'V'];
-        let k = 0;
-        cppn = {
-          nodes: [
-            ...CPPN_INPUTS.map((label, id) => ({ id, kind: 'input' as const, activation: null, label })),
-            ...g.cppn.nodes.map((n) => ({ id: n.id, kind: n.kind, activation: n.activation, label: n.kind === 'output' ? (outNames[k++] ?? `out${n.id}`) : `h${n.id}` })),
-          ],
-          connections: g.cppn.connections.map((c) => ({ from: c.from, to: c.to, weight: geneToWeight(c.gene, settings.cppn) })),
-        };
-      }
+    // What the app shows of the genome is its encoding's to say (ascent runs store images, no genome).
+    let view: GenomeView = { cppn: null };
+    if (run.kind === 'evolution') {
+      const encoding = encodingOf(run.encoding);
+      view = encoding.describe(encoding.decode(ind.genome), EvolutionSettingsSchema.parse(run.settings));
     }
     const held = this.lab.runs.champions(runId).filter((c) => c.individualId === individualId).map((c) => c.class);
     return {
@@ -277,7 +292,7 @@ export class LabApi {
       channels: img.channels,
       classesHeld: held,
       top,
-      cppn,
+      ...view,
       pixels: pixelStats(img),
     };
   }
@@ -293,13 +308,12 @@ export class LabApi {
     const chain = this.lab.runs.lineage(runId, cls);
     const steps = chain.map((i) => {
       const own = i.top.find(([c]) => c === cls) ?? i.won.find(([c]) => c === cls);
-      return { individualId: i.id, parentId: i.parentId, generation: i.generation, confidence: own ? own[1] : null, classesHeld: i.won.map(([c]) => c), labelsHeld: i.won.map(([c]) => run.labels[c] ?? String(c)) };
+      return { individualId: i.id, parentId: i.parentId, generation: i.generation, confidence: own ? own[1] : null, classesHeld: i.won.map(([c]) => c), labelsHeld: i.won.map(([c]) => run.labels[c] ?? String(c)), top: i.top.map(([c, p]) => ({ class: c, label: run.labels[c], confidence: p })) };
     });
     // The family: other champions whose ancestry meets this chain. One query for the run's
     // parent links, then each champion walks up until it reaches an ancestor of this one.
     const ancestors = new Map(chain.map((i) => [i.id, i.generation]));
-    const links = this.lab.db.prepare('SELECT id, parent_id AS parentId FROM individuals WHERE run_id = ?').all(runId) as { id: number; parentId: number | null }[];
-    const parent = new Map(links.map((l) => [l.id, l.parentId]));
+    const parent = this.lab.runs.parentLinks(runId);
     const family: Lineage['family'] = [];
     for (const c of this.lab.runs.champions(runId)) {
       if (c.class === cls) continue;
@@ -396,8 +410,7 @@ export class LabApi {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const r of this.live.values()) r.ac.abort();
-    await Promise.all([...this.live.values()].map((r) => r.done));
+    await this.jobs.closeAll();
     const cs = [...this.classifiers.values()];
     this.classifiers.clear();
     await Promise.all(cs.map((c) => c.then((x) => x.close()).catch(() => undefined)));
@@ -445,4 +458,17 @@ function pixelStats(img: Image): IndividualDetail['pixels'] {
   }
   const mean = sum.map((s) => s / n);
   return { mean, std: sq.map((s, c) => Math.sqrt(Math.max(0, s / n - mean[c] ** 2))), histogram };
+}
+
+// ---- the API entry: what hosts import from the core (the CLI imports nothing else) ----------------
+
+export { experimentKinds, registerExperiment } from './experiments/registry';
+export type { CliOptionSpec, ExperimentKind } from './experiments/kind';
+export type { ClassifierOptions } from './models/classifier';
+export { packageRoot, resolveDbPath } from './paths';
+export { Lab };
+
+/** One lab and its API, as an in-process host (the CLI, tests) opens them; close the API when done. */
+export function openLabApi(dbPath: string, opts: LabApiOptions = {}): LabApi {
+  return new LabApi(new Lab(dbPath), opts);
 }
