@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import open from 'open';
 
 /**
@@ -11,7 +12,8 @@ export async function openInBrowser(url: string, env: NodeJS.ProcessEnv = proces
   const browser = env.BROWSER?.trim();
   try {
     if (browser) {
-      const parts = browser.split(/\s+/);
+      // A path to a program (spaces allowed, as in "C:\Program Files\..."), else a command line.
+      const parts = existsSync(browser) ? [browser] : browser.split(/\s+/);
       const args = parts.slice(1).some((p) => p.includes('%s')) ? parts.slice(1).map((p) => p.replace('%s', url)) : [...parts.slice(1), url];
       await new Promise<void>((done, fail) => {
         const child = spawn(parts[0], args, { stdio: 'ignore', detached: true });
