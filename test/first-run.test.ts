@@ -147,6 +147,7 @@ function freshInstall() {
     npm_config_devdir: join(dir, 'node-gyp'),
     FAKE_ELECTRON_LOG: join(dir, 'electron-started-with.txt'),
     FOOL_DB: join(dir, 'lab.db'),
+    DISPLAY: ':0',
   };
   const lines: string[] = [];
   const opts = { root: ROOT, electronDir, sqliteDir, env, say: (l: string) => lines.push(l), stdio: 'ignore' as const };
@@ -247,6 +248,17 @@ describe.skipIf(!canRun)('npm start: first run against a local mirror', () => {
     expect(log).toMatch(/could not build better-sqlite3 against Electron .* headers/);
     expect(existsSync(electronBinding(f.sqliteDir))).toBe(false);
     expect(readFileSync(join(f.sqliteDir, 'build', 'Release', 'better_sqlite3.node'), 'utf8')).toBe(NODE_BUILD);
+  });
+
+  it('without a display (Linux over ssh), says so and fetches nothing', async () => {
+    goodMirror();
+    const f = freshInstall();
+    delete f.env.DISPLAY;
+    expect(await start(['--no-fallback'], f.opts)).toBe(1);
+    expect(mirror.requests).toEqual([]);
+    const log = f.lines.join('\n');
+    expect(log).toContain('cannot open its desktop window yet: there is no display here');
+    expect(log).toContain('npx fool serve --host 0.0.0.0 --token generate');
   });
 
   it('offline: one message saying what could not be fetched and how to finish later, then the same app in the browser (fool serve --open)', async () => {

@@ -46,7 +46,7 @@ export function runChild(
 const OFFLINE = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ENETUNREACH|EHOSTUNREACH|getaddrinfo/i;
 const DROPPED = /ECONNRESET|ETIMEDOUT|ESOCKETTIMEDOUT|socket hang up|premature close|aborted|TimeoutError|other side closed|unexpected end of file/i;
 
-export type Failure = 'offline' | 'dropped' | 'checksum' | 'not-found' | 'other';
+export type Failure = 'offline' | 'dropped' | 'checksum' | 'not-found' | 'no-display' | 'other';
 
 /** Classifies a helper's failure from what it printed, so that the user is told the real reason. */
 export function classifyFailure(tail: string): Failure {

@@ -78,6 +78,8 @@ function advice(f: StepFailure): string {
         'The download did not match its published SHA-256 checksum and was refused; nothing was installed.\n' +
         'If you set ELECTRON_MIRROR, check that it serves genuine Electron releases, then run "npm start" again.'
       );
+    case 'no-display':
+      return 'Run "npm start" in a desktop session, or serve the app to a browser on another machine: npx fool serve --host 0.0.0.0 --token generate.';
     case 'not-found':
       return 'The server has no such file. Check ELECTRON_MIRROR / npm_config_better_sqlite3_binary_host, then run "npm start" again.';
     default:
@@ -113,7 +115,11 @@ export async function start(argv: string[], opts: StartOptions): Promise<number>
     return 1;
   }
 
-  const result = await prepare(opts, env, say);
+  // A Linux box without a display (ssh, a server) cannot show a window, whatever is installed.
+  const headless = process.platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY;
+  const result: { exe: string } | StepFailure = headless
+    ? { failure: 'no-display', what: 'there is no display here', reason: 'DISPLAY and WAYLAND_DISPLAY are unset (an ssh session or a server)' }
+    : await prepare(opts, env, say);
   if ('exe' in result) {
     say('Opening the window.');
     const childEnv = { ...env };
