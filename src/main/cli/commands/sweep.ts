@@ -83,6 +83,17 @@ function specFrom(o: Opts): unknown {
   set(slurm, 'options', o.sbatchOption);
   set(slurm, 'node', o.node);
   spec.slurm = slurm;
+  const need: [string, string][] = [
+    ['models', '--models lenet-mnist'],
+    ['encodings', '--encodings direct,cppn'],
+    ['seeds', '--seeds 1-4'],
+    ['generations', '--generations 200'],
+    ['dir', '--dir sweep1 (on a cluster: a folder on storage every node sees)'],
+  ];
+  const missing = need.filter(([k]) => spec[k] === undefined);
+  if (missing.length) {
+    throw new FoolError('BAD_INPUT', `a sweep needs ${missing.map(([k]) => `--${k}`).join(', ')}`, `Add ${missing.map(([, eg]) => eg).join(', ')}, or give them in --spec FILE.json`);
+  }
   // A GPU per task asks for CUDA unless the provider was given.
   if (o.gres?.startsWith('gpu') && o.provider === undefined && spec.provider === undefined) spec.provider = 'cuda';
   return spec;
