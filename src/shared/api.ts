@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ENCODINGS, type Champion, type GenerationStats } from './engine';
 import type { ErrorPayload } from './errors';
+import { GenomeEditsSchema, type GenomeEdit, type NodeActivation, type RepetitionReport } from './genome';
 import { PRESET_NAMES, type Manifest, type ModelSummary } from './manifest';
 
 /**
@@ -22,6 +23,54 @@ const experimentId = z.number().int().positive();
 const jobId = z.number().int().positive();
 const name = z.string().min(1);
 const path = z.string().min(1);
+
+/**
+ * A sweep (`fool sweep`): models x encodings x seeds x settings variants, one evolution run a task,
+ * each task in its own lab file under `dir` (shared storage on a cluster), run here N at a time
+ * (backend local) or as a Slurm job array (backend slurm); finished tasks are imported into the lab.
+ */
+export const SweepSpecSchema = z
+  .object({
+    models: z.array(z.string().min(1)).min(1),
+    encodings: z.array(z.enum(ENCODINGS)).min(1),
+    seeds: z.array(z.number().int().nonnegative()).min(1),
+    generations: z.number().int().positive().max(1_000_000),
+    batch: z.number().int().positive().max(100_000).optional(),
+    /** Settings variants (evolve's options by their long names, e.g. {"crossover": "sbx"}); one task per variant. */
+    settings: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))).min(1).default([{}]),
+    /** Folder of the task labs, the sbatch script and the logs (on a cluster: storage every node sees). */
+    dir: z.string().min(1),
+    backend: z.enum(['local', 'slurm']).default('local'),
+    /** local: tasks run at once. */
+    parallel: z.number().int().positive().max(256).default(2),
+    /** Execution provider of each task (cuda on GPU nodes). */
+    provider: z.enum(['auto', 'cpu', 'cuda']).default('cpu'),
+    /** Classifier workers of each task (Slurm: --cpus-per-task). */
+    workers: z.number().int().positive().max(256).default(1),
+    slurm: z
+      .object({
+        partition: z.string().min(1).optional(),
+        /** --time, e.g. 02:00:00 */
+        time: z.string().min(1).optional(),
+        /** --gres, e.g. gpu:1 */
+        gres: z.string().min(1).optional(),
+        mem: z.string().min(1).optional(),
+        /** At most this many tasks at once (--array=...%N). */
+        maxRunning: z.number().int().positive().optional(),
+        /** Shell lines run before each task (module load ..., source venv, ...). */
+        setup: z.array(z.string()).default([]),
+        /** More #SBATCH options, e.g. "--account=lab". */
+        options: z.array(z.string().regex(/^--?[A-Za-z]/, 'an sbatch option, e.g. --account=lab')).default([]),
+        /** The node binary on the compute nodes (default: this one, by absolute path). */
+        node: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ setup: [], options: [] }),
+  })
+  .strict();
+export type SweepSpec = z.output<typeof SweepSpecSchema>;
+
+const sweepId = z.number().int().positive();
 
 export const ApiRequests = {
   'models.list': z.object({}).strict(),
@@ -61,6 +110,30 @@ export const ApiRequests = {
     .object({ runId, individualId: id, class: id, mask: z.string().min(1), fill: z.enum(['mean', 'grey', 'black']).default('mean'), note: z.string().max(2000).optional() })
     .strict(),
   'ablation.list': z.object({ runId, individualId: id }).strict(),
+  /**
+   * The paper's measure on one detected motif: keep one copy (all others filled), and the same area
+   * filled at random places (seeded draws): confidence, and the images the network is shown.
+   */
+  'ablation.copies': z
+    .object({
+      runId,
+      individualId: id,
+      class: id,
+      motif: id,
+      keep: id.default(0),
+      fill: z.enum(['mean', 'grey', 'black']).default('mean'),
+      draws: z.number().int().min(1).max(64).default(8),
+      seed: z.number().int().nonnegative().default(1),
+    })
+    .strict(),
+  /** Every hidden and output node's activation over the image (after the edits), and whether it repeats. */
+  'genome.nodes': z.object({ runId, individualId: id, edits: GenomeEditsSchema.default([]) }).strict(),
+  /** Re-render a CPPN individual with nodes or connections switched off (or weights changed) and re-classify it. */
+  'genome.apply': z.object({ runId, individualId: id, class: id, edits: GenomeEditsSchema, nodes: z.boolean().default(true) }).strict(),
+  /** Which nodes make the repetition, their periods, and the edits that remove it. */
+  'genome.repetition': z.object({ runId, individualId: id }).strict(),
+  'genome.save': z.object({ runId, individualId: id, class: id, edits: GenomeEditsSchema.min(1), note: z.string().max(2000).optional() }).strict(),
+  'genome.list': z.object({ runId, individualId: id }).strict(),
   // classes: checked against the run by the core (a class out of range is named in the error).
   'export.run': z.object({ runId, outDir: z.string().min(1), classes: z.array(z.number()).optional() }).strict(),
 
@@ -73,6 +146,14 @@ export const ApiRequests = {
   'runs.import': z.object({ file: path, runs: z.array(runId).min(1).optional() }).strict(),
   /** Writes a new lab file holding one run (and its models), to share or import elsewhere. */
   'runs.exportLab': z.object({ runId, out: path }).strict(),
+
+  // ---- sweeps (many runs, here or on Slurm, imported as they finish) ----
+  'sweeps.list': z.object({}).strict(),
+  'sweeps.get': z.object({ sweepId }).strict(),
+  /** A job: plans the tasks, submits them, follows them and imports each as it finishes. */
+  'sweeps.start': z.object({ spec: SweepSpecSchema }).strict(),
+  /** A job: follows a sweep again; resubmits only its failed or missing tasks. */
+  'sweeps.resume': z.object({ sweepId }).strict(),
 
   // ---- models ----
   'models.get': z.object({ name }).strict(),
@@ -199,6 +280,15 @@ export interface IndividualDetail {
   cppn: { nodes: { id: number; kind: 'input' | 'output' | 'hidden'; activation: string | null; label: string }[]; connections: { from: number; to: number; weight: number }[] } | null;
   /** Pixel statistics for direct encodings (and any image). */
   pixels: { mean: number[]; std: number[]; histogram: number[] };
+  /** The part of the image the run's model sees (its centre crop), in image pixels; null when it sees all of it. */
+  crop: Box | null;
+}
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
 }
 
 export interface LineageStep {
@@ -299,9 +389,13 @@ export interface AscentView {
 }
 
 export interface Motif {
-  /** Bounding boxes of the copies of one repeated pattern (pixels). */
-  copies: { x: number; y: number; width: number; height: number }[];
+  /** Bounding boxes of the copies of one repeated pattern (pixels); a ring's copy is the annulus inside its box. */
+  copies: (Box & { ring?: { cx: number; cy: number; inner: number; outer: number } })[];
   score: number;
+  /** Discrete copies found by template matching, or a periodic texture found in the spectrum. */
+  kind: 'copies' | 'stripes' | 'grid' | 'rings';
+  /** A texture's period (pixels). */
+  period?: number;
 }
 
 export interface AblationResult {
@@ -309,6 +403,40 @@ export interface AblationResult {
   confidenceAfter: number;
   top: Prediction[];
   maskedPixels: number;
+  /** The filled image the network is shown (PNG data URL); saved ablations omit it. */
+  image?: string;
+}
+
+export interface CopiesAblation {
+  class: number;
+  confidenceBefore: number;
+  /** All copies but `kept` filled. */
+  keepOne: { kept: number; confidence: number; top: Prediction[]; maskedPixels: number; image: string };
+  /** The same area at random places: one confidence per draw, their mean and standard deviation, the first draw's image. */
+  control: { confidences: number[]; mean: number; std: number; image: string; seed: number };
+}
+
+export interface GenomeApplyResult {
+  confidenceBefore: number;
+  confidenceAfter: number;
+  top: Prediction[];
+  /** The re-rendered image (PNG data URL). */
+  image: string;
+  /** The nodes' activations after the edits (empty when not asked for). */
+  nodes: NodeActivation[];
+}
+
+export interface SavedGenomeAblation {
+  ablationId: number;
+  class: number;
+  edits: GenomeEdit[];
+  confidenceBefore: number;
+  confidenceAfter: number;
+  top: Prediction[];
+  note: string | null;
+  createdAt: string;
+  /** The re-rendered image, 64 px (PNG data URL). */
+  thumb: string;
 }
 
 export interface SavedAblation extends AblationResult {
@@ -336,11 +464,21 @@ export interface ApiResults {
   'ablation.apply': AblationResult;
   'ablation.save': SavedAblation;
   'ablation.list': SavedAblation[];
+  'ablation.copies': CopiesAblation;
+  'genome.nodes': NodeActivation[];
+  'genome.apply': GenomeApplyResult;
+  'genome.repetition': RepetitionReport;
+  'genome.save': SavedGenomeAblation;
+  'genome.list': SavedGenomeAblation[];
   'export.run': { dir: string; files: string[]; champions: number };
   'runs.report': RunReport;
   'runs.delete': { runId: number };
   'runs.import': JobStarted;
   'runs.exportLab': { file: string; runId: number; models: string[] };
+  'sweeps.list': SweepListing[];
+  'sweeps.get': SweepDetail;
+  'sweeps.start': JobStarted & { sweepId: number };
+  'sweeps.resume': JobStarted & { sweepId: number; resubmitted: number[] };
   'models.get': ModelDetail;
   'models.add': { model: { name: string; file: string; classes: number; source: string }; manifest: Manifest; notes: string[] };
   'models.remove': { removed: string };
@@ -372,6 +510,48 @@ export interface ImportResult {
   experiments: { sourceExperimentId: number; experimentId: number; kind: string }[];
   /** The models the copied runs use: `as` is this lab's name for it; copied false = same file (SHA-256) already here. */
   models: { name: string; as: string; hash: string; copied: boolean }[];
+}
+
+/** A sweep task's state: planned, submitted (queued or running), finished (its lab holds a finished run), imported, failed. */
+export type SweepTaskState = 'planned' | 'submitted' | 'running' | 'finished' | 'imported' | 'failed';
+
+export interface SweepTask {
+  task: number;
+  model: string;
+  encoding: string;
+  seed: number;
+  settings: Record<string, string | number | boolean>;
+  state: SweepTaskState;
+  /** Its lab file. */
+  lab: string;
+  /** Slurm: "JOBID_TASK"; local: null. */
+  slurmJob: string | null;
+  /** The last generation its lab has committed (null before the first). */
+  generation: number | null;
+  /** The run in this lab once imported. */
+  runId: number | null;
+  /** Why it failed (Slurm's state and exit code, or the last lines of its log). */
+  message: string | null;
+}
+
+export interface SweepListing {
+  sweepId: number;
+  backend: 'local' | 'slurm';
+  dir: string;
+  createdAt: string;
+  tasks: number;
+  imported: number;
+  failed: number;
+}
+
+export interface SweepDetail extends SweepListing {
+  spec: SweepSpec;
+  generations: number;
+  taskList: SweepTask[];
+  /** The merged archive: per class, the best champion over the sweep's imported runs. */
+  archive: { class: number; label: string; confidence: number; runId: number; individualId: number }[];
+  /** Slurm: the sbatch script last submitted. */
+  script: string | null;
 }
 
 /** Where an imported run came from (runs.report). */

@@ -9,6 +9,7 @@ import { gradientBench, trainingBench } from './grad-bench';
 import { evolutionBench } from './evolution-bench';
 import { galleryBench } from './gallery-bench';
 import { phylogenyBench } from './phylogeny-bench';
+import { ablationBench } from './ablation-bench';
 
 /**
  * `npm run bench [-- --quick] [-- --only NAME,...]`: throughput tables with ratios, printed as
@@ -22,6 +23,7 @@ const SECTIONS: Record<string, (quick: boolean) => Promise<string[]>> = {
   evolution: evolutionBench,
   gallery: (quick) => galleryBench(quick),
   phylogeny: phylogenyBench,
+  ablation: ablationBench,
 };
 
 async function main() {

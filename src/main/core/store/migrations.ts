@@ -126,4 +126,45 @@ export const MIGRATIONS: string[] = [
    CREATE TRIGGER runs_forget_import AFTER DELETE ON runs BEGIN
      DELETE FROM imports WHERE kind = 'run' AND local_id = OLD.id;
    END;`,
+  // 7: ablations in the genome saved from the app's CPPN panel: the edits (nodes and connections
+  // switched off, weights changed) as JSON, the re-rendered image (PNG) and the confidences.
+  `CREATE TABLE genome_ablations (
+     id INTEGER PRIMARY KEY,
+     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+     individual_id INTEGER NOT NULL,
+     class INTEGER NOT NULL,
+     edits TEXT NOT NULL,
+     confidence_before REAL NOT NULL,
+     confidence_after REAL NOT NULL,
+     top TEXT NOT NULL,
+     image BLOB NOT NULL,
+     note TEXT,
+     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+   );
+   CREATE INDEX genome_ablations_individual ON genome_ablations (run_id, individual_id);`,
+  // 8: sweeps (fool sweep): the spec as asked, and one row a task (one evolution run in its own lab
+  // file), with its state, its Slurm job ("JOBID_TASK") and, once imported, its run here.
+  `CREATE TABLE sweeps (
+     id INTEGER PRIMARY KEY,
+     spec TEXT NOT NULL,
+     backend TEXT NOT NULL,
+     dir TEXT NOT NULL,
+     script TEXT,
+     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+   );
+   CREATE TABLE sweep_tasks (
+     sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+     task INTEGER NOT NULL,
+     model TEXT NOT NULL,
+     encoding TEXT NOT NULL,
+     seed INTEGER NOT NULL,
+     settings TEXT NOT NULL,
+     lab TEXT NOT NULL,
+     state TEXT NOT NULL DEFAULT 'planned',
+     slurm_job TEXT,
+     generation INTEGER,
+     run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+     message TEXT,
+     PRIMARY KEY (sweep_id, task)
+   ) WITHOUT ROWID;`,
 ];

@@ -28,6 +28,7 @@ export interface SourceRun {
   id: number;
   model: string;
   status: string;
+  lastGeneration: number;
 }
 
 export interface SourceExperiment {
@@ -83,7 +84,7 @@ export class SourceLabStore {
   }
 
   runs(): SourceRun[] {
-    return this.db.prepare('SELECT id, model, status FROM runs ORDER BY id').all() as SourceRun[];
+    return this.db.prepare('SELECT id, model, status, last_generation AS lastGeneration FROM runs ORDER BY id').all() as SourceRun[];
   }
 
   /** Where the source's run (or experiment) was born, if the source itself imported it. */
@@ -194,10 +195,13 @@ export class TransferStore {
     return runId;
   }
 
-  /** Ablations saved on the run (new ids; their individual ids are the run's own). */
+  /** Ablations saved on the run, in the image and in the genome (new ids; their individual ids are the run's own). */
   private copyAblations(src: SourceLabStore, srcRunId: number, runId: number): number {
-    if (src.columns('ablations').length === 0) return 0;
-    return this.copyRows(src, 'ablations', srcRunId, runId, 0, undefined, ['id']) ;
+    let n = 0;
+    for (const table of ['ablations', 'genome_ablations']) {
+      if (src.columns(table).length > 0) n = this.copyRows(src, table, srcRunId, runId, n, undefined, ['id']);
+    }
+    return n;
   }
 
   private copyRows(src: SourceLabStore, table: string, srcRunId: number, runId: number, n: number, onRows?: (n: number) => void, skip: string[] = []): number {

@@ -12,6 +12,7 @@
  *   #/compare?runs=1,2                several runs' curves overlaid
  *   #/experiments, #/experiment/4     the paper's experiments
  *   #/models                          the registered models
+ *   #/sweeps, #/sweeps/2              the sweeps (fool sweep); one sweep's tasks and merged archive
  */
 export type Route =
   | { view: 'runs' }
@@ -27,6 +28,7 @@ export type Route =
   | { view: 'experiments' }
   | { view: 'experiment'; id: number }
   | { view: 'models' }
+  | { view: 'sweeps'; sweepId: number | null }
   | { view: 'unknown'; path: string };
 
 const int = (s: string | undefined): number | null => (s !== undefined && /^\d+$/.test(s) ? Number(s) : null);
@@ -51,6 +53,10 @@ export function parseRoute(hash: string): Route {
   if (p.length === 1 && p[0] === 'models') return { view: 'models' };
   if (p.length === 1 && p[0] === 'compare') return { view: 'compareRuns', runs: ints(param(query, 'runs')) };
   if (p.length === 2 && p[0] === 'experiment' && int(p[1]) !== null) return { view: 'experiment', id: int(p[1])! };
+  if (p[0] === 'sweeps' && p.length <= 2) {
+    const sweepId = p.length === 2 ? int(p[1]) : null;
+    if (p.length === 1 || (sweepId !== null && sweepId > 0)) return { view: 'sweeps', sweepId };
+  }
   const runId = p[0] === 'run' ? int(p[1]) : null;
   if (runId !== null && runId > 0) {
     if (p.length === 2) return { view: 'run', runId };
@@ -79,6 +85,7 @@ window.addEventListener('hashchange', () => {
 
 export const href = {
   runs: () => '#/runs',
+  sweeps: (sweepId?: number) => (sweepId === undefined ? '#/sweeps' : `#/sweeps/${sweepId}`),
   run: (runId: number) => `#/run/${runId}`,
   gallery: (runId: number) => `#/run/${runId}/gallery`,
   compare: (runId: number, ids: number[]) => `#/run/${runId}/compare?ids=${ids.join(',')}`,
