@@ -1,25 +1,59 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { FoolError } from '../../../shared/errors';
-import { ManifestSchema, type Manifest, type ModelInfo, type ModelSummary, type PresetName, PRESET_NAMES } from '../../../shared/manifest';
+import {
+  ManifestSchema,
+  PRESET_NAMES,
+  type Manifest,
+  type ManifestOverrides,
+  type ModelInfo,
+  type ModelSummary,
+  type PresetName,
+  type SelfCheck,
+} from '../../../shared/manifest';
 import type { Db } from '../store/db';
+import { ModelStore } from '../store/models';
+import type { ClassifierOptions } from './classifier';
+import { buildManifest, manifestBeside, outputClasses, readManifestFile } from './manifest-options';
+import { selfCheck } from './self-check';
 import { labModelsDir, shippedModelsDir } from '../paths';
-import { decodeModel, encodeModel, summarize, type Dim, type GraphSummary } from './onnx-graph';
+import { decodeModel, encodeModel, summarize, type GraphSummary } from './onnx-graph';
 import { prepareModel, readModelFile } from './prepare';
 import { sessionOptions } from './provider';
 
 export interface AddModelOptions {
-  name: string;
-  preset: PresetName;
+  /** Name in this lab (else the manifest file's name). */
+  name?: string;
+  preset?: PresetName;
+  /** A manifest file (--manifest); without it, FILE.json beside the model is read when present. */
+  manifest?: string;
   labels?: string;
   labelOffset?: number;
   outputKind?: 'probabilities' | 'logits';
   output?: string;
   description?: string;
+  /** Every other manifest field (--channels, --layout, --size, --scale, --mean, --std, --resize, --resize-to). */
+  overrides?: ManifestOverrides;
+  /** Run the preprocessing self-check (default true; --no-check). */
+  check?: boolean;
+  /** For the self-check's classifier. */
+  classifier?: ClassifierOptions;
+  /** Move the file into the lab instead of copying it (a finished download). */
+  move?: boolean;
+  /** Where the file came from (a URL for a download), kept in the stored manifest.json. */
+  origin?: string;
+  /** How the command that registers this model is spelled, for the self-check's advice. */
+  commandFor?: (flags: string) => string;
 }
 
-const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+export interface AddModelResult {
+  info: ModelInfo;
+  summary: GraphSummary;
+  /** What was decided without being asked (labels, offset) and what loading changed. */
+  notes: string[];
+  check?: SelfCheck;
+}
 
 export function readLabels(path: string): string[] {
   let text: string;
@@ -34,95 +68,14 @@ export function readLabels(path: string): string[] {
   return lines.map((l) => l.trim());
 }
 
-function numeric(d: Dim | undefined): number | undefined {
-  return typeof d === 'number' && d > 0 ? d : undefined;
-}
-
-/** A manifest for a graph from one of the presets; sizes come from the graph itself. */
-export function presetManifest(preset: PresetName, g: GraphSummary, opts: AddModelOptions, classes: number, file: string, labels: string): Manifest {
-  if (g.inputs.length !== 1) {
-    throw new FoolError(
-      'MISMATCH',
-      `the graph has ${g.inputs.length} runtime inputs (${g.inputs.map((i) => i.name).join(', ')}); an image classifier has one`,
-      'Export the model with a single image input',
-    );
-  }
-  const input = g.inputs[0];
-  if (input.dims.length !== 4) {
-    throw new FoolError(
-      'MISMATCH',
-      `the graph's input "${input.name}" has shape [${input.dims.join(', ')}], not an image batch [N, C, H, W] or [N, H, W, C]`,
-      'Only image classifiers can be registered',
-    );
-  }
-  const [, d1, d2, d3] = input.dims;
-  const want = preset === 'mnist' ? 1 : 3;
-  // Channels first unless only the last axis looks like channels.
-  const layout = numeric(d3) === want && numeric(d1) !== want ? 'NHWC' : 'NCHW';
-  const [h, w] = layout === 'NCHW' ? [numeric(d2), numeric(d3)] : [numeric(d1), numeric(d2)];
-  const defaults = { mnist: 28, 'caffe-imagenet': 227, 'tf-imagenet': 224, 'torch-imagenet': 224 }[preset];
-  const height = h ?? defaults;
-  const width = w ?? defaults;
-  const output = opts.output ?? pickOutput(g);
-  const out = g.outputs.find((o) => o.name === output);
-  if (!out) {
-    throw new FoolError('MISMATCH', `the graph has no output "${output}"`, `Its outputs are: ${g.outputs.map((o) => o.name).join(', ')}`);
-  }
-  const kind = opts.outputKind ?? (out.producer === 'Softmax' ? 'probabilities' : 'logits');
-  const parse = (raw: unknown): Manifest => {
-    const r = ManifestSchema.safeParse(raw);
-    if (!r.success) {
-      const i = r.error.issues[0];
-      throw new FoolError('BAD_INPUT', `the model's manifest is invalid: ${i.path.join('.')}: ${i.message}`, 'Check the options given to "fool models add"');
-    }
-    return r.data;
-  };
-  const common = { name: opts.name, file, description: opts.description, preset, labels, labelOffset: opts.labelOffset ?? 0, classes };
-  const inputName = input.name;
-  const outputSpec = { name: output, kind } as const;
-  switch (preset) {
-    case 'mnist':
-      return parse({
-        ...common,
-        input: { name: inputName, layout, height, width, channels: 1, channelOrder: 'RGB', scale: 1 / 256, mean: [0], std: [1], resize: 'stretch' },
-        output: outputSpec,
-      });
-    case 'caffe-imagenet':
-      return parse({
-        ...common,
-        input: { name: inputName, layout, height, width, channels: 3, channelOrder: 'BGR', scale: 1, mean: [104, 117, 123], std: [1], resize: 'crop', resizeTo: 256 },
-        output: outputSpec,
-      });
-    case 'tf-imagenet':
-      return parse({
-        ...common,
-        input: { name: inputName, layout, height, width, channels: 3, channelOrder: 'RGB', scale: 1 / 127.5, mean: [1], std: [1], resize: 'crop', resizeTo: Math.round(height / 0.875) },
-        output: outputSpec,
-      });
-    case 'torch-imagenet':
-      return parse({
-        ...common,
-        input: {
-          name: inputName,
-          layout,
-          height,
-          width,
-          channels: 3,
-          channelOrder: 'RGB',
-          scale: 1 / 255,
-          mean: [0.485, 0.456, 0.406],
-          std: [0.229, 0.224, 0.225],
-          resize: 'crop',
-          resizeTo: Math.round(height / 0.875),
-        },
-        output: outputSpec,
-      });
-  }
-}
-
-/** The output to read: one produced by a Softmax if there is one (SqueezeNet has prob and logits). */
-function pickOutput(g: GraphSummary): string {
-  return (g.outputs.find((o) => o.producer === 'Softmax') ?? g.outputs[0]).name;
+/** A manifest for a graph from one of the presets (benchmarks: no labels file, classes given). */
+export function presetManifest(preset: PresetName, g: GraphSummary, opts: { name: string; output?: string; labelOffset?: number }, classes: number, file: string, labels: string): Manifest {
+  const { manifest } = buildManifest(
+    g,
+    { name: opts.name, labels: labels, overrides: { preset, output: opts.output, labelOffset: opts.labelOffset ?? 0 } },
+    () => Array.from({ length: classes }, (_, i) => String(i)),
+  );
+  return { ...manifest, file, labels };
 }
 
 /**
@@ -153,7 +106,7 @@ export function checkManifest(m: Manifest, g: GraphSummary): void {
   if (!out) {
     throw new FoolError('MISMATCH', `the graph has no output "${m.output.name}"`, `Its outputs are: ${g.outputs.map((o) => o.name).join(', ')}`);
   }
-  const k = numeric(out.dims[out.dims.length - 1]);
+  const k = outputClasses(out.dims);
   if (k !== undefined) checkClassCount(m, k);
 }
 
@@ -194,16 +147,24 @@ export async function probeModel(bytes: Uint8Array, m: Manifest, source: string)
   }
 }
 
+/** A user model as stored: its manifest, self-check, and what of its files is missing. */
+interface UserEntry {
+  manifest: Manifest;
+  base: string;
+  check?: SelfCheck;
+  missing?: string;
+}
+
 /**
  * The model registry: models shipped in resources/models plus the models a user added to this lab
  * (a row in the database, files in the folder beside it).
  */
 export class ModelRegistry {
-  private readonly db: Db;
+  private readonly store: ModelStore;
   readonly dir: string;
 
   constructor(db: Db, dbPath: string) {
-    this.db = db;
+    this.store = new ModelStore(db);
     this.dir = labModelsDir(dbPath);
   }
 
@@ -219,32 +180,53 @@ export class ModelRegistry {
       });
   }
 
-  private user(): { manifest: Manifest; base: string }[] {
-    const rows = this.db.prepare('SELECT name, manifest FROM models ORDER BY name').all() as { name: string; manifest: string }[];
-    return rows.map((r) => ({ manifest: ManifestSchema.parse(JSON.parse(r.manifest)), base: join(this.dir, r.name) }));
+  private user(): UserEntry[] {
+    return this.store.list().map((r) => {
+      const manifest = ManifestSchema.parse(JSON.parse(r.manifest));
+      const base = join(this.dir, r.name);
+      const gone = [manifest.file, manifest.labels].filter((f) => !existsSync(resolve(base, f)));
+      return {
+        manifest,
+        base,
+        check: r.selfCheck ? (JSON.parse(r.selfCheck) as SelfCheck) : undefined,
+        missing: gone.length ? `${gone.join(' and ')} in ${base}` : undefined,
+      };
+    });
   }
 
   list(): ModelSummary[] {
-    const toSummary = (e: { manifest: Manifest; base: string }, source: 'shipped' | 'user'): ModelSummary => ({
-      name: e.manifest.name,
-      file: resolve(e.base, e.manifest.file),
-      classes: e.manifest.classes,
-      source,
-      description: e.manifest.description,
-    });
-    return [...this.shipped().map((e) => toSummary(e, 'shipped')), ...this.user().map((e) => toSummary(e, 'user'))];
+    const shipped = this.shipped().map(
+      (e): ModelSummary => ({ name: e.manifest.name, file: resolve(e.base, e.manifest.file), classes: e.manifest.classes, source: 'shipped', description: e.manifest.description }),
+    );
+    const user = this.user().map(
+      (e): ModelSummary => ({
+        name: e.manifest.name,
+        file: resolve(e.base, e.manifest.file),
+        classes: e.manifest.classes,
+        source: 'user',
+        description: e.manifest.description,
+        ...(e.check ? { check: e.check } : {}),
+        ...(e.missing ? { missing: e.missing } : {}),
+      }),
+    );
+    return [...shipped, ...user];
+  }
+
+  private missingError(name: string, missing: string): FoolError {
+    return new FoolError(
+      'NOT_FOUND',
+      `model "${name}" is registered in this lab but its files are missing: ${missing}`,
+      `Copy the lab's ${basename(this.dir)} folder back beside the database (a lab is the .db file and that folder), or "fool models remove ${name}" and add the model again`,
+    );
   }
 
   get(name: string): ModelInfo {
-    for (const [source, entries] of [
-      ['shipped', this.shipped()],
-      ['user', this.user()],
-    ] as const) {
-      const e = entries.find((x) => x.manifest.name === name);
-      if (e) {
-        const labels = readLabels(resolve(e.base, e.manifest.labels));
-        return { manifest: e.manifest, path: resolve(e.base, e.manifest.file), labels, source };
-      }
+    const s = this.shipped().find((x) => x.manifest.name === name);
+    if (s) return { manifest: s.manifest, path: resolve(s.base, s.manifest.file), labels: readLabels(resolve(s.base, s.manifest.labels)), source: 'shipped' };
+    const u = this.user().find((x) => x.manifest.name === name);
+    if (u) {
+      if (u.missing) throw this.missingError(name, u.missing);
+      return { manifest: u.manifest, path: resolve(u.base, u.manifest.file), labels: readLabels(resolve(u.base, u.manifest.labels)), source: 'user', ...(u.check ? { check: u.check } : {}) };
     }
     const known = this.list().map((m) => m.name);
     throw new FoolError(
@@ -255,65 +237,85 @@ export class ModelRegistry {
   }
 
   /**
-   * Validates everything first (file, graph, manifest, labels, a trial run in onnxruntime), then
-   * copies the files beside the database and records the model, so a failure leaves the
-   * registry as it was.
+   * Validates everything first (file, graph, manifest, labels, a trial run in onnxruntime, the
+   * self-check), then copies the files beside the database and records the model, so a failure
+   * leaves the registry as it was.
    */
-  async add(file: string, opts: AddModelOptions): Promise<{ info: ModelInfo; summary: GraphSummary; notes: string[] }> {
-    if (!PRESET_NAMES.includes(opts.preset)) {
-      throw new FoolError('BAD_INPUT', `unknown preset "${opts.preset}"`, `Use one of: ${PRESET_NAMES.join(', ')}`);
-    }
-    const nameCheck = ManifestSchema.shape.name.safeParse(opts.name);
-    if (!nameCheck.success) throw new FoolError('BAD_INPUT', `model name "${opts.name}" is not allowed: ${nameCheck.error.issues[0].message}`, 'Choose another --name');
-    if (this.list().some((m) => m.name === opts.name)) {
-      throw new FoolError('BAD_INPUT', `a model named "${opts.name}" already exists in this lab`, `Choose another --name, or "fool models remove ${opts.name}" first`);
-    }
+  async add(file: string, opts: AddModelOptions): Promise<AddModelResult> {
     const path = resolve(file);
     const bytes = readModelFile(path);
+    const besidePath = opts.manifest ? undefined : manifestBeside(path);
+    const manifestSource = opts.manifest ? readManifestFile(opts.manifest, true) : besidePath ? readManifestFile(besidePath, false) : undefined;
+    const name = opts.name ?? manifestSource?.data.name;
+    if (!name) throw new FoolError('BAD_INPUT', 'the model needs a name in this lab', 'Pass --name NAME');
+    const nameCheck = ManifestSchema.shape.name.safeParse(name);
+    if (!nameCheck.success) throw new FoolError('BAD_INPUT', `model name "${name}" is not allowed: ${nameCheck.error.issues[0].message}`, 'Choose another --name');
+    if (this.list().some((m) => m.name === name)) {
+      throw new FoolError('BAD_INPUT', `a model named "${name}" already exists in this lab`, `Choose another --name, or "fool models remove ${name}" first`);
+    }
+    const overrides: ManifestOverrides = {
+      ...opts.overrides,
+      ...(opts.preset !== undefined ? { preset: opts.preset } : {}),
+      ...(opts.labelOffset !== undefined ? { labelOffset: opts.labelOffset } : {}),
+      ...(opts.outputKind !== undefined ? { outputKind: opts.outputKind } : {}),
+      ...(opts.output !== undefined ? { output: opts.output } : {}),
+      ...(opts.description !== undefined ? { description: opts.description } : {}),
+    };
+    if (overrides.preset !== undefined && !PRESET_NAMES.includes(overrides.preset)) {
+      throw new FoolError('BAD_INPUT', `unknown preset "${overrides.preset}"`, `Use one of: ${PRESET_NAMES.join(', ')}`);
+    }
     const model = decodeModel(bytes, path);
     const summary = summarize(model);
-
-    let labels: string[];
-    if (opts.labels) labels = readLabels(resolve(opts.labels));
-    else if (opts.preset === 'mnist') labels = DIGITS;
-    else throw new FoolError('BAD_INPUT', `preset ${opts.preset} needs a labels file`, 'Pass --labels FILE with one class name a line (e.g. synset_words.txt)');
-
-    const manifest = presetManifest(opts.preset, summary, opts, labels.length, 'model.onnx', 'labels.txt');
+    const built = buildManifest(summary, { name, labels: opts.labels, overrides, manifest: manifestSource }, readLabels);
+    const { manifest, labels } = built;
     checkManifest(manifest, summary);
     const { notes } = prepareModel(model);
     await probeModel(encodeModel(model), manifest, path);
+    if (manifestSource && !manifestSource.explicit) built.notes.unshift(`manifest: ${manifestSource.path}`);
 
-    const target = join(this.dir, opts.name);
-    const staging = join(this.dir, `.${opts.name}.staging-${process.pid}`);
+    const check =
+      opts.check === false
+        ? undefined
+        : await selfCheck({ manifest, path, labels, source: 'user' }, { classifier: opts.classifier, commandFor: opts.commandFor });
+
+    const target = join(this.dir, name);
+    const staging = join(this.dir, `.${name}.staging-${process.pid}`);
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true });
     try {
-      copyFileSync(path, join(staging, 'model.onnx'));
+      if (opts.move) renameSync(path, join(staging, 'model.onnx'));
+      else copyFileSync(path, join(staging, 'model.onnx'));
       writeFileSync(join(staging, 'labels.txt'), labels.join('\n') + '\n');
-      writeFileSync(join(staging, 'manifest.json'), JSON.stringify({ ...manifest, source: basename(path) }, null, 2) + '\n');
+      writeFileSync(join(staging, 'manifest.json'), JSON.stringify({ ...manifest, source: opts.origin ?? basename(path) }, null, 2) + '\n');
       rmSync(target, { recursive: true, force: true });
       renameSync(staging, target);
-      this.db.prepare('INSERT INTO models (name, manifest) VALUES (?, ?)').run(opts.name, JSON.stringify(manifest));
+      this.store.insert(name, manifest, check);
     } catch (e) {
+      if (opts.move && existsSync(join(staging, 'model.onnx')) && !existsSync(path)) renameSync(join(staging, 'model.onnx'), path);
       rmSync(staging, { recursive: true, force: true });
       rmSync(target, { recursive: true, force: true });
-      throw new FoolError('IO', `could not store model "${opts.name}" in ${this.dir}: ${(e as Error).message}`, 'Check free space and permissions');
+      throw new FoolError('IO', `could not store model "${name}" in ${this.dir}: ${(e as Error).message}`, 'Check free space and permissions');
     }
-    return { info: this.get(opts.name), summary, notes };
+    return { info: this.get(name), summary, notes: [...built.notes, ...notes.map((n) => `on load: ${n}`)], check };
   }
 
-  show(name: string): { info: ModelInfo; summary: GraphSummary } {
+  /** A model's manifest, labels and graph; for a model whose files are gone, what is missing instead. */
+  show(name: string): { info: ModelInfo; summary?: GraphSummary; missing?: string } {
+    const u = this.user().find((x) => x.manifest.name === name);
+    if (u?.missing) {
+      return { info: { manifest: u.manifest, path: resolve(u.base, u.manifest.file), labels: [], source: 'user', ...(u.check ? { check: u.check } : {}) }, missing: u.missing };
+    }
     const info = this.get(name);
     const model = decodeModel(readModelFile(info.path), info.path);
     return { info, summary: summarize(model) };
   }
 
+  /** Removes a user model: its row and its folder, whether or not its files are still there. */
   remove(name: string): void {
-    const info = this.get(name);
-    if (info.source === 'shipped') {
+    if (this.shipped().some((x) => x.manifest.name === name)) {
       throw new FoolError('BAD_INPUT', `"${name}" ships with Fooling Lab and cannot be removed`, 'Only models added with "fool models add" can be removed');
     }
-    this.db.prepare('DELETE FROM models WHERE name = ?').run(name);
-    rmSync(dirname(info.path), { recursive: true, force: true });
+    if (!this.store.delete(name)) this.get(name); // throws the NOT_FOUND with the known names
+    rmSync(join(this.dir, name), { recursive: true, force: true });
   }
 }

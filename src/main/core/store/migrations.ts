@@ -105,4 +105,7 @@ export const MIGRATIONS: string[] = [
   // deltas lie between it and a whole genome (bounded, so reading one stays cheap).
   `ALTER TABLE individuals ADD COLUMN genome_base INTEGER;
    ALTER TABLE individuals ADD COLUMN genome_depth INTEGER NOT NULL DEFAULT 0;`,
+  // 6: the preprocessing self-check of each user model (JSON, see SelfCheck in shared/manifest),
+  // NULL when it was skipped (--no-check) or for models added before it existed.
+  `ALTER TABLE models ADD COLUMN self_check TEXT;`,
 ];
