@@ -83,8 +83,10 @@ export interface SelfCheck {
   passed: boolean;
   /** The flags the model was scored with (relative to its preset). */
   flags: string;
-  /** When it did not pass: every variant tried, best first. */
-  alternatives?: { flags: string; accuracy: number }[];
+  /** Every preprocessing tried (presets, channel orders, usual normalisations), best first. */
+  alternatives?: { flags: string; accuracy: number; overrides: ManifestOverrides }[];
+  /** Set when the self-check replaced the asked-for preprocessing (catalogue downloads): what was asked. */
+  replaced?: { flags: string; accuracy: number };
   /** One line for people: the score, and when poor what scored best and the command to use. */
   message: string;
   checkedAt: string;

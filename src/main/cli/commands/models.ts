@@ -5,7 +5,9 @@ import type { InputSpec } from '../../../shared/manifest';
 import { parseNumber, parseNumbers, parseOutputKind, parseSize } from '../../core/models/manifest-options';
 import { formatScale } from '../../core/models/presets';
 import { Lab } from '../../core/lab';
-import { globals, parseIntOption, pct, progressBar, progressNote, run, table } from '../common';
+import { globals, parseIntOption, pct, progressBar, progressNote, run, stopOnSigint, table } from '../common';
+import { catalogue, catalogueEntry } from '../../core/models/catalogue';
+import { getModel } from '../../core/models/get';
 import { classifierOptions, withClassifierOptions } from './shared-options';
 
 export function registerModels(program: Command): void {
@@ -131,6 +133,68 @@ export function registerModels(program: Command): void {
         }
       }),
     );
+
+  withClassifierOptions(
+    models
+      .command('get')
+      .description('download a public classifier from the catalogue (resumable, SHA-256 checked) and register it with the self-check')
+      .argument('[name]', 'a catalogue name (see --list)')
+      .option('--list', 'list the catalogue')
+      .option('--name <name>', 'name to use in this lab (default: the catalogue name)')
+      .option('--no-check', 'skip the preprocessing self-check')
+      .addHelpText(
+        'after',
+        "\nExamples:\n  fool models get --list\n  fool models get alexnet      # the paper's ImageNet network (244 MB)\n\n" +
+          'An interrupted download resumes when the same command runs again. FOOL_CATALOGUE=FILE.json adds\n' +
+          'entries (or replaces those of the same name), e.g. a mirror inside an offline network.\n',
+      ),
+  ).action(
+    run(async (cmd, name) => {
+      const o = cmd.opts() as { list?: boolean; name?: string; check?: boolean };
+      if (o.list || !name) {
+        const entries = catalogue();
+        return {
+          json: { catalogue: entries },
+          text: [
+            table([
+              ['name', 'size', 'preset', 'manifest', 'model'],
+              ...entries.map((e) => [e.name, `${(e.bytes / 1e6).toFixed(0)} MB`, e.preset, e.verified ? 'verified' : 'not verified', e.title]),
+            ]),
+            '',
+            'Get one with: fool models get NAME   (manifests "not verified": the self-check after the download decides)',
+          ].join('\n'),
+        };
+      }
+      const lab = new Lab(globals(cmd).dbPath);
+      const entry = catalogueEntry(name as string);
+      const bar = progressBar(`${entry.name} |{bar}| {percentage}% {mb} of {totalMb} MB | ETA {eta_formatted}`, entry.bytes);
+      const abort = stopOnSigint('Stopping the download (the same command resumes it)...');
+      try {
+        const r = await getModel(lab.models, name as string, {
+          name: o.name,
+          check: o.check,
+          classifier: classifierOptions(cmd),
+          signal: abort.signal,
+          onProgress: (done, total) => bar.update(done, { mb: (done / 1e6).toFixed(1), totalMb: (total / 1e6).toFixed(1) }),
+        });
+        bar.stop();
+        const m = r.info.manifest;
+        const lines = [
+          `Added ${m.name} from ${r.entry.url}${r.resumedFrom > 0 ? ` (resumed at ${(r.resumedFrom / 1e6).toFixed(1)} MB)` : ''}: ${m.classes} classes, input ${m.input.name} ${m.input.layout} ${m.input.channels}x${m.input.height}x${m.input.width} (${m.input.channelOrder}), ${describeInput(m.input)}, output ${m.output.name} (${m.output.kind})`,
+          ...r.notes.map((n) => `  ${n}`),
+          r.check ? (r.check.passed ? r.check.message : `WARNING ${r.check.message}`) : 'self-check skipped (--no-check)',
+        ];
+        return {
+          json: { model: { name: m.name, file: r.info.path, classes: m.classes, source: r.info.source }, manifest: m, entry: r.entry, resumedFrom: r.resumedFrom, notes: r.notes, check: r.check ?? null },
+          text: lines.join('\n'),
+        };
+      } finally {
+        bar.stop();
+        abort.dispose();
+        lab.close();
+      }
+    }),
+  );
 
   models
     .command('remove')

@@ -45,6 +45,11 @@ export interface AddModelOptions {
   origin?: string;
   /** How the command that registers this model is spelled, for the self-check's advice. */
   commandFor?: (flags: string) => string;
+  /**
+   * When the self-check finds a preprocessing that scores clearly better, register with that one
+   * (catalogue entries whose manifest could not be verified where the catalogue was made).
+   */
+  adoptBest?: boolean;
 }
 
 export interface AddModelResult {
@@ -266,17 +271,36 @@ export class ModelRegistry {
     }
     const model = decodeModel(bytes, path);
     const summary = summarize(model);
-    const built = buildManifest(summary, { name, labels: opts.labels, overrides, manifest: manifestSource }, readLabels);
-    const { manifest, labels } = built;
-    checkManifest(manifest, summary);
+    let built = buildManifest(summary, { name, labels: opts.labels, overrides, manifest: manifestSource }, readLabels);
+    checkManifest(built.manifest, summary);
     const { notes } = prepareModel(model);
-    await probeModel(encodeModel(model), manifest, path);
+    await probeModel(encodeModel(model), built.manifest, path);
     if (manifestSource && !manifestSource.explicit) built.notes.unshift(`manifest: ${manifestSource.path}`);
 
-    const check =
+    let check =
       opts.check === false
         ? undefined
-        : await selfCheck({ manifest, path, labels, source: 'user' }, { classifier: opts.classifier, commandFor: opts.commandFor });
+        : await selfCheck({ manifest: built.manifest, path, labels: built.labels, source: 'user' }, { classifier: opts.classifier, commandFor: opts.commandFor });
+    const best = check?.alternatives?.[0];
+    if (opts.adoptBest && check && !check.passed && best && best.flags !== check.flags && best.accuracy >= check.threshold) {
+      // Only the preprocessing changes: the variant's fields replace the asked-for ones.
+      const { channels: _c, scale: _s, mean: _m, std: _d, resize: _r, resizeTo: _t, preset: _p, ...rest } = overrides;
+      void [_c, _s, _m, _d, _r, _t, _p];
+      const notesBefore = built.notes;
+      built = buildManifest(summary, { name, labels: opts.labels, overrides: { ...rest, ...best.overrides }, manifest: manifestSource }, readLabels);
+      built.notes.unshift(...notesBefore.filter((n) => !built.notes.includes(n)));
+      checkManifest(built.manifest, summary);
+      const pct = (a: number) => `${(a * 100).toFixed(1)}%`;
+      check = {
+        ...check,
+        passed: true,
+        accuracy: best.accuracy,
+        flags: best.flags,
+        replaced: { flags: check.flags, accuracy: check.accuracy },
+        message: `self-check: ${pct(best.accuracy)} with ${best.flags}, chosen by the self-check (${check.flags} scored ${pct(check.accuracy)})`,
+      };
+    }
+    const { manifest, labels } = built;
 
     const target = join(this.dir, name);
     const staging = join(this.dir, `.${name}.staging-${process.pid}`);

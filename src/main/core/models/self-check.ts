@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { InputSpec, ModelInfo, PresetName, SelfCheck } from '../../../shared/manifest';
+import type { InputSpec, ManifestOverrides, ModelInfo, PresetName, SelfCheck } from '../../../shared/manifest';
 import { loadMnist } from '../data/mnist';
 import { resourcePath } from '../paths';
 import { Classifier, type ClassifierOptions } from './classifier';
@@ -29,6 +29,7 @@ interface Photo {
 interface Variant {
   spec: InputSpec;
   flags: string;
+  overrides: ManifestOverrides;
 }
 
 /** Which check fits a model, if any. */
@@ -49,23 +50,29 @@ function sameNumbers(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) < 1e-6);
 }
 
-/** The flags that ask for this input spec: a preset (and channel order) when one matches, else the values. */
-export function flagsFor(spec: InputSpec): string {
+/** The flags (and manifest overrides) that ask for this input spec: a preset and channel order when one matches, else the values. */
+export function flagsFor(spec: InputSpec): { flags: string; overrides: ManifestOverrides } {
   for (const [name, p] of Object.entries(PRESETS) as [PresetName, (typeof PRESETS)[PresetName]][]) {
     if (p.channels !== spec.channels || Math.abs(p.scale - spec.scale) > 1e-9 || !sameNumbers(p.mean, spec.mean) || !sameNumbers(p.std, spec.std)) continue;
     if (p.resize !== spec.resize) continue;
-    const order = spec.channels === 3 && spec.channelOrder !== p.channelOrder ? ` --channels ${spec.channelOrder.toLowerCase()}` : '';
-    return `--preset ${name}${order}`;
+    const other = spec.channels === 3 && spec.channelOrder !== p.channelOrder;
+    return {
+      flags: `--preset ${name}${other ? ` --channels ${spec.channelOrder.toLowerCase()}` : ''}`,
+      overrides: { preset: name, ...(other ? { channels: spec.channelOrder === 'BGR' ? 'bgr' : 'rgb' } : {}) },
+    };
   }
-  const channels = spec.channels === 1 ? 'grey' : spec.channelOrder.toLowerCase();
-  return `--channels ${channels} --scale ${formatScale(spec.scale)} --mean ${spec.mean.join(',')} --std ${spec.std.join(',')}`;
+  const channels = spec.channels === 1 ? 'grey' : spec.channelOrder === 'BGR' ? 'bgr' : 'rgb';
+  return {
+    flags: `--channels ${channels} --scale ${formatScale(spec.scale)} --mean ${spec.mean.join(',')} --std ${spec.std.join(',')}`,
+    overrides: { channels, scale: spec.scale, mean: spec.mean, std: spec.std, resize: spec.resize, ...(spec.resizeTo !== undefined ? { resizeTo: spec.resizeTo } : {}) },
+  };
 }
 
 function variants(spec: InputSpec): Variant[] {
   const out: Variant[] = [];
   const add = (s: InputSpec) => {
-    const flags = flagsFor(s);
-    if (!out.some((v) => v.flags === flags)) out.push({ spec: s, flags });
+    const { flags, overrides } = flagsFor(s);
+    if (!out.some((v) => v.flags === flags)) out.push({ spec: s, flags, overrides });
   };
   add(spec);
   for (const p of Object.values(PRESETS)) {
@@ -104,8 +111,8 @@ export async function selfCheck(info: ModelInfo, opts: SelfCheckOptions = {}): P
     // wrong preprocessing (a LeNet fed p/256 instead of its torch normalisation still gets ~97%),
     // and only the comparison shows it.
     const all = variants(info.manifest.input);
-    const tried: { flags: string; n: number; accuracy: number; mass: number }[] = [];
-    for (const v of all) tried.push({ flags: v.flags, ...(await score(v.spec)) });
+    const tried: { flags: string; overrides: ManifestOverrides; n: number; accuracy: number; mass: number }[] = [];
+    for (const v of all) tried.push({ flags: v.flags, overrides: v.overrides, ...(await score(v.spec)) });
     const first = tried[0];
     const n = first.n;
     const ranked = [...tried].sort((a, b) => b.accuracy - a.accuracy || b.mass - a.mass);
@@ -127,7 +134,7 @@ export async function selfCheck(info: ModelInfo, opts: SelfCheckOptions = {}): P
       threshold,
       passed,
       flags: first.flags,
-      alternatives: ranked.map(({ flags, accuracy }) => ({ flags, accuracy })),
+      alternatives: ranked.map(({ flags, accuracy, overrides }) => ({ flags, accuracy, overrides })),
       message: `self-check: ${pct(first.accuracy)} of ${what} with ${first.flags}`,
       checkedAt: new Date().toISOString(),
     };
