@@ -131,9 +131,13 @@ export function registerTrain(program: Command): void {
                 : `training stopped after ${result.epochsDone} finished epoch(s); ${paths.checkpoint} keeps the last one (${paths.onnx} was not written).\nContinue with: ${again}`,
           };
         }
+        // models add reads FILE.json beside the model: the name, preprocessing and labels come from it.
+        const q = (v: string) => (/^[\w./:@+-]+$/.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`);
+        const db = globals(cmd).db;
+        const register = `fool models add ${q(paths.onnx)}${db ? ` --db ${q(db)}` : ''}`;
         return {
-          json: { out: paths.onnx, epochs: result.epochsDone, seconds: result.seconds, testAccuracy: result.testAccuracy },
-          text: `${paths.onnx}: ${result.epochsDone} epochs, MNIST test accuracy ${pct(result.testAccuracy)} (${result.seconds.toFixed(1)} s)\nmanifest ${paths.manifest}`,
+          json: { out: paths.onnx, epochs: result.epochsDone, seconds: result.seconds, testAccuracy: result.testAccuracy, manifest: paths.manifest, register },
+          text: `${paths.onnx}: ${result.epochsDone} epochs, MNIST test accuracy ${pct(result.testAccuracy)} (${result.seconds.toFixed(1)} s)\nmanifest ${paths.manifest}\nRegister it in this lab with: ${register}`,
         };
       }),
     );
