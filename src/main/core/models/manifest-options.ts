@@ -177,6 +177,7 @@ export function buildManifest(g: GraphSummary, req: BuildRequest, readLabels: (p
     const c = numeric(d1) === 1 || numeric(d1) === 3 ? numeric(d1) : numeric(d3) === 1 || numeric(d3) === 3 ? numeric(d3) : undefined;
     channels = c as 1 | 3 | undefined;
   }
+  if (channels === 1 && order === undefined) order = 'RGB'; // one channel: no order to choose
   if (channels === undefined || order === undefined) {
     const missing = [channels === undefined ? 'the channels' : '', order === undefined ? 'the channel order' : ''].filter(Boolean).join(' and ');
     throw new FoolError(
