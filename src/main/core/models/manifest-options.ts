@@ -265,7 +265,9 @@ export function buildManifest(g: GraphSummary, req: BuildRequest, readLabels: (p
   }
   let labelOffset = o.labelOffset ?? file.labelOffset;
   if (labelOffset === undefined) {
-    labelOffset = k !== undefined && k === labels.length + 1 ? 1 : 0;
+    // Only the well-known case is guessed: 1001 outputs (TF-slim's leading "background") for the
+    // 1000 ImageNet classes. Any other mismatch is an error that says what to do.
+    labelOffset = k === 1001 && labels.length === 1000 ? 1 : 0;
     if (labelOffset === 1 && !notes.some((n) => n.includes('background'))) notes.push('label offset 1: the output has one class more than the labels (a leading "background")');
   }
 
