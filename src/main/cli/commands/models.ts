@@ -49,7 +49,7 @@ export function registerModels(program: Command): void {
       .argument('<file>', 'the .onnx file (FILE.json beside it is read as its manifest when present, as "fool train" writes it)')
       .option('--name <name>', 'name to use in this lab (default: the manifest\'s name)')
       .addOption(new Option('--preset <preset>', 'preprocessing family; the flags below change single fields of it').choices([...PRESET_NAMES]))
-      .option('--manifest <file.json>', 'a manifest with any of the fields (docs/manifest.md); flags override it')
+      .option('--manifest <file.json>', 'a manifest with any of the fields (docs/models.md); flags override it')
       .addOption(new Option('--channels <c>', 'grey, or colour in rgb or bgr order').choices(['grey', 'rgb', 'bgr']))
       .addOption(new Option('--layout <l>', 'input layout').choices(['nchw', 'nhwc']))
       .option('--size <HxW>', 'input height x width (default: from the graph)')

@@ -61,7 +61,7 @@ export function readManifestFile(path: string, explicit: boolean): ManifestSourc
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new FoolError('BAD_INPUT', `manifest ${path} is not valid JSON: ${(e as Error).message}`, 'Fix the JSON (docs/manifest.md shows a complete example), or describe the model with flags instead');
+    throw new FoolError('BAD_INPUT', `manifest ${path} is not valid JSON: ${(e as Error).message}`, 'Fix the JSON (docs/models.md shows a complete example), or describe the model with flags instead');
   }
   const r = ManifestFileSchema.safeParse(raw);
   if (!r.success) {
