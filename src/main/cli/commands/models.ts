@@ -86,7 +86,6 @@ export function registerModels(program: Command): void {
         const r = await lab.models.add(file as string, {
           ...opts,
           classifier: classifierOptions(cmd),
-          commandFor: (flags) => addCommand(file as string, o, flags),
         });
         bar?.stop();
         const m = r.info.manifest;
@@ -287,22 +286,6 @@ function addOptionsFromFlags(o: AddFlags): AddModelOptions {
 function positive(flag: string, v: number): number {
   if (!(v > 0)) throw new InvalidArgumentError(`${flag} must be positive, got ${v}`);
   return v;
-}
-
-/** The same command with the preprocessing flags replaced by \`flags\` (the self-check's advice). */
-function addCommand(file: string, o: AddFlags, flags: string): string {
-  const q = (v: string) => (/^[\w./:=,@+-]+$/.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`);
-  const parts = ['fool models add', q(file)];
-  if (o.name) parts.push('--name', q(o.name));
-  if (o.manifest) parts.push('--manifest', q(o.manifest));
-  parts.push(flags);
-  if (o.layout) parts.push('--layout', o.layout);
-  if (o.size) parts.push('--size', o.size);
-  if (o.labels) parts.push('--labels', q(o.labels));
-  if (o.labelOffset !== undefined) parts.push('--label-offset', String(o.labelOffset));
-  if (o.output) parts.push('--output', q(o.output));
-  if (o.outputKind) parts.push('--output-kind', o.outputKind);
-  return parts.join(' ');
 }
 
 function describeInput(i: InputSpec): string {

@@ -322,3 +322,36 @@ export function parseOutputKind(v: string): 'probabilities' | 'logits' {
   if (v === 'logits') return 'logits';
   throw new FoolError('BAD_INPUT', `--output-kind must be probs or logits, got "${v}"`, 'probs: the output is already a softmax; logits: Fooling Lab applies the softmax');
 }
+
+/** What of an add request a command line repeats (everything but the preprocessing flags). */
+export interface AddCommandParts {
+  file: string;
+  name?: string;
+  manifest?: string;
+  layout?: 'NCHW' | 'NHWC';
+  height?: number;
+  width?: number;
+  labels?: string;
+  labelOffset?: number;
+  output?: string;
+  outputKind?: 'probabilities' | 'logits';
+}
+
+/**
+ * The `fool models add` command for a request with its preprocessing flags replaced by `flags`:
+ * the self-check's advice, the same in the terminal and in the app.
+ */
+export function addCommandLine(r: AddCommandParts, flags: string): string {
+  const q = (v: string) => (/^[\w./:=,@+-]+$/.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`);
+  const parts = ['fool models add', q(r.file)];
+  if (r.name) parts.push('--name', q(r.name));
+  if (r.manifest) parts.push('--manifest', q(r.manifest));
+  parts.push(flags);
+  if (r.layout) parts.push('--layout', r.layout.toLowerCase());
+  if (r.height !== undefined && r.width !== undefined) parts.push('--size', `${r.height}x${r.width}`);
+  if (r.labels) parts.push('--labels', q(r.labels));
+  if (r.labelOffset !== undefined) parts.push('--label-offset', String(r.labelOffset));
+  if (r.output) parts.push('--output', q(r.output));
+  if (r.outputKind) parts.push('--output-kind', r.outputKind === 'probabilities' ? 'probs' : 'logits');
+  return parts.join(' ');
+}

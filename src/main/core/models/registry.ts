@@ -15,7 +15,7 @@ import {
 import type { Db } from '../store/db';
 import { ModelStore } from '../store/models';
 import type { ClassifierOptions } from './classifier';
-import { buildManifest, manifestBeside, outputClasses, readManifestFile } from './manifest-options';
+import { addCommandLine, buildManifest, manifestBeside, outputClasses, readManifestFile } from './manifest-options';
 import { selfCheck } from './self-check';
 import { labModelsDir, shippedModelsDir } from '../paths';
 import { decodeModel, encodeModel, summarize, type GraphSummary } from './onnx-graph';
@@ -280,7 +280,19 @@ export class ModelRegistry {
     let check =
       opts.check === false
         ? undefined
-        : await selfCheck({ manifest: built.manifest, path, labels: built.labels, source: 'user' }, { classifier: opts.classifier, commandFor: opts.commandFor });
+        : await selfCheck(
+            { manifest: built.manifest, path, labels: built.labels, source: 'user' },
+            {
+              classifier: opts.classifier,
+              commandFor:
+                opts.commandFor ??
+                ((flags) =>
+                  addCommandLine(
+                    { file, name: opts.name, manifest: opts.manifest, layout: overrides.layout, height: overrides.height, width: overrides.width, labels: opts.labels, labelOffset: overrides.labelOffset, output: overrides.output, outputKind: overrides.outputKind },
+                    flags,
+                  )),
+            },
+          );
     const best = check?.alternatives?.[0];
     if (opts.adoptBest && check && !check.passed && best && best.flags !== check.flags && best.accuracy >= check.threshold) {
       // Only the preprocessing changes: the variant's fields replace the asked-for ones.
