@@ -2,8 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { PRESET_NAMES } from '../../../shared/manifest';
 import type { AddModelOptions } from '../../core/models/registry';
 import type { InputSpec } from '../../../shared/manifest';
-import { parseNumber, parseNumbers, parseOutputKind, parseSize } from '../../core/models/manifest-options';
-import { formatScale } from '../../core/models/presets';
+import { describeNormalisation, parseNumber, parseNumbers, parseOutputKind, parseSize } from '../../../shared/manifest-flags';
 import { Lab } from '../../core/lab';
 import { globals, parseIntOption, pct, progressBar, progressNote, run, stopOnSigint, table } from '../common';
 import { catalogue, catalogueEntry } from '../../core/models/catalogue';
@@ -289,6 +288,5 @@ function positive(flag: string, v: number): number {
 }
 
 function describeInput(i: InputSpec): string {
-  const one = (v: number[]) => (v.length === 1 ? String(v[0]) : `[${v.join(', ')}]`);
-  return `x = (p * ${formatScale(i.scale)} - ${one(i.mean)}) / ${one(i.std)}`;
+  return describeNormalisation(i);
 }

@@ -291,38 +291,6 @@ export function buildManifest(g: GraphSummary, req: BuildRequest, readLabels: (p
   return { manifest: r.data, labels, notes };
 }
 
-/** Parses "HxW" or "N" (square). */
-export function parseSize(v: string): { height: number; width: number } {
-  const m = /^\s*(\d+)\s*(?:[xX*,]\s*(\d+))?\s*$/.exec(v);
-  const h = m ? Number(m[1]) : NaN;
-  const w = m ? Number(m[2] ?? m[1]) : NaN;
-  if (!m || !(h > 0) || !(w > 0)) throw new FoolError('BAD_INPUT', `--size must be HxW (e.g. 224x224) or one number, got "${v}"`, 'Use e.g. --size 28x28');
-  return { height: h, width: w };
-}
-
-/** Parses "0.485,0.456,0.406" (or one number). */
-export function parseNumbers(flag: string, v: string): number[] {
-  const parts = v.split(',').map((s) => s.trim());
-  const nums = parts.map((s) => parseNumber(flag, s));
-  if (nums.length < 1 || nums.length > 3) throw new FoolError('BAD_INPUT', `${flag} takes 1 or 3 numbers separated by commas, got "${v}"`, `e.g. ${flag} 0.485,0.456,0.406`);
-  return nums;
-}
-
-/** A number, or a fraction like 1/255. */
-export function parseNumber(flag: string, v: string): number {
-  const m = /^\s*([-+]?[\d.eE+-]+)\s*(?:\/\s*([\d.eE+-]+))?\s*$/.exec(v);
-  const n = m ? (m[2] !== undefined ? Number(m[1]) / Number(m[2]) : Number(m[1])) : NaN;
-  if (!Number.isFinite(n)) throw new FoolError('BAD_INPUT', `${flag} must be a number (or a fraction like 1/255), got "${v}"`, `e.g. ${flag} 1/255`);
-  return n;
-}
-
-/** --output-kind accepts probs / logits as well as the manifest's words. */
-export function parseOutputKind(v: string): 'probabilities' | 'logits' {
-  if (v === 'probs' || v === 'probabilities') return 'probabilities';
-  if (v === 'logits') return 'logits';
-  throw new FoolError('BAD_INPUT', `--output-kind must be probs or logits, got "${v}"`, 'probs: the output is already a softmax; logits: Fooling Lab applies the softmax');
-}
-
 /** What of an add request a command line repeats (everything but the preprocessing flags). */
 export interface AddCommandParts {
   file: string;

@@ -74,10 +74,3 @@ export const PRESETS: Record<PresetName, Preset> = {
     resizeTo: (h) => Math.round(h / 0.875),
   },
 };
-
-/** A scale as people write it: 1/255 rather than 0.00392156862745098. */
-export function formatScale(scale: number): string {
-  const inv = 1 / scale;
-  if (scale < 1 && Math.abs(inv * 2 - Math.round(inv * 2)) < 1e-9) return `1/${Math.round(inv * 2) / 2}`;
-  return String(scale);
-}

@@ -5,7 +5,8 @@ import { loadMnist } from '../data/mnist';
 import { resourcePath } from '../paths';
 import { Classifier, type ClassifierOptions } from './classifier';
 import { loadImageForModel } from './images';
-import { PRESETS, formatScale } from './presets';
+import { formatScale } from '../../../shared/manifest-flags';
+import { PRESETS } from './presets';
 import { preprocess, type PixelBatch } from './preprocess';
 
 /**
