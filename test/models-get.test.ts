@@ -145,7 +145,7 @@ describe('fool models get against a local server', () => {
     const broken = await fool(['models', 'get', 'tiny-flaky', '--db', db2], env());
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/broke off 4 times \(last at 0\.4 MB of 1\.7 MB.*Run the same command again: it resumes where it stopped/);
-    const part = join(db2.replace(/\.db$/, '.models'), '.downloads', 'lenet.onnx.part');
+    const part = join(db2.replace(/\.db$/, '.models'), '.downloads', `tiny-flaky-${SHA.slice(0, 12)}-lenet.onnx.part`);
     expect(readFileSync(part).length).toBe(400_000);
     const resumed = await foolJson<GetResult>(['models', 'get', 'tiny-flaky', '--db', db2], env());
     expect(resumed.resumedFrom).toBe(400_000);

@@ -1,5 +1,5 @@
 import { basename, join } from 'node:path';
-import { FoolError } from '../../../shared/errors';
+import { FoolError, isFoolError } from '../../../shared/errors';
 import { catalogueEntry, type CatalogueEntry } from './catalogue';
 import type { ClassifierOptions } from './classifier';
 import { download, UnreachableError } from './download';
@@ -43,7 +43,8 @@ export async function getModel(registry: ModelRegistry, name: string, opts: GetM
   if (registry.list().some((m) => m.name === as)) {
     throw new FoolError('BAD_INPUT', `a model named "${as}" already exists in this lab`, `It is there already; or get it under another name with --name, or "fool models remove ${as}" first`);
   }
-  const dest = join(registry.dir, '.downloads', downloadFileName(entry));
+  // Named by entry and hash: two catalogues' files of one name never share a partial download.
+  const dest = join(registry.dir, '.downloads', `${entry.name}-${entry.sha256.slice(0, 12)}-${downloadFileName(entry)}`);
   let got: { resumedFrom: number; attempts: number };
   try {
     got = await download({ url: entry.url, dest, bytes: entry.bytes, sha256: entry.sha256, onProgress: opts.onProgress, signal: opts.signal });
@@ -57,7 +58,7 @@ export async function getModel(registry: ModelRegistry, name: string, opts: GetM
     }
     throw e;
   }
-  const result = await registry.add(dest, {
+  const add = registry.add(dest, {
     name: as,
     preset: entry.preset,
     labels: entry.labels === 'imagenet' ? IMAGENET_LABELS() : undefined,
@@ -69,5 +70,12 @@ export async function getModel(registry: ModelRegistry, name: string, opts: GetM
     adoptBest: !entry.verified,
     commandFor: (flags) => `fool models add ${dest} --name ${as} ${flags}`,
   });
+  let result: AddModelResult;
+  try {
+    result = await add;
+  } catch (e) {
+    if (!isFoolError(e)) throw e;
+    throw new FoolError(e.code, `${e.message} (the download is kept in ${dest}: the same command registers it without downloading again)`);
+  }
   return { ...result, entry, ...got };
 }
