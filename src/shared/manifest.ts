@@ -175,3 +175,27 @@ export interface ModelInfo {
   source: 'shipped' | 'user';
   check?: SelfCheck;
 }
+
+/**
+ * An entry of the catalogue of public classifiers (`fool models get`, the API's models.catalogue):
+ * where to download it, its pinned size and SHA-256, and the manifest that fits it.
+ */
+export const CatalogueEntrySchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+    title: z.string(),
+    url: z.string().url(),
+    bytes: z.number().int().positive(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    preset: z.enum(PRESET_NAMES),
+    /** 'imagenet': the shipped 1000 class names; 'digits': 0-9. */
+    labels: z.enum(['imagenet', 'digits']),
+    /** Whether its manifest was run against the real file; if not, the self-check decides after the download. */
+    verified: z.boolean(),
+    note: z.string().optional(),
+    /** Where the pin comes from. */
+    source: z.string(),
+    licence: z.string(),
+  })
+  .strict();
+export type CatalogueEntry = z.infer<typeof CatalogueEntrySchema>;

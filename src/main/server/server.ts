@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { parseRequest } from '../../shared/api';
 import { FoolError, toErrorPayload, type ErrorPayload } from '../../shared/errors';
-import type { LabApi } from '../core/api';
-import { authorize, isLoopback, securityHeaders } from './security';
-import { sendFile, staticFile } from './static';
+import { authorize, isLoopback, securityHeaders } from '../host-common/security';
+import { sendFile, staticFile } from '../host-common/static';
+import type { RunningWebHost, WebHostOptions } from '../host-common/web-host';
 
 /**
  * `fool serve`: the renderer and the API over HTTP for a browser (the transport is described in
@@ -12,22 +12,10 @@ import { sendFile, staticFile } from './static';
  * contract's schema before it reaches the core; no request can crash the server.
  */
 
-export interface ServeOptions {
-  api: LabApi;
-  host: string;
-  port: number;
-  /** Required for any address other than loopback. */
-  token?: string;
-  /** The built renderer (out/renderer). */
-  staticDir: string;
-}
+export type ServeOptions = WebHostOptions;
 
-export interface RunningServer {
-  url: string;
-  port: number;
+export interface RunningServer extends RunningWebHost {
   server: Server;
-  /** Stops accepting requests, ends event streams, then closes the lab (live runs stop after their generation). */
-  close(): Promise<void>;
 }
 
 /** Bodies are small JSON documents (the largest: an ablation mask, one byte per pixel in base64). */

@@ -1,12 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { PRESET_NAMES } from '../../../shared/manifest';
-import type { AddModelOptions } from '../../core/models/registry';
-import type { InputSpec } from '../../../shared/manifest';
+import type { ApiParams, ModelDownloaded } from '../../../shared/api';
+import { PRESET_NAMES, type InputSpec } from '../../../shared/manifest';
 import { describeNormalisation, parseNumber, parseNumbers, parseOutputKind, parseSize } from '../../../shared/manifest-flags';
-import { Lab } from '../../core/lab';
-import { globals, parseIntOption, pct, progressBar, progressNote, run, stopOnSigint, table } from '../common';
-import { catalogue, catalogueEntry } from '../../core/models/catalogue';
-import { getModel } from '../../core/models/get';
+import { jobResult, parseIntOption, pct, progressBar, progressNote, run, table, withLab } from '../common';
 import { classifierOptions, withClassifierOptions } from './shared-options';
 
 export function registerModels(program: Command): void {
@@ -17,9 +13,8 @@ export function registerModels(program: Command): void {
     .description('list the models of this lab (shipped ones first)')
     .action(
       run(async (cmd) => {
-        const lab = new Lab(globals(cmd).dbPath);
-        try {
-          const list = lab.models.list();
+        return withLab(cmd, async (lab) => {
+          const list = await lab.call('models.list', {});
           return {
             json: { models: list },
             text: list.length
@@ -35,9 +30,7 @@ export function registerModels(program: Command): void {
                 ])
               : 'No models yet. Add one with: fool models add FILE.onnx --name NAME --preset P',
           };
-        } finally {
-          lab.close();
-        }
+        });
       }),
     );
 
@@ -78,28 +71,22 @@ export function registerModels(program: Command): void {
   ).action(
     run(async (cmd, file) => {
       const o = cmd.opts() as AddFlags;
-      const lab = new Lab(globals(cmd).dbPath);
-      try {
-        const opts = addOptionsFromFlags(o);
-        const bar = o.check === false ? undefined : progressNote('self-check: scoring the model...');
-        const r = await lab.models.add(file as string, {
-          ...opts,
-          classifier: classifierOptions(cmd),
-        });
-        bar?.stop();
-        const m = r.info.manifest;
-        const lines = [
-          `Added ${m.name}: ${m.classes} classes, input ${m.input.name} ${m.input.layout} ${m.input.channels}x${m.input.height}x${m.input.width} (${m.input.channelOrder}), ${describeInput(m.input)}, output ${m.output.name} (${m.output.kind})`,
-          ...r.notes.map((n) => `  ${n}`),
-          r.check ? (r.check.passed ? r.check.message : `WARNING ${r.check.message}`) : o.check === false ? 'self-check skipped (--no-check)' : 'self-check: none fits this model (it runs for 10-class 28x28 grey and 1000/1001-class models)',
-        ];
-        return {
-          json: { model: { name: m.name, file: r.info.path, classes: m.classes, source: r.info.source }, manifest: m, notes: r.notes, check: r.check ?? null },
-          text: lines.join('\n'),
-        };
-      } finally {
-        lab.close();
-      }
+      const params = addParamsFromFlags(file as string, o);
+      return withLab(
+        cmd,
+        async (lab) => {
+          const note = o.check === false ? undefined : progressNote('self-check: scoring the model...');
+          const r = await lab.call('models.add', params).finally(() => note?.stop());
+          const m = r.manifest;
+          const lines = [
+            `Added ${m.name}: ${m.classes} classes, input ${m.input.name} ${m.input.layout} ${m.input.channels}x${m.input.height}x${m.input.width} (${m.input.channelOrder}), ${describeInput(m.input)}, output ${m.output.name} (${m.output.kind})`,
+            ...r.notes.map((n) => `  ${n}`),
+            r.check ? (r.check.passed ? r.check.message : `WARNING ${r.check.message}`) : o.check === false ? 'self-check skipped (--no-check)' : 'self-check: none fits this model (it runs for 10-class 28x28 grey and 1000/1001-class models)',
+          ];
+          return { json: r, text: lines.join('\n') };
+        },
+        { classifier: classifierOptions(cmd) },
+      );
     }),
   );
 
@@ -109,10 +96,10 @@ export function registerModels(program: Command): void {
     .argument('<name>')
     .action(
       run(async (cmd, name) => {
-        const lab = new Lab(globals(cmd).dbPath);
-        try {
-          const { info, summary, missing } = lab.models.show(name as string);
-          const m = info.manifest;
+        return withLab(cmd, async (lab) => {
+          const r = await lab.call('models.get', { name: name as string });
+          const { manifest: m, graph: summary, missing } = r;
+          const info = { source: r.source, path: r.file, labels: r.labels, check: r.check };
           const text = [
             `${m.name} (${info.source})  ${info.path}`,
             m.description ? `  ${m.description}` : '',
@@ -122,13 +109,8 @@ export function registerModels(program: Command): void {
             info.check ? `  check   ${info.check.passed ? '' : 'WARNING '}${info.check.message}` : '',
             summary ? `  graph   opset ${summary.opset}, ${summary.parameters.toLocaleString('en')} parameters, ops ${Object.entries(summary.ops).map(([k, v]) => `${k} x${v}`).join(', ')}` : '',
           ].filter(Boolean);
-          return {
-            json: { name: m.name, source: info.source, file: info.path, classes: m.classes, manifest: m, labels: info.labels, graph: summary ?? null, check: info.check ?? null, missing: missing ?? null },
-            text: text.join('\n'),
-          };
-        } finally {
-          lab.close();
-        }
+          return { json: r, text: text.join('\n') };
+        });
       }),
     );
 
@@ -149,48 +131,48 @@ export function registerModels(program: Command): void {
   ).action(
     run(async (cmd, name) => {
       const o = cmd.opts() as { list?: boolean; name?: string; check?: boolean };
-      if (o.list || !name) {
-        const entries = catalogue();
-        return {
-          json: { catalogue: entries },
-          text: [
-            table([
-              ['name', 'size', 'preset', 'manifest', 'model'],
-              ...entries.map((e) => [e.name, `${(e.bytes / 1e6).toFixed(0)} MB`, e.preset, e.verified ? 'verified' : 'not verified', e.title]),
-            ]),
-            '',
-            'Get one with: fool models get NAME   (manifests "not verified": the self-check after the download decides)',
-          ].join('\n'),
-        };
-      }
-      const lab = new Lab(globals(cmd).dbPath);
-      const entry = catalogueEntry(name as string);
-      const bar = progressBar(`${entry.name} |{bar}| {percentage}% {mb} of {totalMb} MB | ETA {eta_formatted}`, entry.bytes);
-      const abort = stopOnSigint('Stopping the download (the same command resumes it)...');
-      try {
-        const r = await getModel(lab.models, name as string, {
-          name: o.name,
-          check: o.check,
-          classifier: classifierOptions(cmd),
-          signal: abort.signal,
-          onProgress: (done, total) => bar.update(done, { mb: (done / 1e6).toFixed(1), totalMb: (total / 1e6).toFixed(1) }),
-        });
-        bar.stop();
-        const m = r.info.manifest;
-        const lines = [
-          `Added ${m.name} from ${r.entry.url}${r.resumedFrom > 0 ? ` (resumed at ${(r.resumedFrom / 1e6).toFixed(1)} MB)` : ''}: ${m.classes} classes, input ${m.input.name} ${m.input.layout} ${m.input.channels}x${m.input.height}x${m.input.width} (${m.input.channelOrder}), ${describeInput(m.input)}, output ${m.output.name} (${m.output.kind})`,
-          ...r.notes.map((n) => `  ${n}`),
-          r.check ? (r.check.passed ? r.check.message : `WARNING ${r.check.message}`) : 'self-check skipped (--no-check)',
-        ];
-        return {
-          json: { model: { name: m.name, file: r.info.path, classes: m.classes, source: r.info.source }, manifest: m, entry: r.entry, resumedFrom: r.resumedFrom, notes: r.notes, check: r.check ?? null },
-          text: lines.join('\n'),
-        };
-      } finally {
-        bar.stop();
-        abort.dispose();
-        lab.close();
-      }
+      return withLab(
+        cmd,
+        async (lab) => {
+          const entries = await lab.call('models.catalogue', {});
+          if (o.list || !name) {
+            return {
+              json: { catalogue: entries },
+              text: [
+                table([
+                  ['name', 'size', 'preset', 'manifest', 'model'],
+                  ...entries.map((e) => [e.name, `${(e.bytes / 1e6).toFixed(0)} MB`, e.preset, e.verified ? 'verified' : 'not verified', e.title]),
+                ]),
+                '',
+                'Get one with: fool models get NAME   (manifests "not verified": the self-check after the download decides)',
+              ].join('\n'),
+            };
+          }
+          const { jobId } = await lab.call('models.download', { name: name as string, ...(o.name ? { as: o.name } : {}), check: o.check !== false });
+          const entry = entries.find((e) => e.name === name);
+          const bar = progressBar(`${name as string} |{bar}| {percentage}% {mb} of {totalMb} MB | ETA {eta_formatted}`, entry?.bytes ?? 1);
+          let r: ModelDownloaded;
+          try {
+            r = jobResult<ModelDownloaded>(
+              await lab.follow(
+                jobId,
+                (e) => e.type === 'job.progress' && bar.update(e.done, { mb: (e.done / 1e6).toFixed(1), totalMb: (e.total / 1e6).toFixed(1) }),
+                'Stopping the download (the same command resumes it)...',
+              ),
+            );
+          } finally {
+            bar.stop();
+          }
+          const m = r.manifest;
+          const lines = [
+            `Added ${m.name} from ${r.entry.url}${r.resumedFrom > 0 ? ` (resumed at ${(r.resumedFrom / 1e6).toFixed(1)} MB)` : ''}: ${m.classes} classes, input ${m.input.name} ${m.input.layout} ${m.input.channels}x${m.input.height}x${m.input.width} (${m.input.channelOrder}), ${describeInput(m.input)}, output ${m.output.name} (${m.output.kind})`,
+            ...r.notes.map((n) => `  ${n}`),
+            r.check ? (r.check.passed ? r.check.message : `WARNING ${r.check.message}`) : 'self-check skipped (--no-check)',
+          ];
+          return { json: r, text: lines.join('\n') };
+        },
+        { classifier: classifierOptions(cmd) },
+      );
     }),
   );
 
@@ -200,13 +182,10 @@ export function registerModels(program: Command): void {
     .argument('<name>')
     .action(
       run(async (cmd, name) => {
-        const lab = new Lab(globals(cmd).dbPath);
-        try {
-          lab.models.remove(name as string);
-          return { json: { removed: name }, text: `Removed ${name as string}` };
-        } finally {
-          lab.close();
-        }
+        return withLab(cmd, async (lab) => {
+          const r = await lab.call('models.remove', { name: name as string });
+          return { json: r, text: `Removed ${name as string}` };
+        });
       }),
     );
 
@@ -218,19 +197,26 @@ export function registerModels(program: Command): void {
       .addOption(new Option('--dataset <name>', 'the dataset').choices(['mnist-test']).default('mnist-test')),
   ).action(
     run(async (cmd, name) => {
-      const o = cmd.opts() as { dataset: string };
-      const lab = new Lab(globals(cmd).dbPath);
+      const o = cmd.opts() as { dataset: 'mnist-test' };
       const bar = progressBar('evaluating |{bar}| {value}/{total} images', 10000);
       try {
-        const r = await lab.evalMnist(name as string, classifierOptions(cmd), (done) => bar.update(done));
-        bar.stop();
-        return {
-          json: { model: name, dataset: o.dataset, n: r.n, accuracy: r.accuracy, seconds: r.seconds },
-          text: `${name as string} on ${o.dataset}: ${pct(r.accuracy)} of ${r.n} images correct (${(r.n / r.seconds).toFixed(0)} images/s)`,
-        };
+        return await withLab(
+          cmd,
+          async (lab) => {
+            const { jobId } = await lab.call('models.eval', { name: name as string, dataset: o.dataset });
+            const r = jobResult<{ model: string; dataset: string; n: number; accuracy: number; seconds: number }>(
+              await lab.follow(jobId, (e) => e.type === 'job.progress' && bar.update(e.done), null),
+            );
+            bar.stop();
+            return {
+              json: r,
+              text: `${name as string} on ${o.dataset}: ${pct(r.accuracy)} of ${r.n} images correct (${(r.n / r.seconds).toFixed(0)} images/s)`,
+            };
+          },
+          { classifier: classifierOptions(cmd) },
+        );
       } finally {
         bar.stop();
-        lab.close();
       }
     }),
   );
@@ -238,7 +224,7 @@ export function registerModels(program: Command): void {
 
 interface AddFlags {
   name?: string;
-  preset?: AddModelOptions['preset'];
+  preset?: (typeof PRESET_NAMES)[number];
   manifest?: string;
   channels?: 'grey' | 'rgb' | 'bgr';
   layout?: 'nchw' | 'nhwc';
@@ -256,13 +242,15 @@ interface AddFlags {
   check?: boolean;
 }
 
-/** The flags as the core's add options (values parsed here, checked against the graph by the core). */
-function addOptionsFromFlags(o: AddFlags): AddModelOptions {
+/** The flags as the API's models.add request (values parsed here, checked against the graph by the core). */
+function addParamsFromFlags(file: string, o: AddFlags): ApiParams<'models.add'> {
   const size = o.size !== undefined ? parseSize(o.size) : undefined;
   return {
-    name: o.name,
-    manifest: o.manifest,
-    labels: o.labels,
+    file,
+    ...(o.name ? { name: o.name } : {}),
+    ...(o.manifest ? { manifest: o.manifest } : {}),
+    ...(o.labels ? { labels: o.labels } : {}),
+    ...(o.description !== undefined ? { description: o.description } : {}),
     check: o.check !== false,
     overrides: {
       ...(o.preset ? { preset: o.preset } : {}),
@@ -277,7 +265,6 @@ function addOptionsFromFlags(o: AddFlags): AddModelOptions {
       ...(o.output ? { output: o.output } : {}),
       ...(o.outputKind ? { outputKind: parseOutputKind(o.outputKind) } : {}),
       ...(o.labelOffset !== undefined ? { labelOffset: o.labelOffset } : {}),
-      ...(o.description !== undefined ? { description: o.description } : {}),
     },
   };
 }

@@ -1,8 +1,7 @@
 import { Command, Option } from 'commander';
 import type { EngineOptions } from '../../../shared/engine';
-import type { ClassifierOptions } from '../../core/models/classifier';
+import type { ClassifierOptions } from '../../core/api';
 import { parseIntOption } from '../common';
-import { chooseProvider } from '../../core/models/provider';
 
 /** Options of every command that runs a classifier. */
 export function withClassifierOptions(cmd: Command): Command {
@@ -13,20 +12,10 @@ export function withClassifierOptions(cmd: Command): Command {
     .option('--max-batch <n>', 'largest batch per session run', parseIntOption('--max-batch'));
 }
 
-/**
- * The classifier options of a command, with the provider settled now: --provider cuda where CUDA
- * cannot run fails here with the reason, and 'auto' falling back to the CPU says so on stderr.
- */
 export function classifierOptions(cmd: Command): ClassifierOptions {
   const o = cmd.opts() as { provider?: 'auto' | 'cpu' | 'cuda'; workers?: number; threads?: number; maxBatch?: number };
-  const choice = chooseProvider(o.provider ?? 'auto');
-  if (choice.fellBack && !noted) {
-    noted = true;
-    process.stderr.write(`fool: running on the CPU: ${choice.reason}\n`);
-  }
   return { provider: o.provider, workers: o.workers, threadsPerWorker: o.threads, maxBatch: o.maxBatch };
 }
-let noted = false;
 
 /** The engine's named options (paper default -> released code, or the paper's open choices). */
 export function withEngineOptions(cmd: Command): Command {

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { FoolError } from '../../../shared/errors';
-import { PRESET_NAMES, type PresetName } from '../../../shared/manifest';
+import { CatalogueEntrySchema, type CatalogueEntry, type PresetName } from '../../../shared/manifest';
+
+export type { CatalogueEntry };
 
 /**
  * Public ImageNet classifiers in ONNX that `fool models get NAME` downloads and registers. Each
@@ -14,25 +16,6 @@ import { PRESET_NAMES, type PresetName } from '../../../shared/manifest';
  * download: when another preset or channel order scores clearly better on the check photos, that
  * one is used, and the command says so.
  */
-export const CatalogueEntrySchema = z
-  .object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
-    title: z.string(),
-    url: z.string().url(),
-    bytes: z.number().int().positive(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    preset: z.enum(PRESET_NAMES),
-    /** 'imagenet': the shipped 1000 class names; 'digits': 0-9. */
-    labels: z.enum(['imagenet', 'digits']),
-    verified: z.boolean(),
-    note: z.string().optional(),
-    /** Where the pin comes from. */
-    source: z.string(),
-    licence: z.string(),
-  })
-  .strict();
-export type CatalogueEntry = z.infer<typeof CatalogueEntrySchema>;
-
 const ZOO = 'https://github.com/onnx/models/raw';
 const zoo = (commit: string, path: string) => `${ZOO}/${commit}/${path}`;
 const zooSource = (commit: string, path: string) => `ONNX Model Zoo (github.com/onnx/models), ${path} at commit ${commit.slice(0, 12)}: Git LFS pointer`;

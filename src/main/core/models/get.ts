@@ -28,8 +28,8 @@ export function downloadFileName(e: CatalogueEntry): string {
 }
 
 /** The command that registers a catalogue model downloaded by hand. */
-export function addCommandFor(e: CatalogueEntry, file = downloadFileName(e)): string {
-  return `fool models add ${file} --name ${e.name} --preset ${e.preset}`;
+export function addCommandFor(e: CatalogueEntry, name = e.name, file = downloadFileName(e)): string {
+  return `fool models add ${file} --name ${name} --preset ${e.preset}`;
 }
 
 /**
@@ -53,7 +53,7 @@ export async function getModel(registry: ModelRegistry, name: string, opts: GetM
       throw new FoolError(
         'OFFLINE',
         `cannot download ${entry.name}: ${e.message}; this machine looks offline`,
-        `On a machine with internet, download ${entry.url} (${(entry.bytes / 1e6).toFixed(1)} MB, SHA-256 ${entry.sha256}), copy it here and register it with: ${addCommandFor(entry)}`,
+        `On a machine with internet, download ${entry.url} (${(entry.bytes / 1e6).toFixed(1)} MB, SHA-256 ${entry.sha256}), copy it here and register it with: ${addCommandFor(entry, as)}`,
       );
     }
     throw e;

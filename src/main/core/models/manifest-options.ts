@@ -323,3 +323,11 @@ export function addCommandLine(r: AddCommandParts, flags: string): string {
   if (r.outputKind) parts.push('--output-kind', r.outputKind === 'probabilities' ? 'probs' : 'logits');
   return parts.join(' ');
 }
+
+/** A manifest for a graph from one of the presets, with `classes` labels (benchmarks: no labels file). */
+export function presetManifest(preset: PresetName, g: GraphSummary, opts: { name: string; output?: string; labelOffset?: number }, classes: number, file: string, labels: string): Manifest {
+  const { manifest } = buildManifest(g, { name: opts.name, labels, overrides: { preset, output: opts.output, labelOffset: opts.labelOffset ?? 0 } }, () =>
+    Array.from({ length: classes }, (_, i) => String(i)),
+  );
+  return { ...manifest, file, labels };
+}

@@ -1,4 +1,4 @@
-import type { PresetName } from '../../../shared/manifest';
+import type { InputSpec, PresetName } from '../../../shared/manifest';
 
 /**
  * The preprocessing of each model family, as its training pipeline did it. A pixel p in 0..255
@@ -74,3 +74,24 @@ export const PRESETS: Record<PresetName, Preset> = {
     resizeTo: (h) => Math.round(h / 0.875),
   },
 };
+
+/** The input size a preset assumes when the graph leaves it symbolic. */
+export const PRESET_DEFAULT_SIDE = Object.fromEntries(Object.entries(PRESETS).map(([k, p]) => [k, p.size])) as Record<PresetName, number>;
+
+/** The preset's input spec for a graph input `name` of the given layout and size. */
+export function presetInput(preset: PresetName, g: { name: string; layout: 'NCHW' | 'NHWC'; height: number; width: number }): InputSpec {
+  const p = PRESETS[preset];
+  return {
+    name: g.name,
+    layout: g.layout,
+    height: g.height,
+    width: g.width,
+    channels: p.channels,
+    channelOrder: p.channelOrder,
+    scale: p.scale,
+    mean: [...p.mean],
+    std: [...p.std],
+    resize: p.resize,
+    ...(p.resize === 'crop' && p.resizeTo ? { resizeTo: p.resizeTo(g.height) } : {}),
+  };
+}

@@ -70,7 +70,12 @@ export function chooseProvider(request: ProviderRequest = 'auto'): ProviderChoic
       'Use --provider auto (it falls back to the CPU and says so) or --provider cpu; "fool doctor" shows what was found',
     );
   }
-  if (choice.provider === 'cpu' && (installed || gpu.present)) choice.fellBack = true;
+  if (choice.provider === 'cpu' && (installed || gpu.present)) {
+    choice.fellBack = true;
+    // Said once per process, on stderr (the command line's, the server's log): the user asked for
+    // the best provider and gets the CPU although a GPU or CUDA is there.
+    if (!cached) process.stderr.write(`fool: running on the CPU: ${choice.reason}\n`);
+  }
   if (want === 'auto') cached = choice;
   return choice;
 }

@@ -73,16 +73,6 @@ export function readLabels(path: string): string[] {
   return lines.map((l) => l.trim());
 }
 
-/** A manifest for a graph from one of the presets (benchmarks: no labels file, classes given). */
-export function presetManifest(preset: PresetName, g: GraphSummary, opts: { name: string; output?: string; labelOffset?: number }, classes: number, file: string, labels: string): Manifest {
-  const { manifest } = buildManifest(
-    g,
-    { name: opts.name, labels: labels, overrides: { preset, output: opts.output, labelOffset: opts.labelOffset ?? 0 } },
-    () => Array.from({ length: classes }, (_, i) => String(i)),
-  );
-  return { ...manifest, file, labels };
-}
-
 /**
  * Checks a manifest against the real graph: input name, rank and size, output name, and the
  * number of outputs against the labels. Each failure says what to change.

@@ -4,10 +4,11 @@ import type { InputSpec, ManifestOverrides, ModelInfo, PresetName, SelfCheck } f
 import { loadMnist } from '../data/mnist';
 import { resourcePath } from '../paths';
 import { Classifier, type ClassifierOptions } from './classifier';
-import { loadImageForModel } from './images';
+import { loadImageForModel } from './resize';
 import { formatScale } from '../../../shared/manifest-flags';
 import { PRESETS } from './presets';
-import { preprocess, type PixelBatch } from './preprocess';
+import type { PixelBatch } from './image';
+import { preprocess } from './preprocess';
 
 /**
  * The preprocessing self-check: a model of a task we have labelled data for is scored as
@@ -191,7 +192,7 @@ async function photoScorer(info: ModelInfo, c: Classifier): Promise<Scorer> {
     const images = await Promise.all(photos.map((p) => loadImageForModel(join(dir, p.file), spec)));
     const per = spec.height * spec.width * spec.channels;
     const data = new Float32Array(photos.length * per);
-    images.forEach((im, i) => data.set(preprocess(im, spec), i * per));
+    images.forEach((im, i) => data.set(preprocess({ n: 1, ...im }, spec), i * per));
     const probs = await c.classifyTensor(photos.length, data);
     photos.forEach((p, i) => {
       const row = probs.subarray(i * c.classes, (i + 1) * c.classes);
