@@ -19,7 +19,7 @@ async function follow(lab: LabClient, runId: number, jobId: number): Promise<Run
   try {
     const end = await lab.follow(jobId, (e) => {
       if (e.type === 'run.progress' && e.runId === runId) {
-        bar.update(e.generation, { median: pct(e.stats.median), max: pct(e.stats.max), cells: `${e.stats.atLeast9999}`, ips: e.evaluationsPerSecond.toFixed(0) });
+        bar.update(e.generation, { median: pct(e.stats.median), max: pct(e.stats.max), cells: `${e.stats.at9999}`, ips: e.evaluationsPerSecond.toFixed(0) });
       }
     });
     return jobResult<RunSummary>(end);

@@ -12,8 +12,7 @@ import {
   type PresetName,
   type SelfCheck,
 } from '../../../shared/manifest';
-import type { Db } from '../store/db';
-import { ModelStore } from '../store/models';
+import type { ModelStore } from '../store/models';
 import type { ClassifierOptions } from './classifier';
 import { addCommandLine, buildManifest, manifestBeside, outputClasses, readManifestFile } from './manifest-options';
 import { selfCheck } from './self-check';
@@ -158,8 +157,8 @@ export class ModelRegistry {
   private readonly store: ModelStore;
   readonly dir: string;
 
-  constructor(db: Db, dbPath: string) {
-    this.store = new ModelStore(db);
+  constructor(store: ModelStore, dbPath: string) {
+    this.store = store;
     this.dir = labModelsDir(dbPath);
   }
 
@@ -177,13 +176,13 @@ export class ModelRegistry {
 
   private user(): UserEntry[] {
     return this.store.list().map((r) => {
-      const manifest = ManifestSchema.parse(JSON.parse(r.manifest));
+      const manifest = ManifestSchema.parse(r.manifest);
       const base = join(this.dir, r.name);
       const gone = [manifest.file, manifest.labels].filter((f) => !existsSync(resolve(base, f)));
       return {
         manifest,
         base,
-        check: r.selfCheck ? (JSON.parse(r.selfCheck) as SelfCheck) : undefined,
+        check: r.selfCheck ?? undefined,
         missing: gone.length ? `${gone.join(' and ')} in ${base}` : undefined,
       };
     });
@@ -315,7 +314,7 @@ export class ModelRegistry {
       writeFileSync(join(staging, 'manifest.json'), JSON.stringify({ ...manifest, source: opts.origin ?? basename(path) }, null, 2) + '\n');
       rmSync(target, { recursive: true, force: true });
       renameSync(staging, target);
-      this.store.insert(name, manifest, check);
+      this.store.add(name, manifest, check);
     } catch (e) {
       if (opts.move && existsSync(join(staging, 'model.onnx')) && !existsSync(path)) renameSync(join(staging, 'model.onnx'), path);
       rmSync(staging, { recursive: true, force: true });
@@ -341,7 +340,7 @@ export class ModelRegistry {
     if (this.shipped().some((x) => x.manifest.name === name)) {
       throw new FoolError('BAD_INPUT', `"${name}" ships with Fooling Lab and cannot be removed`, 'Only models added with "fool models add" can be removed');
     }
-    if (!this.store.delete(name)) this.get(name); // throws the NOT_FOUND with the known names
+    if (!this.store.remove(name)) this.get(name); // throws the NOT_FOUND with the known names
     rmSync(join(this.dir, name), { recursive: true, force: true });
   }
 }

@@ -1,26 +1,35 @@
 import type { SelfCheck } from '../../../shared/manifest';
 import type { Db } from './db';
 
-/** A user model's row: its manifest and self-check as stored (JSON), parsed by the registry. */
+/**
+ * The models a user added to this lab (migration 1): name, manifest (JSON) and the preprocessing
+ * self-check of its registration (migration 6; NULL when skipped). The files live in the folder
+ * beside the database (models/registry.ts copies them there); shipped models are not here.
+ */
+
 export interface ModelRow {
   name: string;
-  manifest: string;
-  selfCheck: string | null;
+  /** The manifest as stored, parsed JSON (the registry validates it). */
+  manifest: unknown;
+  /** The self-check as stored, or null. */
+  selfCheck: SelfCheck | null;
 }
 
-/** The SQL of the model registry (the files live in the folder beside the database). */
 export class ModelStore {
   constructor(private readonly db: Db) {}
 
+  /** By name. */
   list(): ModelRow[] {
-    return this.db.prepare('SELECT name, manifest, self_check AS selfCheck FROM models ORDER BY name').all() as ModelRow[];
+    const rows = this.db.prepare('SELECT name, manifest, self_check AS selfCheck FROM models ORDER BY name').all() as { name: string; manifest: string; selfCheck: string | null }[];
+    return rows.map((r) => ({ name: r.name, manifest: JSON.parse(r.manifest) as unknown, selfCheck: r.selfCheck ? (JSON.parse(r.selfCheck) as SelfCheck) : null }));
   }
 
-  insert(name: string, manifest: object, check: SelfCheck | undefined): void {
+  add(name: string, manifest: object, check?: SelfCheck): void {
     this.db.prepare('INSERT INTO models (name, manifest, self_check) VALUES (?, ?, ?)').run(name, JSON.stringify(manifest), check ? JSON.stringify(check) : null);
   }
 
-  delete(name: string): boolean {
+  /** False when there was no such row. */
+  remove(name: string): boolean {
     return this.db.prepare('DELETE FROM models WHERE name = ?').run(name).changes > 0;
   }
 }
