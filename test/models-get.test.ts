@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_CATALOGUE } from '../src/main/core/models/catalogue';
 import { fool, foolJson, tempDir } from './helpers';
-import { SHIPPED_LENET } from './normalised-model';
+import { SHIPPED_LENET } from './torch-style-models';
 
 /**
  * `fool models get` against a real HTTP server started here, serving the shipped LeNet (a small

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DataType, decodeModel, encodeModel, onnx } from '../src/main/core/models/onnx-graph';
 import { fool, foolJson, HAS_SHARED, MODELS, SKIP_SHARED_REASON, tempDir } from './helpers';
-import { SHIPPED_LENET, writeNormalisedLenet } from './normalised-model';
+import { SHIPPED_LENET, writeTorchMnist } from './torch-style-models';
 import { cudaInstalled, detectGpu } from '../src/main/core/models/provider';
 
 const CUDA_USABLE = cudaInstalled() && detectGpu().present;
@@ -30,14 +30,14 @@ function expectCleanFailure(r: { code: number; stderr: string }, pattern: RegExp
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
-describe('a normalised-input grey model (PyTorch style: (p/255 - 0.1307)/0.3081, logits)', () => {
+describe('a trained torchvision-style grey model (input (p/255 - 0.1307)/0.3081, BatchNorm, ReduceMean, logits)', () => {
   let dir: string;
   let db: string;
   let model: string;
   beforeAll(() => {
     dir = tempDir();
     db = join(dir, 'lab.db');
-    model = writeNormalisedLenet(dir);
+    model = writeTorchMnist(dir);
   });
 
   it('registers with the mean/std flags, passes the self-check and scores >= 99% on MNIST', async () => {
@@ -80,7 +80,7 @@ describe('a normalised-input grey model (PyTorch style: (p/255 - 0.1307)/0.3081,
 
   it('reads FILE.json beside the model (as fool train writes it), and --no-check skips the check', async () => {
     const d = tempDir();
-    const m = writeNormalisedLenet(d, 'beside.onnx');
+    const m = writeTorchMnist(d, { name: 'beside.onnx' });
     writeFileSync(join(d, 'beside.json'), JSON.stringify({ name: 'beside', preset: 'torch-mnist', description: 'from the file' }));
     const r = await foolJson<AddResult & { notes: string[] }>(['models', 'add', m, '--db', db]);
     expect(r.model.name).toBe('beside');
@@ -92,7 +92,7 @@ describe('a normalised-input grey model (PyTorch style: (p/255 - 0.1307)/0.3081,
 
   it('a --preset on the command line replaces a manifest file\'s preprocessing', async () => {
     const d = tempDir();
-    const m = writeNormalisedLenet(d, 'net.onnx');
+    const m = writeTorchMnist(d, { name: 'net.onnx' });
     const manifest = join(d, 'wrong.json');
     writeFileSync(manifest, JSON.stringify({ input: { scale: 1, mean: [0], std: [1], channels: 1, channelOrder: 'RGB' } }));
     const r = await foolJson<AddResult>(['models', 'add', m, '--name', 'from-manifest', '--manifest', manifest, '--preset', 'torch-mnist', '--db', db]);
@@ -108,7 +108,7 @@ describe('bad manifests and flags: one message naming the field and the fix, not
   beforeAll(() => {
     dir = tempDir();
     db = join(dir, 'lab.db');
-    model = writeNormalisedLenet(dir);
+    model = writeTorchMnist(dir);
   });
   const add = (...args: string[]) => fool(['models', 'add', model, '--name', 'bad', '--db', db, ...args]);
 
@@ -136,12 +136,12 @@ describe('bad manifests and flags: one message naming the field and the fix, not
   });
 
   it('a size or channel count that does not match the graph', async () => {
-    expectCleanFailure(await add('--preset', 'torch-mnist', '--size', '32x32'), /input size 32x32 does not match the graph's input "x" \[.*1, 28, 28\].*Use --size 28x28, or leave --size out/);
-    expectCleanFailure(await add('--preset', 'torch-mnist', '--channels', 'rgb'), /colour \(3 channels\) but the graph's input "x" .* takes 1 channel.*--channels grey/);
+    expectCleanFailure(await add('--preset', 'torch-mnist', '--size', '32x32'), /input size 32x32 does not match the graph's input "input" \[.*1, 28, 28\].*Use --size 28x28, or leave --size out/);
+    expectCleanFailure(await add('--preset', 'torch-mnist', '--channels', 'rgb'), /colour \(3 channels\) but the graph's input "input" .* takes 1 channel.*--channels grey/);
     expectCleanFailure(await add('--preset', 'torch-mnist', '--size', 'big'), /--size must be HxW/);
     expectCleanFailure(await add('--preset', 'torch-mnist', '--scale', 'x'), /--scale must be a number \(or a fraction like 1\/255\)/);
     expectCleanFailure(await add('--preset', 'torch-mnist', '--output-kind', 'softmax'), /--output-kind must be probs or logits/);
-    expectCleanFailure(await add('--preset', 'torch-mnist', '--output', 'prob'), /no output "prob".*--output with one of its outputs: ip2/);
+    expectCleanFailure(await add('--preset', 'torch-mnist', '--output', 'prob'), /no output "prob".*--output with one of its outputs: logits/);
   });
 
   it('nothing that says the preprocessing', async () => {
