@@ -94,7 +94,7 @@ interface GetResult {
 
 describe('fool models get: the catalogue', () => {
   it('pins every built-in model by URL, size and SHA-256, with the models the issue names', async () => {
-    const r = await foolJson<{ catalogue: { name: string; url: string; bytes: number; sha256: string; verified: boolean }[] }>(['models', 'get', '--list']);
+    const r = await foolJson<{ catalogue: { name: string; url: string; bytes: number; sha256: string; verified: boolean }[] }>(['models', 'get', '--list', '--db', join(tempDir(), 'lab.db')]);
     const names = r.catalogue.map((e) => e.name);
     for (const n of ['alexnet', 'caffenet', 'googlenet', 'squeezenet1.0', 'squeezenet1.1', 'vgg16', 'resnet50-v1', 'resnet50-v2', 'mobilenet-v2']) expect(names).toContain(n);
     for (const e of r.catalogue) {
@@ -179,7 +179,7 @@ describe('fool models get against a local server', () => {
   });
 
   it('an unknown name lists the catalogue', async () => {
-    const r = await fool(['models', 'get', 'lenet5000']);
+    const r = await fool(['models', 'get', 'lenet5000', '--db', join(tempDir(), 'lab.db')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no model "lenet5000" in the catalogue\. Available: alexnet, caffenet, googlenet/);
   });

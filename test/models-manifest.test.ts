@@ -184,7 +184,7 @@ describe('a lab copied without its .models folder', () => {
 
 describe('providers and onnxruntime messages', () => {
   it.skipIf(CUDA_USABLE)('--provider cuda where CUDA cannot run fails with the reason (not run where CUDA works)', async () => {
-    const r = await fool(['models', 'eval', 'lenet-mnist', '--provider', 'cuda']);
+    const r = await fool(['models', 'eval', 'lenet-mnist', '--provider', 'cuda', '--db', join(tempDir(), 'lab.db')]);
     expectCleanFailure(r, /CUDA was asked for \(--provider cuda\) but cannot be used here: .*(onnxruntime-node was installed without its CUDA libraries|no NVIDIA driver).*--provider auto/);
   });
 
