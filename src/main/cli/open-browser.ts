@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import open from 'open';
 
 /**
  * Opens `url` in the user's browser: the program named by $BROWSER when set (the convention of
@@ -24,6 +23,8 @@ export async function openInBrowser(url: string, env: NodeJS.ProcessEnv = proces
         });
       });
     } else {
+      // Loaded when needed: every `fool` command loads this module, few open a browser.
+      const { default: open } = await import('open');
       await open(url);
     }
     return undefined;
