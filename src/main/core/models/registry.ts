@@ -375,6 +375,11 @@ export class ModelRegistry {
     return manifest;
   }
 
+  /** Records a model whose files adoptFiles copied (outside an import; an import records it in its own transaction). */
+  addAdopted(manifest: Manifest): void {
+    this.store.add(manifest.name, manifest);
+  }
+
   /** Removes a user model: its row and its folder, whether or not its files are still there. */
   remove(name: string): void {
     if (this.shipped().some((x) => x.manifest.name === name)) {

@@ -3,7 +3,7 @@ import type { Db } from './db';
 
 /**
  * The models a user added to this lab (migration 1): name, manifest (JSON) and the preprocessing
- * self-check of its registration (migration 8; NULL when skipped). The files live in the folder
+ * self-check of its registration (migration 9; NULL when skipped). The files live in the folder
  * beside the database (models/registry.ts copies them there); shipped models are not here.
  */
 
