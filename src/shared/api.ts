@@ -140,6 +140,8 @@ export const ApiRequests = {
   // ---- runs (beyond the app's first methods) ----
   /** A run's settings and statistics per generation (`fool runs show`). */
   'runs.report': z.object({ runId }).strict(),
+  /** The run's report (the app's report page) written as a folder: index.html, plots as PNG and SVG, thumbnails, report.json. */
+  'runs.writeReport': z.object({ runId, outDir: path }).strict(),
   /** Deletes a run with its individuals (not while it is running here). */
   'runs.delete': z.object({ runId }).strict(),
   /** A job: copies runs (all, or these source ids) with their models and experiments from another lab file. */
@@ -484,6 +486,7 @@ export interface ApiResults {
   'genome.list': SavedGenomeAblation[];
   'export.run': { dir: string; files: string[]; champions: number };
   'runs.report': RunReport;
+  'runs.writeReport': { runId: number; dir: string; files: string[]; classes: number; below9999: { class: number; label: string; confidence: number | null }[] };
   'runs.delete': { runId: number };
   'runs.import': JobStarted;
   'runs.exportLab': { file: string; runId: number; models: string[] };

@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ApiEvent } from '../../../shared/api';
 import { experimentKinds, type CliOptionSpec, type ExperimentKind } from '../../core/api';
+import { FoolError } from '../../../shared/errors';
 import { jobResult, parseIntOption, progressBar, run, table, withLab } from '../common';
+import { writeRunReport } from './runs';
 import { classifierOptions, engineOptions, withClassifierOptions, withEngineOptions } from './shared-options';
 
 /**
@@ -114,12 +116,16 @@ export function registerExperiments(program: Command): void {
 
   program
     .command('report')
-    .description("an experiment's report: index.html with tables, plots as PNG and SVG, result.json")
-    .argument('<experiment>', 'experiment id (fool experiments list)', parseIntOption('experiment id'))
+    .description("an experiment's report (fool report EXPERIMENT) or a run's (fool report --run RUN): index.html with tables, plots as PNG and SVG")
+    .argument('[experiment]', 'experiment id (fool experiments list)', parseIntOption('experiment id'))
+    .option('--run <run>', "a run's report instead (same as fool runs report RUN)", parseIntOption('run id'))
     .requiredOption('--out <dir>', 'the report folder')
     .action(
       run(async (cmd, id) => {
-        const o = cmd.opts() as { out: string };
+        const o = cmd.opts() as { out: string; run?: number };
+        if (o.run !== undefined && id !== undefined) throw new FoolError('BAD_INPUT', `fool report got both an experiment id (${String(id)}) and --run ${o.run}`, 'Pass one: fool report EXPERIMENT --out DIR, or fool report --run RUN --out DIR');
+        if (o.run !== undefined) return writeRunReport(cmd, o.run, o.out);
+        if (id === undefined) throw new FoolError('BAD_INPUT', 'fool report needs an experiment id or --run RUN', 'Pass one: fool report EXPERIMENT --out DIR (fool experiments list), or fool report --run RUN --out DIR (fool runs list)');
         return withLab(cmd, async (lab) => {
           const r = await lab.call('experiments.report', { experimentId: id as number, outDir: o.out });
           return { json: r, text: `${r.kind} report: ${join(r.dir, 'index.html')} (${r.files.length} files)` };
