@@ -255,6 +255,8 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await page.getByRole('button', { name: 'Export run…' }).click();
     expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('outDir');
     await page.getByTestId('export-dialog').getByRole('button', { name: 'Close' }).click();
+    // Closed, the focus is back on the button that opened it.
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Export run…');
   });
 
   it('shows bad input as a message and keeps working', async () => {
@@ -521,18 +523,27 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await expect.poll(() => running.count(), { timeout: 60_000 }).toBe(0);
   });
 
-  it('deletes a run and removes a model', async () => {
+  it('deletes a run and removes a model (after an in-app confirmation that Esc cancels)', async () => {
     await open(`#/run/${liveRunId}`);
-    page.once('dialog', (d) => void d.accept());
+    const confirmBox = page.getByTestId('confirm-dialog');
+    // Esc cancels: the focus was in the dialog (on Cancel, the safe choice) and the run stays.
     await page.getByRole('button', { name: 'Delete run…' }).click();
+    await confirmBox.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    await shot('26-confirm-delete');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => confirmBox.count()).toBe(0);
+    expect(page.url()).toMatch(new RegExp(`#/run/${liveRunId}$`));
+    await page.getByRole('button', { name: 'Delete run…' }).click();
+    await confirmBox.getByRole('button', { name: 'Delete run' }).click();
     await page.waitForURL(/#\/runs$/);
     await expect.poll(() => page.getByTestId(`run-row-${liveRunId}`).count()).toBe(0);
     await expect.poll(() => page.getByTestId(`run-row-${runId}`).count()).toBe(1);
     await open('#/models');
     const row = page.getByTestId('model-row-uploaded-lenet');
     await row.waitFor();
-    page.once('dialog', (d) => void d.accept());
     await row.getByRole('button', { name: 'Remove' }).click();
+    await confirmBox.getByRole('button', { name: 'Remove model' }).click();
     await expect.poll(() => row.count()).toBe(0);
     expect(await page.getByTestId('model-row-lenet-mnist').count()).toBe(1);
   });
