@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ENCODINGS, type Champion, type GenerationStats } from './engine';
 import type { ErrorPayload } from './errors';
 import { GenomeEditsSchema, type GenomeEdit, type NodeActivation, type RepetitionReport } from './genome';
-import { ManifestOverridesSchema, PRESET_NAMES, type CatalogueEntry, type Manifest, type ModelSummary, type SelfCheck } from './manifest';
+import { ManifestOverridesSchema, PRESET_NAMES, type CatalogueEntry, type Manifest, type ModelEvaluation, type ModelSummary, type SelfCheck } from './manifest';
 
 /**
  * The one API contract between the renderer and the core, served by both hosts: the Electron
@@ -661,6 +661,8 @@ export interface ModelDetail {
   check: SelfCheck | null;
   /** What of its files is gone (a lab copied without its .models folder), or null. */
   missing: string | null;
+  /** Its stored evaluations (models.eval), latest first; empty when never evaluated. */
+  evaluations: ModelEvaluation[];
 }
 
 /** What registering a model returns (models.add, and the models.download job with entry and resumedFrom). */

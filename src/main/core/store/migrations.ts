@@ -170,4 +170,16 @@ export const MIGRATIONS: string[] = [
   // 9: the preprocessing self-check of each user model (JSON, see SelfCheck in shared/manifest),
   // NULL when it was skipped (--no-check) or for models added before it existed.
   `ALTER TABLE models ADD COLUMN self_check TEXT;`,
+  // 10: the last evaluation of each model on each test set (the Models page's "Evaluate", fool
+  // models eval), kept so the accuracy is shown again later. Shipped models have no row in
+  // models, hence no foreign key; removing a user model deletes its evaluations (store/models.ts).
+  `CREATE TABLE model_evaluations (
+     model TEXT NOT NULL,
+     dataset TEXT NOT NULL,
+     n INTEGER NOT NULL,
+     accuracy REAL NOT NULL,
+     seconds REAL NOT NULL,
+     evaluated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+     PRIMARY KEY (model, dataset)
+   ) WITHOUT ROWID;`,
 ];
