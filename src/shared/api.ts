@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ENCODINGS, type Champion, type GenerationStats } from './engine';
 import type { ErrorPayload } from './errors';
 import { GenomeEditsSchema, type GenomeEdit, type NodeActivation, type RepetitionReport } from './genome';
-import { PRESET_NAMES, type Manifest, type ModelSummary } from './manifest';
+import { ManifestOverridesSchema, PRESET_NAMES, type CatalogueEntry, type Manifest, type ModelSummary, type SelfCheck } from './manifest';
 
 /**
  * The one API contract between the renderer and the core, served by both hosts: the Electron
@@ -96,6 +96,10 @@ export const ApiRequests = {
   /** Top-5 of an individual's image under any registered model (a first look at transferability). */
   'individual.classify': z.object({ runId, individualId: id, model: z.string().min(1) }).strict(),
   'lineage.get': z.object({ runId, class: id }).strict(),
+  /** The run's phylogeny: all champions' ancestries merged back to generation 0 (and WordNet tables for ImageNet runs). */
+  'runs.tree': z.object({ runId }).strict(),
+  /** A gradient-ascent run, per class: the confidence after each step, steps to 99/99.9/99.99%, the final image. */
+  'runs.ascent': z.object({ runId }).strict(),
   /** Repeated motifs found by the core in a champion's image. */
   'ablation.detect': z.object({ runId, individualId: id }).strict(),
   /** Classify the image with the masked pixels replaced by a neutral fill. mask: one byte per pixel (0/1), base64. */
@@ -153,18 +157,30 @@ export const ApiRequests = {
 
   // ---- models ----
   'models.get': z.object({ name }).strict(),
+  /**
+   * Registers a model: a preset, a manifest file (`manifest`, or FILE.json beside the model) and
+   * `overrides` (one field per `fool models add` flag), checked against the graph; then the
+   * preprocessing self-check (`check: false` skips it). name: else the manifest file's.
+   */
   'models.add': z
     .object({
       file: path,
-      name,
-      preset: z.enum(PRESET_NAMES),
+      name: name.optional(),
+      preset: z.enum(PRESET_NAMES).optional(),
+      manifest: path.optional(),
       labels: path.optional(),
       labelOffset: z.number().int().nonnegative().optional(),
       outputKind: z.enum(['probabilities', 'logits']).optional(),
       output: z.string().min(1).optional(),
       description: z.string().max(2000).optional(),
+      overrides: ManifestOverridesSchema.optional(),
+      check: z.boolean().default(true),
     })
     .strict(),
+  /** The catalogue of public classifiers `models.download` fetches. */
+  'models.catalogue': z.object({}).strict(),
+  /** A job: download a catalogue model (resumable, SHA-256 checked) and register it with the self-check. as: its name in the lab. */
+  'models.download': z.object({ name, as: name.optional(), check: z.boolean().default(true) }).strict(),
   'models.remove': z.object({ name }).strict(),
   /** A job: accuracy on a dataset. */
   'models.eval': z.object({ name, dataset: z.enum(['mnist-test']).default('mnist-test') }).strict(),
@@ -239,7 +255,14 @@ export interface RunListing {
   classes: number;
   median: number | null;
   at9999: number | null;
+  /** When the run was created (its start) and last written (its end, once it is not running). */
   createdAt: string;
+  updatedAt: string;
+  /** Compute time over all its sessions, and images classified. */
+  seconds: number;
+  evaluations: number;
+  /** Where its images were last classified ('cpu', 'cuda'); null for runs from before this was kept. */
+  provider: string | null;
 }
 
 export interface RunInfo extends RunListing {
@@ -298,6 +321,83 @@ export interface Lineage {
   chain: LineageStep[];
   /** Other champions sharing an ancestor with this one: the family (the paper saw one lineage win three lizard classes). */
   family: { class: number; label: string; individualId: number; commonAncestorId: number; commonAncestorGeneration: number }[];
+}
+
+/**
+ * One node of a run's phylogeny. Only the nodes that matter are kept: the random genomes a lineage
+ * starts from (generation 0), the ancestors where lineages split, and the champions; `parentId` is
+ * the nearest kept ancestor and `steps` how many generations of single descent lie between.
+ */
+export interface TreeNode {
+  individualId: number;
+  parentId: number | null;
+  generation: number;
+  /** The classes this individual holds now (empty for a split point). */
+  classes: number[];
+  /** Individuals on the path from the kept parent to this node (1 = direct child). */
+  steps: number;
+}
+
+/** Pairs of champions binned by how recent their last common ancestor is, against WordNet distance. */
+export interface WordnetAgeRow {
+  /** e.g. "last common ancestor in the last 10% of the run". */
+  bucket: string;
+  pairs: number;
+  meanDistance: number | null;
+  medianDistance: number | null;
+}
+
+export interface WordnetPair {
+  a: number;
+  b: number;
+  labelA: string;
+  labelB: string;
+  commonAncestorId: number;
+  commonAncestorGeneration: number;
+  distance: number | null;
+}
+
+export interface WordnetGroupRow {
+  group: string;
+  classes: number;
+  median: number;
+  min: number;
+  /** Share of its classes at >= 99.99%. */
+  at9999: number;
+}
+
+export interface RunTree {
+  runId: number;
+  classes: number;
+  lastGeneration: number;
+  nodes: TreeNode[];
+  champions: Champion[];
+  /** Per class, its WordNet group (ImageNet runs), else null. */
+  groups: string[] | null;
+  /** ImageNet runs: related classes sharing images, and the hardest groups to fool; null otherwise. */
+  wordnet: { byAge: WordnetAgeRow[]; closest: WordnetPair[]; perGroup: WordnetGroupRow[]; totalPairs: number } | null;
+  /** Why there are no WordNet tables, when there are none. */
+  wordnetNote: string | null;
+}
+
+export interface AscentClass {
+  class: number;
+  label: string;
+  /** The final image (an individual of the run). */
+  individualId: number;
+  confidence: number;
+  steps: number;
+  /** The class's probability before each step, and after the last. */
+  trace: number[];
+  stepsTo: Record<'0.99' | '0.999' | '0.9999', number | null>;
+}
+
+export interface AscentView {
+  runId: number;
+  settings: Record<string, unknown>;
+  /** The image every class starts from (the mean image, before the seeded noise), PNG data URL. */
+  startImage: string | null;
+  classes: AscentClass[];
 }
 
 export interface Motif {
@@ -370,6 +470,8 @@ export interface ApiResults {
   'individual.get': IndividualDetail;
   'individual.classify': { model: string; top: Prediction[] };
   'lineage.get': Lineage;
+  'runs.tree': RunTree;
+  'runs.ascent': AscentView;
   'ablation.detect': Motif[];
   'ablation.apply': AblationResult;
   'ablation.save': SavedAblation;
@@ -390,7 +492,10 @@ export interface ApiResults {
   'sweeps.start': JobStarted & { sweepId: number };
   'sweeps.resume': JobStarted & { sweepId: number; resubmitted: number[] };
   'models.get': ModelDetail;
-  'models.add': { model: { name: string; file: string; classes: number; source: string }; manifest: Manifest; notes: string[] };
+  'models.add': ModelAdded;
+  'models.catalogue': CatalogueEntry[];
+  /** Its job's result: ModelAdded & { entry, resumedFrom }. */
+  'models.download': JobStarted;
   'models.remove': { removed: string };
   'models.eval': JobStarted;
   classify: { results: { file: string; top: Prediction[] }[] };
@@ -544,9 +649,31 @@ export interface ModelDetail {
   file: string;
   classes: number;
   manifest: Manifest;
+  /** Empty when the files are missing. */
   labels: string[];
-  graph: { opset: number; parameters: number; ops: Record<string, number>; inputs: { name: string; dims: (number | string)[] }[]; outputs: { name: string; dims: (number | string)[]; producer: string }[] };
+  /** Null when the files are missing. */
+  graph: { opset: number; parameters: number; ops: Record<string, number>; inputs: { name: string; dims: (number | string)[] }[]; outputs: { name: string; dims: (number | string)[]; producer: string }[] } | null;
   description?: string;
+  /** The preprocessing self-check of its registration (null: skipped, shipped, or added before it existed). */
+  check: SelfCheck | null;
+  /** What of its files is gone (a lab copied without its .models folder), or null. */
+  missing: string | null;
+}
+
+/** What registering a model returns (models.add, and the models.download job with entry and resumedFrom). */
+export interface ModelAdded {
+  model: { name: string; file: string; classes: number; source: string };
+  manifest: Manifest;
+  /** What was decided without being asked (labels, label offset, the manifest file read) and what loading changed. */
+  notes: string[];
+  /** The self-check (null: skipped, or none fits the model); check.message is the line to show. */
+  check: SelfCheck | null;
+}
+
+export interface ModelDownloaded extends ModelAdded {
+  entry: CatalogueEntry;
+  /** Bytes already on disk from an interrupted earlier download. */
+  resumedFrom: number;
 }
 
 export interface DoctorInfo {

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'BAD_DATABASE' // a database that is not ours, or is newer than this build
   | 'UNSUPPORTED' // an operator or feature the project does not handle (yet)
   | 'IO' // a file that cannot be read or written
+  | 'OFFLINE' // a download whose server cannot be reached
   | 'INTERNAL';
 
 export class FoolError extends Error {

@@ -155,6 +155,7 @@ export class EvolutionRun {
     }
     lab.runs.setStatus(runId, 'running');
     const classifier = await Classifier.open(info, opts.classifier);
+    lab.runs.setProvider(runId, classifier.provider.provider);
     let evaluator: Evaluator | undefined;
     const t0 = performance.now();
     let evaluations = 0;

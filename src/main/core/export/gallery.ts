@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync, accessSync, constants } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { OverlayOptions } from 'sharp';
 import { EvolutionSettingsSchema } from '../../../shared/engine';
+import { formatConfidence } from '../../../shared/confidence';
 import { FoolError } from '../../../shared/errors';
 import { encodingOf } from '../engine/encodings';
 import { Renderer, renderOptions } from '../engine/render';
@@ -18,7 +19,7 @@ export interface ExportResult {
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const slug = (s: string) => s.replace(/^n\d{8}\s+/, '').split(',')[0].trim().toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'class';
-const pct = (p: number) => `${(p * 100).toFixed(2)}%`;
+const pct = formatConfidence;
 
 function ensureWritable(dir: string): void {
   try {

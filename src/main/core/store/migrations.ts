@@ -167,4 +167,7 @@ export const MIGRATIONS: string[] = [
      message TEXT,
      PRIMARY KEY (sweep_id, task)
    ) WITHOUT ROWID;`,
+  // 9: the preprocessing self-check of each user model (JSON, see SelfCheck in shared/manifest),
+  // NULL when it was skipped (--no-check) or for models added before it existed.
+  `ALTER TABLE models ADD COLUMN self_check TEXT;`,
 ];
