@@ -1,3 +1,4 @@
+import { limitedInt } from './limits';
 import { z } from 'zod';
 import { ENCODINGS, type ArchiveStats } from './engine';
 import type { ErrorPayload } from './errors';
@@ -27,14 +28,14 @@ export const ApiRequests = {
     .object({
       model: z.string().min(1),
       encoding: z.enum(ENCODINGS),
-      generations: z.number().int().positive().max(1_000_000).optional(),
-      batch: z.number().int().positive().max(100_000).optional(),
-      seed: z.number().int().nonnegative().optional(),
+      generations: limitedInt('generations').optional(),
+      batch: limitedInt('batch').optional(),
+      seed: limitedInt('seed').optional(),
       overrides: z.record(z.string(), z.unknown()).optional(),
     })
     .strict(),
   'runs.stop': z.object({ runId }).strict(),
-  'runs.resume': z.object({ runId, generations: z.number().int().positive().optional() }).strict(),
+  'runs.resume': z.object({ runId, generations: limitedInt('generations').optional() }).strict(),
   'runs.champions': z.object({ runId }).strict(),
   'individual.get': z.object({ runId, individualId: id }).strict(),
   /** Top-5 of an individual's image under any registered model (a first look at transferability). */

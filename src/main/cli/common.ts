@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { isFoolError, toErrorPayload } from '../../shared/errors';
 import { resolveDbPath } from '../core/paths';
+import { LIMITS, type LimitName } from '../../shared/limits';
 
 /** Options every command understands; declared once on the program (see fool.ts). */
 export interface GlobalOptions {
@@ -44,11 +45,29 @@ export function run(work: (cmd: Command, ...args: unknown[]) => Promise<CommandR
   };
 }
 
-export function parseIntOption(name: string, min = 1): (v: string) => number {
+/** An integer option in [min, max], written in digits (so "1e9", "0x10" and "" are refused too). */
+export function parseIntOption(name: string, min = 1, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${v}"`);
+    if (!/^\s*\+?\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+    }
+    return n;
+  };
+}
+
+/** An integer option in the range the API accepts too (src/shared/limits.ts). */
+export function limitedIntOption(flag: string, limit: LimitName): (v: string) => number {
+  return parseIntOption(flag, LIMITS[limit].min, LIMITS[limit].max);
+}
+
+/** A decimal option in [min, max] (`minExclusive`: above min). */
+export function parseNumberOption(name: string, min: number, max: number, opts: { minExclusive?: boolean } = {}): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    const low = opts.minExclusive ? n > min : n >= min;
+    if (v.trim() === '' || !Number.isFinite(n) || !low || n > max) {
+      throw new InvalidArgumentError(`${name} must be a number ${opts.minExclusive ? 'above' : 'from'} ${min} ${opts.minExclusive ? 'and at most' : 'to'} ${max}, got "${v}"`);
     }
     return n;
   };

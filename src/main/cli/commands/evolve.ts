@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { engineOverrides, ENCODINGS, type Encoding } from '../../../shared/engine';
 import { Lab } from '../../core/lab';
 import { EvolutionRun, type RunSummary } from '../../core/evolution/run';
-import { globals, parseIntOption, pct, progressBar, run, stopOnSigint } from '../common';
+import { globals, limitedIntOption, parseIntOption, pct, progressBar, run, stopOnSigint } from '../common';
 import { classifierOptions, engineOptions, withClassifierOptions, withEngineOptions } from './shared-options';
 
 async function drive(lab: Lab, evo: EvolutionRun, cmd: Command): Promise<RunSummary> {
@@ -59,9 +59,9 @@ export function registerEvolve(program: Command): void {
     .description('evolve fooling images with MAP-Elites (one champion per class)')
     .requiredOption('--model <name>', 'the model to fool (fool models list)')
     .addOption(new Option('--encoding <e>', 'genome encoding').choices([...ENCODINGS]).default('cppn'))
-    .option('--generations <n>', 'generations after the random start (paper: 200 MNIST, 5000 ImageNet CPPN)', parseIntOption('--generations'))
-    .option('--batch <n>', 'images per generation (paper: 200; 400 for ImageNet CPPN)', parseIntOption('--batch'))
-    .option('--seed <s>', 'random seed: same seed, settings and model give the same run', parseIntOption('--seed', 0), 1);
+    .option('--generations <n>', 'generations after the random start (paper: 200 MNIST, 5000 ImageNet CPPN)', limitedIntOption('--generations', 'generations'))
+    .option('--batch <n>', 'images per generation (paper: 200; 400 for ImageNet CPPN)', limitedIntOption('--batch', 'batch'))
+    .option('--seed <s>', 'random seed: same seed, settings and model give the same run', limitedIntOption('--seed', 'seed'), 1);
   withClassifierOptions(
     withEngineOptions(evolve).option('--ten-crop', "fitness = softmax averaged over 10 crops (4 corners + centre, and mirrors), as the original's Caffe oversample"),
   ).action(
@@ -83,7 +83,7 @@ export function registerEvolve(program: Command): void {
       .command('resume')
       .description('continue a stopped or interrupted run from its last committed generation')
       .argument('<run>', 'run id', parseIntOption('run id'))
-      .option('--generations <n>', 'new total length of the run', parseIntOption('--generations')),
+      .option('--generations <n>', 'new total length of the run', limitedIntOption('--generations', 'generations')),
   ).action(
     run(async (cmd, runId) => {
       const o = cmd.opts() as { generations?: number };

@@ -6,7 +6,7 @@ import { Lab } from '../../core/lab';
 import { packageRoot } from '../../core/paths';
 import { startServer } from '../../server/server';
 import { generateToken, isLoopback } from '../../server/security';
-import { globals, parseIntOption, run } from '../common';
+import { globals, limitedIntOption, run } from '../common';
 import { classifierOptions, withClassifierOptions } from './shared-options';
 
 /**
@@ -18,7 +18,7 @@ export function registerServe(program: Command): void {
     program
       .command('serve')
       .description('serve the app and its API to a browser (127.0.0.1 unless --host)')
-      .option('--port <n>', 'port (0: any free one)', parseIntOption('--port', 0), 5178)
+      .option('--port <n>', 'port (0: any free one)', limitedIntOption('--port', 'port'), 5178)
       .option('--host <h>', 'address to bind; any but loopback needs --token', '127.0.0.1')
       .option('--token <t>', 'secret every request must carry ("generate": make one and print it)'),
   ).action(

@@ -105,4 +105,7 @@ export const MIGRATIONS: string[] = [
   // deltas lie between it and a whole genome (bounded, so reading one stays cheap).
   `ALTER TABLE individuals ADD COLUMN genome_base INTEGER;
    ALTER TABLE individuals ADD COLUMN genome_depth INTEGER NOT NULL DEFAULT 0;`,
+  // 6: who is running a run ("pid@host", NULL when nobody): a second process asked to resume a
+  // live run refuses instead of colliding with it; a run whose owner died may be resumed at once.
+  `ALTER TABLE runs ADD COLUMN owner TEXT;`,
 ];

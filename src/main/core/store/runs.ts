@@ -3,6 +3,7 @@ import type { ArchiveStats, Genome } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
 import type { Db } from './db';
 import type { Statement } from 'better-sqlite3';
+import { hostname } from 'node:os';
 import { applyDelta, encodeDelta, MAX_DELTA_DEPTH } from './genome-delta';
 
 /**
@@ -217,6 +218,39 @@ export class RunStore {
     this.db.prepare("UPDATE runs SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").run(status, id);
   }
 
+  /**
+   * Takes the run for this process: refused while another live process holds it (a second writer
+   * would collide with its individuals and mark it failed). A run whose holder died (killed, a
+   * crash) is taken over: its committed generations are intact.
+   */
+  claim(id: number): void {
+    this.db.transaction(() => {
+      const r = this.db.prepare('SELECT status, owner, updated_at AS updatedAt FROM runs WHERE id = ?').get(id) as { status: RunStatus; owner: string | null; updatedAt: string } | undefined;
+      if (!r) throw new FoolError('NOT_FOUND', `there is no run ${id} in this lab`, 'List the runs with "fool runs list"');
+      if (r.status === 'running' && r.owner && ownerAlive(r.owner, r.updatedAt)) {
+        throw new FoolError(
+          'BUSY',
+          `run ${id} is live in another process (${r.owner.replace(/#.*/, '')}); it was left running`,
+          `Wait for it to finish, or stop it there (Ctrl-C, or kill ${r.owner.split('@')[0]}) and then resume it`,
+        );
+      }
+      this.db.prepare("UPDATE runs SET status = 'running', owner = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").run(OWNER, id);
+    }).immediate();
+  }
+
+  /** Refuses, without taking it, a run that another live process holds. */
+  assertNotLive(id: number): void {
+    const r = this.db.prepare('SELECT status, owner, updated_at AS updatedAt FROM runs WHERE id = ?').get(id) as { status: RunStatus; owner: string | null; updatedAt: string } | undefined;
+    if (r && r.status === 'running' && r.owner && ownerAlive(r.owner, r.updatedAt)) {
+      throw new FoolError('BUSY', `run ${id} is live in another process (${r.owner}); it was left running`, `Wait for it to finish, or stop it there (Ctrl-C, or kill ${r.owner.split('@')[0]}) and then resume it`);
+    }
+  }
+
+  /** Gives the run back with its final status. */
+  release(id: number, status: RunStatus): void {
+    this.db.prepare("UPDATE runs SET status = ?, owner = NULL, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").run(status, id);
+  }
+
   /** Extends the run's length (resume with more generations). */
   updateSettings(id: number, settings: object): void {
     this.db.prepare('UPDATE runs SET settings = ? WHERE id = ?').run(JSON.stringify(settings), id);
@@ -238,6 +272,10 @@ export class RunStore {
     const upRun = this.db.prepare(
       "UPDATE runs SET last_generation = ?, evaluations = evaluations + ?, seconds = seconds + ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
     );
+    // IMMEDIATE: the transaction reads (the parents' delta depths) before it writes; a deferred one
+    // would start as a reader and, in WAL mode, fail to upgrade with SQLITE_BUSY_SNAPSHOT when
+    // another process committed meanwhile (the busy timeout does not apply to that). Taking the
+    // write lock first makes concurrent runs wait for each other instead.
     this.db.transaction(() => {
       for (const i of g.individuals) {
         let genome = i.genome;
@@ -270,7 +308,7 @@ export class RunStore {
       const eps = g.seconds > 0 ? g.evaluations / g.seconds : 0;
       insStats.run(runId, g.generation, s.median, s.mean, s.max, s.min, s.occupied, s.atLeast99, s.atLeast9999, eps, g.seconds);
       upRun.run(g.generation, g.evaluations, g.seconds, runId);
-    })();
+    }).immediate();
   }
 
   stats(runId: number): StatsRow[] {
@@ -358,6 +396,23 @@ export class RunStore {
   delete(runId: number): void {
     this.get(runId);
     this.db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
+  }
+}
+
+/** This process, as a run's owner. */
+const OWNER = `${process.pid}@${hostname()}`;
+/** A run held by a process on another machine (a shared folder) counts as live while it wrote this recently. */
+const FOREIGN_HOST_GRACE_MS = 10 * 60_000;
+
+/** Whether the process named by `owner` ("pid@host") is still alive. */
+export function ownerAlive(owner: string, updatedAt: string): boolean {
+  const [pid, host] = owner.split('@');
+  if (host !== hostname()) return Date.now() - Date.parse(updatedAt) < FOREIGN_HOST_GRACE_MS;
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
