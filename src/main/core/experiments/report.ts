@@ -1,5 +1,6 @@
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { prepareOutDir } from '../out-dir';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { FoolError } from '../../../shared/errors';
 import type { Lab } from '../lab';
@@ -115,13 +116,7 @@ function reproduceReport(lab: Lab, r: ReproduceResult): { sections: Section[]; p
 export async function renderReport(lab: Lab, id: number, outDir: string): Promise<{ dir: string; files: string[]; experiment: ExperimentRow }> {
   const e = new ExperimentStore(lab.db).get(id);
   if (e.result === null) throw new FoolError('BAD_INPUT', `experiment ${id} (${e.kind}) has no result yet`, 'Wait for it to finish, or run it again');
-  const dir = resolve(outDir);
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-  } catch (err) {
-    throw new FoolError('IO', `cannot write to ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'Choose a folder you can write to (--out)');
-  }
+  const dir = prepareOutDir(outDir, 'report');
   const { sections, plots } =
     e.kind === 'transfer'
       ? transferReport(e.result as TransferResult)
