@@ -1,7 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
-import { isFoolError, toErrorPayload } from '../../shared/errors';
+import { existsSync } from 'node:fs';
+import { FoolError, isFoolError, toErrorPayload } from '../../shared/errors';
 import { resolveDbPath } from '../core/paths';
+import { explainError } from '../core/system-errors';
 import { LIMITS, type LimitName } from '../../shared/limits';
 
 /** Options every command understands; declared once on the program (see fool.ts). */
@@ -10,9 +12,34 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
+/** Commands that may start a lab where none is; every other one needs an existing lab. */
+const CREATES_LAB = new Set(['evolve', 'ascent', 'models add', 'train lenet', 'serve', 'reproduce', 'retrain']);
+
+/**
+ * The global options and the lab's path. A lab named explicitly (--db, FOOL_DB) that does not exist
+ * is a typo for a reading command (refused, nothing created) and a new lab for a creating one
+ * (said on stderr). The default lab is created silently: a first `fool runs list` shows no runs.
+ */
 export function globals(cmd: Command): GlobalOptions & { dbPath: string } {
   const o = cmd.optsWithGlobals() as GlobalOptions;
-  return { ...o, dbPath: resolveDbPath(o.db) };
+  const dbPath = resolveDbPath(o.db);
+  const named = o.db !== undefined ? '--db' : process.env.FOOL_DB ? 'FOOL_DB' : null;
+  if (named && !existsSync(dbPath)) {
+    const name = [cmd.parent?.parent ? cmd.parent.name() : '', cmd.name()].filter(Boolean).join(' ');
+    if (!CREATES_LAB.has(name)) {
+      throw new FoolError('NOT_FOUND', `there is no lab at ${dbPath} (from ${named})`, `Check ${named} for a typo; a new lab is made by the first "fool evolve", "fool models add" or "fool train" that names it`);
+    }
+    process.stderr.write(`fool: starting a new lab at ${dbPath}\n`);
+  }
+  return { ...o, dbPath };
+}
+
+function dbPathOf(cmd: Command): string | undefined {
+  try {
+    return resolveDbPath((cmd.optsWithGlobals() as GlobalOptions).db);
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a command returns: the JSON document for --json, and the text for people. */
@@ -35,7 +62,8 @@ export function run(work: (cmd: Command, ...args: unknown[]) => Promise<CommandR
       if (!result) return;
       if (json) process.stdout.write(JSON.stringify(result.json, null, 2) + '\n');
       else if (result.text) process.stdout.write(result.text.endsWith('\n') ? result.text : result.text + '\n');
-    } catch (e) {
+    } catch (raw) {
+      const e = explainError(raw, dbPathOf(cmd));
       const payload = toErrorPayload(e);
       if (json) process.stdout.write(JSON.stringify({ error: payload }) + '\n');
       process.stderr.write(`fool: ${payload.message}\n`);
@@ -75,31 +103,57 @@ export function parseNumberOption(name: string, min: number, max: number, opts: 
 
 /**
  * Ctrl-C once: abort the signal, so the work stops at its next safe point (`message` says which);
- * twice: quit now.
+ * twice: quit now. `say` prints the message (a progress bar passes its `interrupt`, so the message
+ * is not drawn over).
  */
-export function stopOnSigint(message = 'Stopping after this generation (Ctrl-C again to quit at once; committed generations are kept)...'): { signal: AbortSignal; dispose(): void } {
+export function stopOnSigint(
+  message = 'Stopping after this generation (Ctrl-C again to quit at once; committed generations are kept)...',
+  say: (m: string) => void = (m) => process.stderr.write(`\n${m}\n`),
+): { signal: AbortSignal; dispose(): void } {
   const ac = new AbortController();
   const handler = () => {
     if (ac.signal.aborted) process.exit(130);
     ac.abort();
-    process.stderr.write(`\n${message}\n`);
+    say(message);
   };
   process.on('SIGINT', handler);
   return { signal: ac.signal, dispose: () => process.off('SIGINT', handler) };
 }
 
+export interface ProgressBar {
+  update(n: number, payload?: object): void;
+  stop(): void;
+  /** Ends the bar's line, prints `message` under it, and draws no more (Ctrl-C). */
+  interrupt(message: string): void;
+}
+
+/** "1m 05s", or "-" while there is nothing to estimate from (never "NaN"). */
+export function formatEta(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '-';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
 /**
  * A progress bar on stderr (stdout stays clean for --json). When stderr is no terminal (a log file, a
- * headless box under nohup), the same fields come as one plain line every 30 s instead.
+ * headless box under nohup), the same fields come as one plain line every 30 s instead. `{eta}` is
+ * estimated from the updates seen (not from the start value, so a resumed run's ETA is right); the
+ * bar is sized to the terminal so the line is never cut.
  */
-export function progressBar(format: string, total: number): { update(n: number, payload?: object): void; stop(): void } {
+export function progressBar(format: string, total: number): ProgressBar {
   const tty = process.stderr.isTTY === true;
+  // The line without the bar, with fields at typical widths: what is left is the bar's.
+  const text = format.replace(/\{bar\}/, '').replace(/\{[a-z_]+\}/g, '12345678');
+  const columns = process.stderr.columns || 80;
+  const barsize = Math.max(5, Math.min(40, columns - text.length - 1));
   const bar = new cliProgress.SingleBar(
     {
       format: tty ? format : `[{time}] ${format.replace(/ ?[|[]?\{bar\}[|\]]? ?/, ' ')}`,
       stream: process.stderr,
       hideCursor: tty,
-      etaBuffer: 20,
+      barsize,
       clearOnComplete: false,
       noTTYOutput: !tty,
       notTTYSchedule: 30_000,
@@ -109,13 +163,33 @@ export function progressBar(format: string, total: number): { update(n: number, 
   const time = () => new Date().toISOString().slice(11, 19);
   // Started on the first update, so that the first line already has every field of the format.
   let started = false;
+  let done = false;
+  let first: { n: number; t: number } | undefined;
+  const eta = (n: number) => {
+    const now = performance.now();
+    if (!first || n <= first.n) {
+      first ??= { n, t: now };
+      return '-';
+    }
+    return formatEta(((total - n) * (now - first.t)) / (n - first.n) / 1000);
+  };
   return {
     update: (n, payload) => {
-      if (started) return bar.update(n, { ...payload, time: time() });
-      bar.start(total, n, { ...payload, time: time() });
+      if (done) return;
+      const p = { ...payload, time: time(), eta: eta(n) };
+      if (started) return bar.update(n, p);
+      bar.start(total, n, p);
       started = true;
     },
-    stop: () => started && bar.stop(),
+    stop: () => {
+      if (started && !done) bar.stop();
+      done = true;
+    },
+    interrupt: (message) => {
+      if (started && !done) bar.stop();
+      done = true;
+      process.stderr.write(`${message}\n`);
+    },
   };
 }
 

@@ -43,6 +43,14 @@ export function buildProgram(): Command {
   return program;
 }
 
+// `fool runs show 1 | head`: the reader closed the pipe early. That is how pipes end, not a failure.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 buildProgram()
   .parseAsync(process.argv)
   .catch((e: unknown) => {

@@ -20,6 +20,7 @@ import { geneToWeight } from './engine/cppn';
 import { EvolutionRun, imageShapeFor } from './evolution/run';
 import { championImage, exportRun } from './export/gallery';
 import { topK, type Lab } from './lab';
+import { explainError } from './system-errors';
 import { Classifier, type ClassifierOptions } from './models/classifier';
 import { AblationStore, type AblationRow } from './store/ablations';
 import { decodeGenome, type RunRow } from './store/runs';
@@ -98,7 +99,7 @@ export class LabApi {
       const result = await this.dispatch(method, params);
       return { ok: true, result: result as ApiResults[M] };
     } catch (e) {
-      return { ok: false, error: toErrorPayload(e) };
+      return { ok: false, error: toErrorPayload(explainError(e, this.lab.dbPath)) };
     }
   }
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { parseRequest } from '../../shared/api';
 import { FoolError, toErrorPayload, type ErrorPayload } from '../../shared/errors';
 import type { LabApi } from '../core/api';
-import { authorize, isLoopback, securityHeaders } from './security';
+import { authorize, isLoopback, sameOrigin, securityHeaders } from './security';
 import { sendFile, staticFile } from './static';
 
 /**
@@ -33,7 +33,7 @@ export interface RunningServer {
 /** Bodies are small JSON documents (the largest: an ablation mask, one byte per pixel in base64). */
 const MAX_BODY = 16 * 1024 * 1024;
 
-const STATUS: Partial<Record<ErrorPayload['code'], number>> = { NOT_FOUND: 404, INTERNAL: 500 };
+const STATUS: Partial<Record<ErrorPayload['code'], number>> = { NOT_FOUND: 404, BUSY: 409, INTERNAL: 500 };
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -81,6 +81,9 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
 
     if (path.startsWith('/api/call/')) {
       if (req.method !== 'POST') return sendError(res, { code: 'BAD_INPUT', message: 'API calls are POST requests with a JSON body' });
+      if (!sameOrigin(req)) {
+        return sendJson(res, 403, { ok: false, error: { code: 'BAD_INPUT', message: `API calls are accepted from this lab's own page only, not from ${req.headers.origin ?? 'another site'}` } });
+      }
       // JSON only: a cross-site form cannot send it without a CORS preflight, which is never granted.
       if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
         return sendError(res, { code: 'BAD_INPUT', message: 'API calls need Content-Type: application/json' });

@@ -6,12 +6,9 @@ import { globals, limitedIntOption, parseIntOption, pct, progressBar, run, stopO
 import { classifierOptions, engineOptions, withClassifierOptions, withEngineOptions } from './shared-options';
 
 async function drive(lab: Lab, evo: EvolutionRun, cmd: Command): Promise<RunSummary> {
-  const stop = stopOnSigint();
   const start = lab.runs.get(evo.runId).lastGeneration + 1;
-  const bar = progressBar(
-    `run ${evo.runId} |{bar}| gen {value}/{total}  median {median}  max {max}  99.99%: {cells}  {ips} img/s  ETA {eta_formatted}`,
-    evo.generations,
-  );
+  const bar = progressBar(`run ${evo.runId} |{bar}| gen {value}/{total}  median {median}  max {max}  99.99%: {cells}  {ips} img/s  ETA {eta}`, evo.generations);
+  const stop = stopOnSigint(undefined, (m) => bar.interrupt(m));
   bar.update(start, { median: '-', max: '-', cells: '-', ips: '-' });
   try {
     return await evo.run({

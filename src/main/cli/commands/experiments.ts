@@ -1,3 +1,4 @@
+import { FoolError } from '../../../shared/errors';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ENCODINGS, type Encoding } from '../../../shared/engine';
@@ -89,9 +90,11 @@ export function registerExperiments(program: Command): void {
     run(async (cmd) => {
       const o = cmd.opts() as { model: string; encodings: Encoding[]; seeds: number[]; generations: number; checkpoint: number; batch?: number };
       const lab = new Lab(globals(cmd).dbPath);
-      const stop = stopOnSigint();
+      let interrupt = (m: string): void => void process.stderr.write(`\n${m}\n`);
+      const stop = stopOnSigint(undefined, (m) => interrupt(m));
       const runs = o.encodings.length * o.seeds.length;
       const bar = progressBar('{label} |{bar}| gen {value}/{total}  median {median}  99.99%: {cells}', o.generations);
+      interrupt = (m) => bar.interrupt(m);
       try {
         const { id, result } = await runReproduce(
           lab,
@@ -199,27 +202,37 @@ export function registerExperiments(program: Command): void {
       }),
     );
 
+  // `fool report` took experiment ids where every other command takes run ids: the canonical form
+  // is now `fool experiments report`, and `fool report` (kept for scripts) says which id it wants.
+  const reportAction = run(async (cmd, id) => {
+    const o = cmd.opts() as { out: string };
+    const lab = new Lab(globals(cmd).dbPath);
+    try {
+      const store = new ExperimentStore(lab.db);
+      if (!store.list().some((e) => e.id === id) && lab.runs.list().some((r) => r.id === id)) {
+        throw new FoolError('NOT_FOUND', `there is no experiment ${String(id)}: ${String(id)} is a run id in this lab`, `Reports are of experiments (ids from "fool experiments list"); a run's images are exported with "fool export ${String(id)} --out DIR"`);
+      }
+      const r = await renderReport(lab, id as number, o.out);
+      return { json: { experimentId: r.experiment.id, kind: r.experiment.kind, dir: r.dir, files: r.files }, text: `${r.experiment.kind} report: ${join(r.dir, 'index.html')} (${r.files.length} files)` };
+    } finally {
+      lab.close();
+    }
+  });
   program
+    .command('report')
+    .description("an experiment's report (same as \"fool experiments report\"): index.html with tables, plots as PNG and SVG, result.json")
+    .argument('<experiment>', 'EXPERIMENT id, not a run id (fool experiments list)', parseIntOption('experiment id'))
+    .requiredOption('--out <dir>', 'the report folder (new or empty)')
+    .action(reportAction);
+
+  const experiments = program.command('experiments').description('experiments stored in this lab: list, report');
+  experiments
     .command('report')
     .description("an experiment's report: index.html with tables, plots as PNG and SVG, result.json")
     .argument('<experiment>', 'experiment id (fool experiments list)', parseIntOption('experiment id'))
-    .requiredOption('--out <dir>', 'the report folder')
-    .action(
-      run(async (cmd, id) => {
-        const o = cmd.opts() as { out: string };
-        const lab = new Lab(globals(cmd).dbPath);
-        try {
-          const r = await renderReport(lab, id as number, o.out);
-          return { json: { experimentId: r.experiment.id, kind: r.experiment.kind, dir: r.dir, files: r.files }, text: `${r.experiment.kind} report: ${join(r.dir, 'index.html')} (${r.files.length} files)` };
-        } finally {
-          lab.close();
-        }
-      }),
-    );
-
-  program
-    .command('experiments')
-    .description('experiments stored in this lab')
+    .requiredOption('--out <dir>', 'the report folder (new or empty)')
+    .action(reportAction);
+  experiments
     .command('list')
     .description('every experiment: id, kind, date, whether it finished')
     .action(

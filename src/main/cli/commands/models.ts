@@ -69,7 +69,7 @@ export function registerModels(program: Command): void {
           const text = [
             `${m.name} (${info.source})  ${info.path}`,
             m.description ? `  ${m.description}` : '',
-            `  input   ${m.input.name} ${m.input.layout} ${m.input.channels}x${m.input.height}x${m.input.width}, ${m.input.channelOrder}, x = (p * ${m.input.scale} - [${m.input.mean}]) / [${m.input.std}], resize ${m.input.resize}${m.input.resizeTo ? ` ${m.input.resizeTo}` : ''}`,
+            `  input   ${m.input.name} ${m.input.layout} ${m.input.channels}x${m.input.height}x${m.input.width}, ${m.input.channels === 1 ? 'grey' : m.input.channelOrder}, x = (p * ${m.input.scale} - [${m.input.mean}]) / [${m.input.std}], resize ${m.input.resize}${m.input.resizeTo ? ` ${m.input.resizeTo}` : ''}`,
             `  output  ${m.output.name} (${m.output.kind}), ${m.classes} classes, label offset ${m.labelOffset}: ${info.labels.slice(0, 3).join(', ')}${m.classes > 3 ? ', ...' : ''}`,
             `  graph   opset ${summary.opset}, ${summary.parameters.toLocaleString('en')} parameters, ops ${Object.entries(summary.ops).map(([k, v]) => `${k} x${v}`).join(', ')}`,
           ].filter(Boolean);

@@ -79,10 +79,10 @@ export function registerTrain(program: Command): void {
         const settings = settingsFor(o.optimizer, o.seed, o.epochs, { batch: o.batch, threads: o.threads });
 
         // Ctrl-C: finish the batch, keep the last checkpoint. A second Ctrl-C quits at once.
-        const abort = stopOnSigint('fool: stopping after this batch (Ctrl-C again to quit now)');
-
         let bar: ReturnType<typeof progressBar> | undefined;
         let barEpoch = 0;
+        const abort = stopOnSigint('fool: stopping after this batch (Ctrl-C again to quit now)', (m) => (bar ? bar.interrupt(m) : process.stderr.write(`\n${m}\n`)));
+
         let result: TrainResult;
         let paths: OutputPaths;
         try {
@@ -99,7 +99,7 @@ export function registerTrain(program: Command): void {
                 bar?.stop();
                 barEpoch = p.epoch;
                 bar = progressBar(
-                  `epoch ${p.epoch}/${p.epochs} [{bar}] {value}/{total} batches | loss {loss} | {ips} images/s | epoch ETA {eta_formatted} | all {left}`,
+                  `epoch ${p.epoch}/${p.epochs} [{bar}] {value}/{total} batches | loss {loss} | {ips} images/s | epoch ETA {eta} | all {left}`,
                   p.batches,
                 );
               }

@@ -265,9 +265,13 @@ export class ModelRegistry {
     }
     const nameCheck = ManifestSchema.shape.name.safeParse(opts.name);
     if (!nameCheck.success) throw new FoolError('BAD_INPUT', `model name "${opts.name}" is not allowed: ${nameCheck.error.issues[0].message}`, 'Choose another --name');
-    if (this.list().some((m) => m.name === opts.name)) {
-      throw new FoolError('BAD_INPUT', `a model named "${opts.name}" already exists in this lab`, `Choose another --name, or "fool models remove ${opts.name}" first`);
+    // Names that differ only in case share a folder on case-insensitive file systems (macOS, Windows).
+    const same = this.list().find((m) => m.name.toLowerCase() === opts.name.toLowerCase());
+    if (same) {
+      const how = same.name === opts.name ? `a model named "${opts.name}" already exists in this lab` : `"${opts.name}" differs only in case from the model "${same.name}" (their files would share a folder on macOS and Windows)`;
+      throw new FoolError('BAD_INPUT', how, `Choose another --name, or "fool models remove ${same.name}" first`);
     }
+    this.removeStaleStaging();
     const path = resolve(file);
     const bytes = readModelFile(path);
     const model = decodeModel(bytes, path);
@@ -302,6 +306,15 @@ export class ModelRegistry {
     return { info: this.get(opts.name), summary, notes };
   }
 
+  /** Staging folders of `models add` runs that were killed before they finished (hundreds of MB). */
+  private removeStaleStaging(): void {
+    if (!existsSync(this.dir)) return;
+    for (const f of readdirSync(this.dir)) {
+      const m = /^\..+\.staging-(\d+)$/.exec(f);
+      if (m && !processAlive(Number(m[1]))) rmSync(join(this.dir, f), { recursive: true, force: true });
+    }
+  }
+
   show(name: string): { info: ModelInfo; summary: GraphSummary } {
     const info = this.get(name);
     const model = decodeModel(readModelFile(info.path), info.path);
@@ -315,5 +328,14 @@ export class ModelRegistry {
     }
     this.db.prepare('DELETE FROM models WHERE name = ?').run(name);
     rmSync(dirname(info.path), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
