@@ -28,7 +28,7 @@ export async function killAfter(r: Running, ms: number): Promise<CliResult> {
   return res;
 }
 
-/** A fingerprint of every file under `dir` (names, sizes, bytes): "the lab's bytes are unchanged". */
+/** A fingerprint of a file, or of every file under a folder (names, sizes, bytes): "the lab's bytes are unchanged". */
 export function fingerprint(dir: string): string {
   const h = createHash('sha256');
   const walk = (d: string) => {
@@ -40,7 +40,8 @@ export function fingerprint(dir: string): string {
       else h.update(readFileSync(p));
     }
   };
-  if (existsSync(dir)) walk(dir);
+  if (existsSync(dir) && statSync(dir).isFile()) h.update(readFileSync(dir));
+  else if (existsSync(dir)) walk(dir);
   return h.digest('hex');
 }
 

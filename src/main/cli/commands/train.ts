@@ -35,6 +35,8 @@ interface TrainLenetOptions {
   batch: number;
   resume?: boolean;
   threads: number;
+  trainLimit: number;
+  testLimit: number;
 }
 
 function parseSeed(v: string): number {
@@ -66,6 +68,8 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--optimizer <name>', 'sgd (Caffe lenet_solver) or adam (lenet_solver_adam)').choices(['sgd', 'adam']).default('sgd'))
     .option('--batch <n>', 'mini-batch size', parseIntOption('--batch'), 64)
     .option('--threads <n>', 'onnxruntime threads (results are bit-identical only for the same count)', parseIntOption('--threads'), 1)
+    .option('--train-limit <n>', 'train on the first n MNIST images only (0 = all 60,000; for quick checks)', parseIntOption('--train-limit', 0, 60_000), 0)
+    .option('--test-limit <n>', 'test on the first n MNIST test images only (0 = all 10,000)', parseIntOption('--test-limit', 0, 10_000), 0)
     .option('--resume', 'continue from FILE.onnx.ckpt (the last finished epoch) up to --epochs')
     .addHelpText(
       'after',
@@ -76,7 +80,7 @@ export function registerTrain(program: Command): void {
     .action(
       run(async (cmd) => {
         const o = cmd.opts() as TrainLenetOptions;
-        const settings = settingsFor(o.optimizer, o.seed, o.epochs, { batch: o.batch, threads: o.threads });
+        const settings = settingsFor(o.optimizer, o.seed, o.epochs, { batch: o.batch, threads: o.threads, ...(o.trainLimit > 0 ? { trainLimit: o.trainLimit } : {}) });
 
         // Ctrl-C: finish the batch, keep the last checkpoint. A second Ctrl-C quits at once.
         let bar: ReturnType<typeof progressBar> | undefined;
@@ -93,6 +97,7 @@ export function registerTrain(program: Command): void {
               ? { extraImages: runImages(globals(cmd).dbPath, o.extraClass) }
               : { extraClassDir: o.extraClass }),
             resume: o.resume,
+            testLimit: o.testLimit,
             signal: abort.signal,
             onProgress: (p) => {
               if (p.epoch !== barEpoch) {

@@ -1,5 +1,6 @@
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../paths';
 import Database from 'better-sqlite3';
 import { FoolError } from '../../../shared/errors';
@@ -59,7 +60,7 @@ function checkIsOurs(path: string): void {
   if (!existsSync(path) || statSync(path).size === 0) return;
   let probe: Db;
   try {
-    probe = new Database(path, { readonly: true, fileMustExist: true, nativeBinding: nativeBinding() });
+    probe = openReadOnly(path, !writable(path));
   } catch {
     return; // openDb reports why it cannot be opened
   }
@@ -77,6 +78,20 @@ function checkIsOurs(path: string): void {
   } finally {
     probe.close();
   }
+}
+
+// better-sqlite3 reads this once, at its first database: file: URIs let a read-only medium be opened
+// `immutable` (a WAL lab needs its -shm file otherwise, which cannot be created there). Our paths are
+// always absolute, so none is mistaken for a URI.
+process.env.SQLITE_USE_URI ??= '1';
+
+/**
+ * A read-only connection. On a medium nobody can write (`immutable`), SQLite is told so, and reads a
+ * WAL lab without creating its -shm file.
+ */
+function openReadOnly(path: string, immutable: boolean): Db {
+  const name = immutable ? `${pathToFileURL(path).href}?immutable=1` : path;
+  return new Database(name, { readonly: true, fileMustExist: true, nativeBinding: nativeBinding() });
 }
 
 /** Whether the file (or, for a new lab, its folder) can be written: a read-only lab is opened read-only. */
@@ -110,7 +125,7 @@ export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
   const readonly = opts.readonly === true || (existsSync(path) && !writable(path));
   let db: Db;
   try {
-    db = new Database(path, { readonly, fileMustExist: readonly, nativeBinding: nativeBinding() });
+    db = readonly ? openReadOnly(path, opts.readonly !== true) : new Database(path, { nativeBinding: nativeBinding() });
   } catch (e) {
     throw new FoolError('BAD_DATABASE', `cannot open the database ${path}: ${(e as Error).message}`, 'Check the path and its permissions');
   }
