@@ -104,6 +104,7 @@ interface RawRun {
   seconds: number;
   created_at: string;
   updated_at: string;
+  owner: string | null;
 }
 
 interface RawIndividual {
@@ -128,7 +129,8 @@ const toRun = (r: RawRun): RunRow => ({
   settings: JSON.parse(r.settings) as Record<string, unknown>,
   labels: JSON.parse(r.labels) as string[],
   classes: r.classes,
-  status: r.status,
+  // A run left 'running' by a process that died (killed, a crash) is stopped: resumable, not live.
+  status: r.status === 'running' && !(r.owner && ownerAlive(r.owner, r.updated_at)) ? 'stopped' : r.status,
   lastGeneration: r.last_generation,
   evaluations: r.evaluations,
   seconds: r.seconds,
@@ -179,8 +181,8 @@ export class RunStore {
 
   create(run: { kind: RunKind; model: string; encoding: RunEncoding; seed: number; settings: object; labels: string[] }): number {
     const r = this.db
-      .prepare('INSERT INTO runs (kind, model, encoding, seed, settings, labels, classes) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(run.kind, run.model, run.encoding, run.seed, JSON.stringify(run.settings), JSON.stringify(run.labels), run.labels.length);
+      .prepare('INSERT INTO runs (kind, model, encoding, seed, settings, labels, classes, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(run.kind, run.model, run.encoding, run.seed, JSON.stringify(run.settings), JSON.stringify(run.labels), run.labels.length, OWNER);
     return Number(r.lastInsertRowid);
   }
 
@@ -227,10 +229,10 @@ export class RunStore {
     this.db.transaction(() => {
       const r = this.db.prepare('SELECT status, owner, updated_at AS updatedAt FROM runs WHERE id = ?').get(id) as { status: RunStatus; owner: string | null; updatedAt: string } | undefined;
       if (!r) throw new FoolError('NOT_FOUND', `there is no run ${id} in this lab`, 'List the runs with "fool runs list"');
-      if (r.status === 'running' && r.owner && ownerAlive(r.owner, r.updatedAt)) {
+      if (r.status === 'running' && r.owner && r.owner !== OWNER && ownerAlive(r.owner, r.updatedAt)) {
         throw new FoolError(
           'BUSY',
-          `run ${id} is live in another process (${r.owner.replace(/#.*/, '')}); it was left running`,
+          `run ${id} is live in another process (${r.owner}); it was left running`,
           `Wait for it to finish, or stop it there (Ctrl-C, or kill ${r.owner.split('@')[0]}) and then resume it`,
         );
       }
@@ -241,7 +243,7 @@ export class RunStore {
   /** Refuses, without taking it, a run that another live process holds. */
   assertNotLive(id: number): void {
     const r = this.db.prepare('SELECT status, owner, updated_at AS updatedAt FROM runs WHERE id = ?').get(id) as { status: RunStatus; owner: string | null; updatedAt: string } | undefined;
-    if (r && r.status === 'running' && r.owner && ownerAlive(r.owner, r.updatedAt)) {
+    if (r && r.status === 'running' && r.owner && r.owner !== OWNER && ownerAlive(r.owner, r.updatedAt)) {
       throw new FoolError('BUSY', `run ${id} is live in another process (${r.owner}); it was left running`, `Wait for it to finish, or stop it there (Ctrl-C, or kill ${r.owner.split('@')[0]}) and then resume it`);
     }
   }
