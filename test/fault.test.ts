@@ -118,7 +118,6 @@ describe('a run live in another process', () => {
       if (r.code === 0 && ((JSON.parse(r.stdout) as { runs: { generation: number }[] }).runs[0]?.generation ?? -1) >= 1) break;
       await new Promise((ok) => setTimeout(ok, 100));
     }
-    const before = fingerprint(db);
     const second = await fool(['resume', '1', '--db', db]);
     expect(second.code).toBe(2);
     expect(second.stderr).toMatch(/run 1 is live in another process/);

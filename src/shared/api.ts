@@ -1,4 +1,4 @@
-import { limitedInt } from './limits';
+import { absolutePath, limitedInt } from './limits';
 import { z } from 'zod';
 import { ENCODINGS, type ArchiveStats } from './engine';
 import type { ErrorPayload } from './errors';
@@ -51,7 +51,7 @@ export const ApiRequests = {
     .object({ runId, individualId: id, class: id, mask: z.string().min(1), fill: z.enum(['mean', 'grey', 'black']).default('mean'), note: z.string().max(2000).optional() })
     .strict(),
   'ablation.list': z.object({ runId, individualId: id }).strict(),
-  'export.run': z.object({ runId, outDir: z.string().min(1), classes: z.array(id).optional() }).strict(),
+  'export.run': z.object({ runId, outDir: absolutePath, classes: z.array(id).optional() }).strict(),
 } as const;
 
 export type ApiMethod = keyof typeof ApiRequests;

@@ -32,3 +32,13 @@ export function limitProblem(name: LimitName, v: number): string | null {
   if (!Number.isInteger(v) || v < min || v > max) return `must be an integer from ${min} to ${max}`;
   return null;
 }
+
+/**
+ * A folder the lab writes to, named absolutely: a relative one would land in the working folder of
+ * whichever host runs the core (a server's, not the user's).
+ */
+export const absolutePath = z
+  .string()
+  .min(1)
+  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), { message: 'must be an absolute path (e.g. /home/me/export or C:\\export)' })
+  .refine((p) => !p.includes('\0'), { message: 'must not contain NUL' });

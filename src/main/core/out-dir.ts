@@ -20,12 +20,12 @@ export function makeDirs(dir: string): void {
     if (up === cur) break;
     cur = up;
   }
-  if (!statSync(cur).isDirectory()) throw new FoolError('BAD_INPUT', `cannot create ${dir}: ${cur} is a file`, 'Choose another folder');
+  if (!statSync(cur).isDirectory()) throw new FoolError('IO', `cannot write to ${dir}: ${cur} is a file, not a folder`, 'Choose another folder');
   try {
     accessSync(cur, constants.W_OK);
     for (const d of missing.reverse()) mkdirSync(d);
   } catch (e) {
-    throw new FoolError('IO', `cannot create ${dir} (in ${cur}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'Choose a folder you can write to');
+    throw new FoolError('IO', `cannot write to ${dir} (creating it in ${cur}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'Choose a folder you can write to');
   }
 }
 

@@ -45,18 +45,19 @@ function sendError(res: ServerResponse, error: ErrorPayload): void {
   sendJson(res, STATUS[error.code] ?? 400, { ok: false, error });
 }
 
+/** A body over MAX_BODY: answered 413 once it has been read past (a reset would hide the answer). */
+class TooLarge extends Error {}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((done, fail) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        fail(new FoolError('BAD_INPUT', `the request body is over ${MAX_BODY} bytes`));
-        req.destroy();
-      } else chunks.push(c);
+      if (size <= MAX_BODY) chunks.push(c);
+      else chunks.length = 0; // keep reading (and dropping) so the client gets the answer
     });
-    req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => (size > MAX_BODY ? fail(new TooLarge()) : done(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', fail);
   });
 }
@@ -88,13 +89,23 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
         return sendError(res, { code: 'BAD_INPUT', message: 'API calls need Content-Type: application/json' });
       }
-      const method = decodeURIComponent(path.slice('/api/call/'.length));
+      let method: string;
+      try {
+        method = decodeURIComponent(path.slice('/api/call/'.length));
+      } catch {
+        return sendError(res, { code: 'BAD_INPUT', message: 'the API method name is not valid percent-encoding' });
+      }
+      if (Number(req.headers['content-length']) > MAX_BODY) {
+        res.setHeader('Connection', 'close');
+        return sendJson(res, 413, { ok: false, error: { code: 'BAD_INPUT', message: `the request body is over ${MAX_BODY} bytes; API calls are small JSON documents` } });
+      }
       let params: unknown;
       try {
         const text = await readBody(req);
         params = text.trim() === '' ? {} : JSON.parse(text);
       } catch (e) {
-        return sendError(res, e instanceof SyntaxError ? { code: 'BAD_INPUT', message: `the request body is not JSON: ${e.message}` } : toErrorPayload(e));
+        if (e instanceof TooLarge) return sendJson(res, 413, { ok: false, error: { code: 'BAD_INPUT', message: `the request body is over ${MAX_BODY} bytes; API calls are small JSON documents` } });
+        return sendError(res, e instanceof SyntaxError || e instanceof RangeError ? { code: 'BAD_INPUT', message: `the request body is not JSON: ${e.message}` } : toErrorPayload(e));
       }
       const parsed = parseRequest(method, params);
       if (!parsed.ok) return sendError(res, parsed.error);

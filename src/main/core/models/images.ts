@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import sharp from 'sharp';
 import { FoolError } from '../../../shared/errors';
 import type { InputSpec } from '../../../shared/manifest';
@@ -11,6 +11,7 @@ import type { PixelBatch } from './preprocess';
  */
 export async function loadImageForModel(file: string, spec: InputSpec): Promise<PixelBatch> {
   if (!existsSync(file)) throw new FoolError('NOT_FOUND', `image ${file} does not exist`, 'Check the path');
+  if (statSync(file).isDirectory()) throw new FoolError('BAD_INPUT', `${file} is a folder, not an image`, 'Pass PNG or JPEG files (a shell glob such as DIR/*.png names the images in a folder)');
   const channels = spec.channels;
   try {
     let img = sharp(file, { failOn: 'error' }).rotate().removeAlpha();
