@@ -138,16 +138,18 @@ export function formatEta(seconds: number): string {
 
 /**
  * A progress bar on stderr (stdout stays clean for --json). When stderr is no terminal (a log file, a
- * headless box under nohup), the same fields come as one plain line every 30 s instead. `{eta}` is
- * estimated from the updates seen (not from the start value, so a resumed run's ETA is right); the
- * bar is sized to the terminal so the line is never cut.
+ * headless box under nohup), the same fields come as one plain line every 30 s instead. `{eta_text}`
+ * is estimated from the updates seen (not from the start value, so a resumed run's ETA is right; never
+ * "NaN"). The line is never cut by the terminal: a narrow one gets `compact` (fewer fields), and the
+ * bar takes the width that is left.
  */
-export function progressBar(format: string, total: number): ProgressBar {
+export function progressBar(format: string, total: number, compact?: string): ProgressBar {
   const tty = process.stderr.isTTY === true;
   // The line without the bar, with fields at typical widths: what is left is the bar's.
-  const text = format.replace(/\{bar\}/, '').replace(/\{[a-z_]+\}/g, '12345678');
+  const width = (f: string) => f.replace(/\{bar\}/, '').replace(/\{[a-z_]+\}/g, '123456').length;
   const columns = process.stderr.columns || 80;
-  const barsize = Math.max(5, Math.min(40, columns - text.length - 1));
+  if (tty && compact && width(format) + 10 > columns) format = compact;
+  const barsize = Math.max(5, Math.min(40, columns - width(format) - 1));
   const bar = new cliProgress.SingleBar(
     {
       format: tty ? format : `[{time}] ${format.replace(/ ?[|[]?\{bar\}[|\]]? ?/, ' ')}`,
@@ -176,7 +178,7 @@ export function progressBar(format: string, total: number): ProgressBar {
   return {
     update: (n, payload) => {
       if (done) return;
-      const p = { ...payload, time: time(), eta: eta(n) };
+      const p = { ...payload, time: time(), eta_text: eta(n) };
       if (started) return bar.update(n, p);
       bar.start(total, n, p);
       started = true;

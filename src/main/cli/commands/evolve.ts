@@ -7,7 +7,11 @@ import { classifierOptions, engineOptions, withClassifierOptions, withEngineOpti
 
 async function drive(lab: Lab, evo: EvolutionRun, cmd: Command): Promise<RunSummary> {
   const start = lab.runs.get(evo.runId).lastGeneration + 1;
-  const bar = progressBar(`run ${evo.runId} |{bar}| gen {value}/{total}  median {median}  max {max}  99.99%: {cells}  {ips} img/s  ETA {eta}`, evo.generations);
+  const bar = progressBar(
+    `run ${evo.runId} |{bar}| gen {value}/{total}  median {median}  max {max}  99.99%: {cells}  {ips} img/s  ETA {eta_text}`,
+    evo.generations,
+    `run ${evo.runId} {bar} {value}/{total} med {median} 99.99% {cells} ETA {eta_text}`,
+  );
   const stop = stopOnSigint(undefined, (m) => bar.interrupt(m));
   bar.update(start, { median: '-', max: '-', cells: '-', ips: '-' });
   try {

@@ -104,7 +104,7 @@ export function registerTrain(program: Command): void {
                 bar?.stop();
                 barEpoch = p.epoch;
                 bar = progressBar(
-                  `epoch ${p.epoch}/${p.epochs} [{bar}] {value}/{total} batches | loss {loss} | {ips} images/s | epoch ETA {eta} | all {left}`,
+                  `epoch ${p.epoch}/${p.epochs} [{bar}] {value}/{total} batches | loss {loss} | {ips} images/s | epoch ETA {eta_text} | all {left}`,
                   p.batches,
                 );
               }
