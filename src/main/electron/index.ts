@@ -165,7 +165,7 @@ function dbFlag(argv: string[]): string | undefined {
   return argv.find((a) => a.startsWith('--db='))?.slice(5);
 }
 
-function start(): void {
+export function start(): void {
   let api: LabApi;
   try {
     api = new LabApi(new Lab(resolveDbPath(dbFlag(process.argv))));
