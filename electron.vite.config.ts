@@ -13,7 +13,7 @@ export default defineConfig({
       rollupOptions: {
         input: {
           index: resolve('src/main/electron/index.ts'),
-          cli: resolve('src/main/cli/fool.ts'),
+          cli: resolve('src/main/entries/cli.ts'),
           'classify-worker': resolve('src/main/core/models/classify-worker.ts'),
           'render-worker': resolve('src/main/core/evolution/render-worker.ts'),
           'ascent-worker': resolve('src/main/core/ascent/ascent-worker.ts'),

@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
+import { layers } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['out/', 'node_modules/', 'dist/', 'test-artifacts/', '.bench/', '.mybuild/'] },
@@ -18,11 +19,6 @@ export default tseslint.config(
     files: ['**/*.svelte', '**/*.svelte.ts'],
     languageOptions: { parserOptions: { parser: tseslint.parser } },
   },
-  {
-    // The core is plain Node: it never imports electron (hosts -> core -> nothing).
-    files: ['src/main/core/**', 'src/shared/**'],
-    rules: {
-      'no-restricted-imports': ['error', { paths: ['electron'], patterns: ['**/electron/**', '**/cli/**', '**/server/**'] }],
-    },
-  },
+  // The layers (shared, renderer, core, host-common, hosts): eslint.layers.js says who may import what.
+  ...layers({ cliThroughApi: true }),
 );

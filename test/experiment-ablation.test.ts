@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Image } from '../src/main/core/analysis/motifs';
+import type { Image } from '../src/main/core/models/image';
 import { ablateRepeats, summarize } from '../src/main/core/experiments/ablation';
 import { Lab } from '../src/main/core/lab';
 import { foolJson, rng, tempDir } from './helpers';

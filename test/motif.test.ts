@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ablate, boxesMask, detectMotifs, type Image } from '../src/main/core/analysis/motifs';
+import { ablate, boxesMask, detectMotifs } from '../src/main/core/analysis/motifs';
+import type { Image } from '../src/main/core/models/image';
 import { rng } from './helpers';
 
 /** A flat (or lightly noisy) background with one random motif stamped at known places. */

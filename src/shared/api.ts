@@ -1,8 +1,8 @@
-import { absolutePath, limitedInt } from './limits';
 import { z } from 'zod';
 import { ENCODINGS, type ArchiveStats } from './engine';
 import type { ErrorPayload } from './errors';
-import type { Manifest, ModelSummary } from './manifest';
+import { absolutePath, limitedInt } from './limits';
+import { PRESET_NAMES, type Manifest, type ModelSummary } from './manifest';
 
 /**
  * The one API contract between the renderer and the core, served by both hosts: the Electron
@@ -19,6 +19,10 @@ import type { Manifest, ModelSummary } from './manifest';
 
 const id = z.number().int().nonnegative();
 const runId = z.number().int().positive();
+const experimentId = z.number().int().positive();
+const jobId = z.number().int().positive();
+const name = z.string().min(1);
+const path = z.string().min(1);
 
 export const ApiRequests = {
   'models.list': z.object({}).strict(),
@@ -32,10 +36,13 @@ export const ApiRequests = {
       batch: limitedInt('batch').optional(),
       seed: limitedInt('seed').optional(),
       overrides: z.record(z.string(), z.unknown()).optional(),
+      /** Fitness = softmax averaged over 10 crops (the original's Caffe oversample). */
+      tenCrop: z.boolean().optional(),
     })
     .strict(),
   'runs.stop': z.object({ runId }).strict(),
-  'runs.resume': z.object({ runId, generations: limitedInt('generations').optional() }).strict(),
+  /** takeOver: resume even when another process seems to run it (the command line: its user knows it died). */
+  'runs.resume': z.object({ runId, generations: limitedInt('generations').optional(), takeOver: z.boolean().optional() }).strict(),
   'runs.champions': z.object({ runId }).strict(),
   'individual.get': z.object({ runId, individualId: id }).strict(),
   /** Top-5 of an individual's image under any registered model (a first look at transferability). */
@@ -51,7 +58,88 @@ export const ApiRequests = {
     .object({ runId, individualId: id, class: id, mask: z.string().min(1), fill: z.enum(['mean', 'grey', 'black']).default('mean'), note: z.string().max(2000).optional() })
     .strict(),
   'ablation.list': z.object({ runId, individualId: id }).strict(),
-  'export.run': z.object({ runId, outDir: absolutePath, classes: z.array(id).optional() }).strict(),
+  // classes: checked against the run by the core (a class out of range is named in the error).
+  'export.run': z.object({ runId, outDir: absolutePath, classes: z.array(z.number()).optional() }).strict(),
+
+  // ---- runs (beyond the app's first methods) ----
+  /** A run's settings and statistics per generation (`fool runs show`). */
+  'runs.report': z.object({ runId }).strict(),
+  /** Deletes a run with its individuals (not while it is running here). */
+  'runs.delete': z.object({ runId }).strict(),
+
+  // ---- models ----
+  'models.get': z.object({ name }).strict(),
+  'models.add': z
+    .object({
+      file: path,
+      name,
+      preset: z.enum(PRESET_NAMES),
+      labels: path.optional(),
+      labelOffset: z.number().int().nonnegative().optional(),
+      outputKind: z.enum(['probabilities', 'logits']).optional(),
+      output: z.string().min(1).optional(),
+      description: z.string().max(2000).optional(),
+    })
+    .strict(),
+  'models.remove': z.object({ name }).strict(),
+  /** A job: accuracy on a dataset. */
+  'models.eval': z.object({ name, dataset: z.enum(['mnist-test']).default('mnist-test') }).strict(),
+  /** Image files (PNG, JPEG) on the lab's machine, classified by a model. */
+  classify: z.object({ model: name, files: z.array(path).min(1), top: z.number().int().positive().max(1000).default(5) }).strict(),
+
+  // ---- long work (jobs) ----
+  /** A job: gradient ascent on the input. classes: all, 0-9, 3,7,12 or random:N. */
+  'ascent.start': z
+    .object({
+      model: name,
+      classes: z.string().min(1).default('0-9'),
+      seed: z.number().int().nonnegative().default(1),
+      steps: z.number().int().positive().default(300),
+      objective: z.enum(['log-probability', 'probability']).default('log-probability'),
+      stepRule: z.enum(['sign', 'released']).default('sign'),
+      // Ranges are checked by the core, with messages that name the setting.
+      stepSize: z.number().default(2),
+      decay: z.number().default(0.01),
+      blur: z.number().default(0),
+      target: z.number().default(0.9999),
+      workers: limitedInt('workers').optional(),
+    })
+    .strict(),
+  /** A job: train Caffe's MNIST LeNet. extraClass: a folder of 28x28 images, or run ids "3,4" of this lab. */
+  'train.start': z
+    .object({
+      out: absolutePath,
+      seed: z.number().int().nonnegative().max(0x7fffffff).default(1),
+      epochs: z.number().int().positive().default(10),
+      extraClass: z.string().min(1).optional(),
+      optimizer: z.enum(['sgd', 'adam']).default('sgd'),
+      batch: z.number().int().positive().default(64),
+      threads: z.number().int().positive().default(1),
+      resume: z.boolean().optional(),
+      /** The first n MNIST training / test images only (0 = all): quick checks. */
+      trainLimit: z.number().int().min(0).max(60_000).default(0),
+      testLimit: z.number().int().min(0).max(10_000).default(0),
+    })
+    .strict(),
+  /** The champions' fooling images as an ImageFolder (DIR/<className>/*.png) plus DIR/<className>.csv. */
+  'dataset.export': z.object({ runs: z.array(runId).min(1), outDir: absolutePath, className: z.string().min(1).default('fooling') }).strict(),
+
+  // ---- experiments (kinds: experiments.kinds; parameters validated by the kind's schema) ----
+  'experiments.kinds': z.object({}).strict(),
+  'experiments.list': z.object({}).strict(),
+  'experiments.get': z.object({ experimentId }).strict(),
+  /** A job: runs an experiment of a registered kind; returns once it is stored (its id) or failed its checks. */
+  'experiments.start': z.object({ kind: name, params: z.record(z.string(), z.unknown()).default({}) }).strict(),
+  'experiments.report': z.object({ experimentId, outDir: absolutePath }).strict(),
+
+  // ---- jobs ----
+  'jobs.list': z.object({}).strict(),
+  'jobs.get': z.object({ jobId }).strict(),
+  /** Stops a job at its next safe point (evolution: after the current generation, committed). */
+  'jobs.cancel': z.object({ jobId }).strict(),
+
+  /** What this machine offers: runtime, execution providers, threads, GPU, the lab's database. */
+  'doctor.info': z.object({}).strict(),
 } as const;
 
 export type ApiMethod = keyof typeof ApiRequests;
@@ -129,6 +217,8 @@ export interface LineageStep {
   confidence: number | null;
   classesHeld: number[];
   labelsHeld: string[];
+  /** Its top-5 when it was born. */
+  top: Prediction[];
 }
 
 export interface Lineage {
@@ -165,9 +255,9 @@ export interface ApiResults {
   'models.list': ModelSummary[];
   'runs.list': RunInfo[];
   'runs.get': { run: RunInfo; settings: Record<string, unknown>; stats: StatsPoint[]; labels: string[] };
-  'runs.start': { runId: number };
+  'runs.start': { runId: number; jobId: number };
   'runs.stop': { runId: number };
-  'runs.resume': { runId: number };
+  'runs.resume': { runId: number; jobId: number };
   'runs.champions': Champion[];
   'individual.get': IndividualDetail;
   'individual.classify': { model: string; top: Prediction[] };
@@ -177,13 +267,119 @@ export interface ApiResults {
   'ablation.save': SavedAblation;
   'ablation.list': SavedAblation[];
   'export.run': { dir: string; files: string[]; champions: number };
+  'runs.report': RunReport;
+  'runs.delete': { runId: number };
+  'models.get': ModelDetail;
+  'models.add': { model: { name: string; file: string; classes: number; source: string }; manifest: Manifest; notes: string[] };
+  'models.remove': { removed: string };
+  'models.eval': JobStarted;
+  classify: { results: { file: string; top: Prediction[] }[] };
+  'ascent.start': JobStarted;
+  'train.start': JobStarted;
+  'dataset.export': { dir: string; csv: string; images: number };
+  'experiments.kinds': { kind: string; stored: string; description: string }[];
+  'experiments.list': ExperimentListing[];
+  'experiments.get': ExperimentListing & { result: unknown };
+  'experiments.start': JobStarted & { experimentId: number };
+  'experiments.report': { experimentId: number; kind: string; dir: string; files: string[] };
+  'jobs.list': JobInfo[];
+  'jobs.get': JobInfo;
+  'jobs.cancel': { jobId: number; cancelled: boolean };
+  'doctor.info': DoctorInfo;
+}
+
+/** What every job start returns; progress and the end arrive as job events with this id. */
+export interface JobStarted {
+  jobId: number;
+  runId?: number;
+  experimentId?: number;
+}
+
+export type JobStatus = 'running' | 'finished' | 'cancelled' | 'failed';
+
+export interface JobInfo {
+  jobId: number;
+  /** 'evolve', 'ascent', 'train', 'models.eval', or an experiment kind ('transfer', ...). */
+  kind: string;
+  status: JobStatus;
+  done: number;
+  total: number;
+  message: string;
+  createdAt: string;
+  endedAt?: string;
+  runId?: number;
+  experimentId?: number;
+  /** When finished (or cancelled): what the work returned. */
+  result?: unknown;
+  error?: ErrorPayload;
+}
+
+export interface JobProgress {
+  done?: number;
+  total?: number;
+  message?: string;
+  /** Fields particular to the job's kind (a CLI bar's fields, say). */
+  detail?: Record<string, unknown>;
+}
+
+export type JobEvent =
+  | { type: 'job.progress'; jobId: number; kind: string; done: number; total: number; message: string; detail?: Record<string, unknown> }
+  | { type: 'job.end'; jobId: number; kind: string; status: Exclude<JobStatus, 'running'>; runId?: number; experimentId?: number; result?: unknown; error?: ErrorPayload };
+
+export interface ExperimentListing {
+  id: number;
+  /** As stored ('ablation' for the ablate kind). */
+  kind: string;
+  createdAt: string;
+  finished: boolean;
+  params: unknown;
+}
+
+export interface RunReport {
+  runId: number;
+  kind: RunListing['kind'];
+  model: string;
+  encoding: string;
+  seed: number;
+  status: RunListing['status'];
+  settings: Record<string, unknown>;
+  stats: StatsPoint[];
+  lastGeneration: number;
+  evaluations: number;
+  seconds: number;
+}
+
+export interface ModelDetail {
+  name: string;
+  source: string;
+  file: string;
+  classes: number;
+  manifest: Manifest;
+  labels: string[];
+  graph: { opset: number; parameters: number; ops: Record<string, number>; inputs: { name: string; dims: (number | string)[] }[]; outputs: { name: string; dims: (number | string)[]; producer: string }[] };
+  description?: string;
+}
+
+export interface DoctorInfo {
+  node: string;
+  onnxruntime: string;
+  providers: { name: string; installed: boolean }[];
+  cudaInstalled: boolean;
+  gpu: { present: boolean; description: string };
+  provider: string;
+  reason: string;
+  cpu: { model: string; cores: number; memoryGiB: number };
+  workers: number;
+  threadsPerWorker: number;
+  db: string;
 }
 
 export type ApiResponse<M extends ApiMethod> = { ok: true; result: ApiResults[M] } | { ok: false; error: ErrorPayload };
 
 export type ApiEvent =
   | { type: 'run.progress'; runId: number; generation: number; generations: number; stats: ArchiveStats; evaluationsPerSecond: number; etaSeconds: number }
-  | { type: 'run.status'; runId: number; status: RunInfo['status']; message?: string };
+  | { type: 'run.status'; runId: number; status: RunInfo['status']; message?: string }
+  | JobEvent;
 
 /** Validates a request; a FoolError-shaped payload on failure (hosts return it without calling the core). */
 export function parseRequest<M extends ApiMethod>(method: string, params: unknown): { ok: true; method: M; params: z.output<(typeof ApiRequests)[M]> } | { ok: false; error: ErrorPayload } {

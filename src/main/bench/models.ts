@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { ModelInfo, PresetName } from '../../shared/manifest';
 import { decodeModel, summarize } from '../core/models/onnx-graph';
 import { readModelFile } from '../core/models/prepare';
-import { presetManifest } from '../core/models/registry';
+import { presetManifest } from '../core/models/presets';
 import { packageRoot } from '../core/paths';
 
 /** ../shared beside the checkout holds the real models the benchmarks use. */
@@ -20,7 +20,7 @@ export function benchModel(path: string, preset: PresetName, opts: { output?: st
   const summary = summarize(decodeModel(readModelFile(path), path));
   const out = summary.outputs.find((o) => o.name === (opts.output ?? summary.outputs[0].name))!;
   const k = Number(out.dims[out.dims.length - 1]) - (opts.labelOffset ?? 0);
-  const manifest = presetManifest(preset, summary, { name: 'bench', preset, ...opts }, k, path, 'labels.txt');
+  const manifest = presetManifest(preset, summary, { name: 'bench', ...opts }, k, path, 'labels.txt');
   return { manifest, path, labels: Array.from({ length: k }, (_, i) => String(i)), source: 'user' };
 }
 

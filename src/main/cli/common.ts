@@ -1,10 +1,10 @@
+import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
-import { existsSync } from 'node:fs';
-import { FoolError, isFoolError, toErrorPayload } from '../../shared/errors';
-import { resolveDbPath } from '../core/paths';
-import { explainError } from '../core/system-errors';
+import type { ApiEvent, ApiMethod, ApiParams, ApiResults, JobEvent } from '../../shared/api';
+import { FoolError, fromErrorPayload, isFoolError, toErrorPayload } from '../../shared/errors';
 import { LIMITS, type LimitName } from '../../shared/limits';
+import { explainError, openLabApi, resolveDbPath, type ClassifierOptions, type LabApi } from '../core/api';
 
 /** Options every command understands; declared once on the program (see fool.ts). */
 export interface GlobalOptions {
@@ -71,6 +71,84 @@ export function run(work: (cmd: Command, ...args: unknown[]) => Promise<CommandR
       process.exitCode = isFoolError(e) ? 2 : 1;
     }
   };
+}
+
+type JobEnd = Extract<JobEvent, { type: 'job.end' }>;
+
+/** The lab as a command sees it: the API's methods, its events, and jobs to follow to their end. */
+export interface LabClient {
+  dbPath: string;
+  /** Calls a method; a failure is thrown as the error it was (a FoolError for bad input: exit 2). */
+  call<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResults[M]>;
+  /** Every event of the lab (run.progress, job.progress, ...) until the command ends. */
+  onEvent(cb: (e: ApiEvent) => void): void;
+  /**
+   * Waits for a job's end, calling onEvent with its events; Ctrl-C cancels it (`stopMessage` says
+   * what happens; a second Ctrl-C quits at once). stopMessage null: Ctrl-C quits at once (work
+   * with no safe point to stop at).
+   */
+  follow(jobId: number, onEvent?: (e: ApiEvent) => void, stopMessage?: string | null, say?: (m: string) => void): Promise<JobEnd>;
+}
+
+/**
+ * Opens the lab of --db (or $FOOL_DB, or the per-user one) with its API in this process, runs the
+ * command's work against it, and closes it (running jobs stop at their next safe point). With
+ * `classifier`, the command's --provider/--workers/--threads/--max-batch go to the API.
+ */
+export async function withLab<T>(cmd: Command, work: (lab: LabClient) => Promise<T>, opts: { classifier?: ClassifierOptions } = {}): Promise<T> {
+  const { dbPath } = globals(cmd);
+  const api: LabApi = openLabApi(dbPath, { classifier: opts.classifier });
+  const ended = new Map<number, JobEnd>();
+  const waiting = new Map<number, (e: JobEnd) => void>();
+  const listeners = new Set<(e: ApiEvent) => void>();
+  api.onEvent((e) => {
+    for (const cb of listeners) cb(e);
+    if (e.type === 'job.end') {
+      ended.set(e.jobId, e);
+      waiting.get(e.jobId)?.(e);
+    }
+  });
+  const client: LabClient = {
+    dbPath,
+    async call(method, params) {
+      const r = await api.call(method, params);
+      if (r.ok) return r.result as ApiResults[typeof method];
+      // INTERNAL is a bug or the system's failure, not the user's input (exit 1, not 2).
+      throw r.error.code === 'INTERNAL' ? new Error(r.error.message) : fromErrorPayload(r.error);
+    },
+    onEvent: (cb) => void listeners.add(cb),
+    async follow(jobId, onEvent, stopMessage, say) {
+      const mine = (e: ApiEvent) => {
+        // Run events carry no job id; a command follows one job at a time.
+        if (!('jobId' in e) || e.jobId === jobId) onEvent?.(e);
+      };
+      listeners.add(mine);
+      const stop = stopMessage === null ? { dispose: () => undefined } : stopOnSigint(stopMessage, say);
+      if ('signal' in stop) stop.signal.addEventListener('abort', () => void api.call('jobs.cancel', { jobId }));
+      try {
+        return await new Promise<JobEnd>((done) => {
+          const e = ended.get(jobId);
+          if (e) return done(e);
+          waiting.set(jobId, done);
+        });
+      } finally {
+        waiting.delete(jobId);
+        stop.dispose();
+        listeners.delete(mine);
+      }
+    },
+  };
+  try {
+    return await work(client);
+  } finally {
+    await api.close();
+  }
+}
+
+/** A job's result, or its failure thrown as the error it was. */
+export function jobResult<R>(end: JobEnd): R {
+  if (end.status === 'failed') throw end.error && end.error.code !== 'INTERNAL' ? fromErrorPayload(end.error) : new Error(end.error?.message ?? 'the job failed');
+  return end.result as R;
 }
 
 /** An integer option in [min, max], written in digits (so "1e9", "0x10" and "" are refused too). */

@@ -9,12 +9,20 @@ import { registerExperiments } from './commands/experiments';
 import { registerLineage, registerRuns } from './commands/runs';
 import { registerTrain } from './commands/train';
 import { registerServe } from './commands/serve';
+import type { StartWebHost } from '../host-common/web-host';
+
+/** What the command line is handed by its entry point: the other hosts it can start. */
+export interface CliHosts {
+  /** `fool serve` starts the web host. */
+  startServer: StartWebHost;
+}
 
 /**
  * `fool`: the command-line host for long headless runs. A thin layer: parse, call the core,
- * print text or --json (see ../shared/docs/cli.md for the fields scripts rely on).
+ * print text or --json (see ../shared/docs/cli.md for the fields scripts rely on). Started by
+ * src/main/entries/cli.ts.
  */
-export function buildProgram(): Command {
+export function buildProgram(hosts: CliHosts): Command {
   const program = new Command('fool')
     .description('Fooling Lab: evolve and study images that deep networks classify with 99.99% confidence')
     .option('--db <path>', 'lab database (default: $FOOL_DB, else the per-user data folder)')
@@ -39,21 +47,6 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerExperiments(program);
   registerTrain(program);
-  registerServe(program);
+  registerServe(program, hosts.startServer);
   return program;
 }
-
-// `fool runs show 1 | head`: the reader closed the pipe early. That is how pipes end, not a failure.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
-  });
-}
-
-buildProgram()
-  .parseAsync(process.argv)
-  .catch((e: unknown) => {
-    process.stderr.write(`fool: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  });

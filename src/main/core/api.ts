@@ -1,5 +1,5 @@
-import sharp from 'sharp';
 import { z } from 'zod';
+import { explainError } from './system-errors';
 import {
   parseRequest,
   type ApiEvent,
@@ -15,22 +15,35 @@ import {
 } from '../../shared/api';
 import { CPPN_INPUTS, EvolutionSettingsSchema } from '../../shared/engine';
 import { FoolError, toErrorPayload } from '../../shared/errors';
-import { ablate, detectMotifs, type Fill, type Image } from './analysis/motifs';
+import { ablate, detectMotifs, type Fill } from './analysis/motifs';
 import { geneToWeight } from './engine/cppn';
-import { EvolutionRun, imageShapeFor } from './evolution/run';
+import { EvolutionRun } from './evolution/run';
 import { championImage, exportRun } from './export/gallery';
-import { topK, type Lab } from './lab';
-import { explainError } from './system-errors';
+import { Lab } from './lab';
 import { Classifier, type ClassifierOptions } from './models/classifier';
+import type { Image } from './models/image';
+import { encodePng } from './models/png';
+import { fitToModel } from './models/resize';
+import { topPredictions } from './models/top-k';
 import { AblationStore, type AblationRow } from './store/ablations';
 import { decodeGenome, type RunRow } from './store/runs';
+import type { ApiContext, Handler } from './api/context';
+import { experimentHandlers } from './api/experiments';
+import { jobHandlers } from './api/jobs';
+import { modelHandlers } from './api/models';
+import { runHandlers } from './api/runs';
+import { workHandlers } from './api/work';
+import { JobManager } from './jobs';
 
 /**
- * The service façade behind both hosts (Electron IPC and `fool serve`): every method of the API
- * contract (src/shared/api.ts) over one Lab. Hosts validate a request with `parseRequest` and then
- * call `execute`; `call` does both for hosts that need nothing in between. Evolution runs started
- * here run in this process in the background (the loop is async; rendering and classification are
- * in worker threads) and report `run.progress` / `run.status` events.
+ * The service façade behind all three hosts (CLI in-process, Electron IPC, `fool serve`): every
+ * method of the API contract (src/shared/api.ts) over one Lab. Hosts validate a request with
+ * `parseRequest` and then call `execute`; `call` does both for hosts that need nothing in between.
+ * The methods are grouped by domain: the app's first ones below, the others in api/*.ts (one
+ * handler table per domain). Long work (evolution, ascent, training, experiments, evaluation) runs
+ * as jobs (jobs.ts) in this process in the background (the loops are async; rendering and
+ * classification are in worker threads) and reports `job.progress` / `job.end` events; evolution
+ * runs also report `run.progress` / `run.status`.
  */
 
 type Parsed<M extends ApiMethod> = z.output<(typeof ApiRequests)[M]>;
@@ -44,8 +57,8 @@ export interface LabApiOptions {
 }
 
 interface LiveRun {
-  ac: AbortController;
-  done: Promise<void>;
+  jobId: number;
+  done: Promise<unknown>;
 }
 
 /** A run marked 'running' by another process is taken as alive while it wrote this recently. */
@@ -61,12 +74,19 @@ export class LabApi {
   private readonly thumbs = new Map<string, Buffer>();
   private readonly ablations: AblationStore;
   private closed = false;
+  /** Long work of this process; its events go out on the same stream as the runs'. */
+  readonly jobs: JobManager;
+  /** The methods of the domain modules in api/ (experiments, models, jobs, runs, work). */
+  private readonly handlers: Partial<Record<ApiMethod, Handler<ApiMethod>>>;
 
   constructor(
     readonly lab: Lab,
     private readonly opts: LabApiOptions = {},
   ) {
     this.ablations = new AblationStore(lab.db);
+    this.jobs = new JobManager((e) => this.emit(e), lab.dbPath);
+    const ctx: ApiContext = { lab, jobs: this.jobs, classifier: opts.classifier, isLive: (runId) => this.live.has(runId) };
+    this.handlers = { ...experimentHandlers(ctx), ...modelHandlers(ctx), ...jobHandlers(ctx), ...runHandlers(ctx), ...workHandlers(ctx) } as Partial<Record<ApiMethod, Handler<ApiMethod>>>;
   }
 
   /** Subscribe to run events; returns the unsubscribe function. */
@@ -118,7 +138,7 @@ export class LabApi {
       case 'runs.stop':
         return this.runStop(q.runId as number);
       case 'runs.resume':
-        return this.runResume(q.runId as number, q.generations as number | undefined);
+        return this.runResume(q.runId as number, q.generations as number | undefined, q.takeOver === true);
       case 'runs.champions':
         return this.lab.runs.champions(q.runId as number);
       case 'individual.get':
@@ -140,8 +160,11 @@ export class LabApi {
         const e = p as Parsed<'export.run'>;
         return exportRun(this.lab, e.runId, e.outDir, { classes: e.classes });
       }
-      default:
-        throw new FoolError('BAD_INPUT', `unknown API method "${String(method)}"`);
+      default: {
+        const h = this.handlers[method];
+        if (!h) throw new FoolError('BAD_INPUT', `unknown API method "${String(method)}"`);
+        return h(p as never);
+      }
     }
   }
 
@@ -156,16 +179,15 @@ export class LabApi {
     return { run: this.runInfo(r), settings: r.settings, stats: this.lab.runs.stats(runId), labels: r.labels };
   }
 
-  private runStart(p: Parsed<'runs.start'>): { runId: number } {
-    const evo = EvolutionRun.create(this.lab, { model: p.model, encoding: p.encoding, generations: p.generations, batch: p.batch, seed: p.seed, overrides: p.overrides });
-    this.drive(evo);
-    return { runId: evo.runId };
+  private runStart(p: Parsed<'runs.start'>): { runId: number; jobId: number } {
+    const evo = EvolutionRun.create(this.lab, { model: p.model, encoding: p.encoding, generations: p.generations, batch: p.batch, seed: p.seed, overrides: p.overrides, tenCrop: p.tenCrop });
+    return { runId: evo.runId, jobId: this.drive(evo) };
   }
 
   private runStop(runId: number): { runId: number } {
     const r = this.lab.runs.get(runId);
     const live = this.live.get(runId);
-    if (live) live.ac.abort();
+    if (live) this.jobs.cancel(live.jobId);
     else if (r.status === 'running' && this.foreignAlive(r)) {
       throw new FoolError('BAD_INPUT', `run ${runId} is being run by another process (the command line?), not by this app`, 'Stop it there (Ctrl-C)');
     }
@@ -173,14 +195,13 @@ export class LabApi {
     return { runId };
   }
 
-  private runResume(runId: number, generations?: number): { runId: number } {
+  private runResume(runId: number, generations?: number, takeOver = false): { runId: number; jobId: number } {
     const r = this.lab.runs.get(runId);
     if (this.live.has(runId)) throw new FoolError('BAD_INPUT', `run ${runId} is already running`, 'Stop it first, or wait for it');
-    if (r.status === 'running' && this.foreignAlive(r)) {
+    if (r.status === 'running' && !takeOver && this.foreignAlive(r)) {
       throw new FoolError('BAD_INPUT', `run ${runId} is being run by another process (the command line?)`, 'Wait for it to finish, or stop it there');
     }
-    this.drive(EvolutionRun.resume(this.lab, runId, generations));
-    return { runId };
+    return { runId, jobId: this.drive(EvolutionRun.resume(this.lab, runId, generations)) };
   }
 
   /** Whether another process wrote this 'running' run recently (else it died and may be resumed). */
@@ -188,43 +209,49 @@ export class LabApi {
     return Date.now() - Date.parse(r.updatedAt) < FOREIGN_RUN_GRACE_MS;
   }
 
-  /** Runs an evolution in the background; progress and the outcome go out as events. */
-  private drive(evo: EvolutionRun): void {
+  /**
+   * Runs an evolution as a job ('evolve'); progress and the outcome go out as run events (the app's)
+   * and job events. Cancelling the job stops it after the current generation, which is committed.
+   * The job's result is what the command line prints: the run summary.
+   */
+  private drive(evo: EvolutionRun): number {
     const { runId } = evo;
-    const ac = new AbortController();
     // ETA from a moving average of the seconds per generation (the first generations are slower).
     let avg = 0;
-    const done = evo
-      .run({
-        signal: ac.signal,
-        classifier: this.opts.classifier,
-        renderWorkers: this.opts.renderWorkers,
-        onGeneration: (g) => {
-          avg = avg === 0 ? g.seconds : 0.8 * avg + 0.2 * g.seconds;
-          this.emit({
-            type: 'run.progress',
-            runId,
-            generation: g.generation,
-            generations: g.generations,
-            stats: g.stats,
-            evaluationsPerSecond: g.evaluationsPerSecond,
-            etaSeconds: Math.max(0, g.generations - g.generation) * avg,
-          });
-        },
-      })
-      .then(
-        (s) => {
-          // No longer live before anyone hears it ended (a listener may resume it at once).
-          this.live.delete(runId);
-          this.emit({ type: 'run.status', runId, status: s.run.status });
-        },
-        (e: unknown) => {
-          this.live.delete(runId);
-          this.emit({ type: 'run.status', runId, status: 'failed', message: toErrorPayload(e).message });
-        },
-      );
-    this.live.set(runId, { ac, done });
+    const job = this.jobs.start('evolve', async (jc) => {
+      jc.ids({ runId });
+      try {
+        const s = await evo.run({
+          signal: jc.signal,
+          classifier: this.opts.classifier,
+          renderWorkers: this.opts.renderWorkers,
+          onGeneration: (g) => {
+            avg = avg === 0 ? g.seconds : 0.8 * avg + 0.2 * g.seconds;
+            this.emit({
+              type: 'run.progress',
+              runId,
+              generation: g.generation,
+              generations: g.generations,
+              stats: g.stats,
+              evaluationsPerSecond: g.evaluationsPerSecond,
+              etaSeconds: Math.max(0, g.generations - g.generation) * avg,
+            });
+            jc.progress({ done: g.generation, total: g.generations });
+          },
+        });
+        // No longer live before anyone hears it ended (a listener may resume it at once).
+        this.live.delete(runId);
+        this.emit({ type: 'run.status', runId, status: s.run.status });
+        return { runId, status: s.run.status, stopped: s.stopped, seconds: s.seconds, evaluations: s.evaluations, generation: s.run.lastGeneration };
+      } catch (e) {
+        this.live.delete(runId);
+        this.emit({ type: 'run.status', runId, status: 'failed', message: toErrorPayload(e).message });
+        throw e;
+      }
+    });
+    this.live.set(runId, { jobId: job.jobId, done: job.ended });
     this.emit({ type: 'run.status', runId, status: 'running' });
+    return job.jobId;
   }
 
   // ---- individuals ----------------------------------------------------------------------------
@@ -236,18 +263,10 @@ export class LabApi {
 
   private async predict(model: string, img: Image, k = 5): Promise<{ probs: Float32Array; top: Prediction[] }> {
     const c = await this.classifier(model);
-    const want = imageShapeFor(c.info);
-    let data = img.data;
-    // Another model may take another size: resize (grey <-> colour is preprocessing's job).
-    if (want.width !== img.width || want.height !== img.height) {
-      const out = await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: img.channels } })
-        .resize(want.width, want.height, { fit: 'fill', kernel: img.width < want.width ? 'nearest' : 'lanczos3' })
-        .raw()
-        .toBuffer();
-      data = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    }
-    const probs = await c.classify({ n: 1, width: want.width, height: want.height, channels: img.channels, data });
-    return { probs, top: topK(probs, c.info.labels, k) };
+    // Another model may take another size: the one resize every caller uses (models/resize.ts).
+    const input = await fitToModel(img, c.info.manifest.input);
+    const probs = await c.classify({ n: 1, ...input });
+    return { probs, top: topPredictions(probs, c.info.labels, k) };
   }
 
   private async individual(runId: number, individualId: number): Promise<IndividualDetail> {
@@ -299,7 +318,7 @@ export class LabApi {
     const chain = this.lab.runs.lineage(runId, cls);
     const steps = chain.map((i) => {
       const own = i.top.find(([c]) => c === cls) ?? i.won.find(([c]) => c === cls);
-      return { individualId: i.id, parentId: i.parentId, generation: i.generation, confidence: own ? own[1] : null, classesHeld: i.won.map(([c]) => c), labelsHeld: i.won.map(([c]) => run.labels[c] ?? String(c)) };
+      return { individualId: i.id, parentId: i.parentId, generation: i.generation, confidence: own ? own[1] : null, classesHeld: i.won.map(([c]) => c), labelsHeld: i.won.map(([c]) => run.labels[c] ?? String(c)), top: i.top.map(([c, p]) => ({ class: c, label: run.labels[c], confidence: p })) };
     });
     // The family: other champions whose ancestry meets this chain. One query for the run's
     // parent links, then each champion walks up until it reaches an ancestor of this one.
@@ -337,7 +356,7 @@ export class LabApi {
 
   private async ablationSave(p: Parsed<'ablation.save'>): Promise<SavedAblation> {
     const { image, mask, result } = await this.ablation(p);
-    const png = await toPng(image);
+    const png = await encodePng(image);
     const row = this.ablations.add({ runId: p.runId, individualId: p.individualId, class: p.class, fill: p.fill, mask, png, note: p.note, ...result });
     return savedAblation(row);
   }
@@ -362,7 +381,7 @@ export class LabApi {
       this.thumbs.set(key, hit);
       return hit;
     }
-    const png = await toPng(this.image_(runId, individualId), size);
+    const png = await encodePng(this.image_(runId, individualId), { size });
     this.thumbs.set(key, png);
     const max = this.opts.imageCacheSize ?? 512;
     while (this.thumbs.size > max) this.thumbs.delete(this.thumbs.keys().next().value!);
@@ -402,8 +421,7 @@ export class LabApi {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const r of this.live.values()) r.ac.abort();
-    await Promise.all([...this.live.values()].map((r) => r.done));
+    await this.jobs.closeAll();
     const cs = [...this.classifiers.values()];
     this.classifiers.clear();
     await Promise.all(cs.map((c) => c.then((x) => x.close()).catch(() => undefined)));
@@ -434,14 +452,6 @@ function decodeMask(b64: string, pixels: number): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
-async function toPng(img: Image, size?: number): Promise<Buffer> {
-  let s = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: img.channels } });
-  if (size !== undefined && size !== Math.max(img.width, img.height)) {
-    s = s.resize(size, size, { fit: 'inside', kernel: size > Math.max(img.width, img.height) ? 'nearest' : 'lanczos3' });
-  }
-  return s.png().toBuffer();
-}
-
 /** Per-channel mean and standard deviation, and a 16-bin histogram over every channel value. */
 function pixelStats(img: Image): IndividualDetail['pixels'] {
   const C = img.channels;
@@ -459,4 +469,18 @@ function pixelStats(img: Image): IndividualDetail['pixels'] {
   }
   const mean = sum.map((s) => s / n);
   return { mean, std: sq.map((s, c) => Math.sqrt(Math.max(0, s / n - mean[c] ** 2))), histogram };
+}
+
+// ---- the API entry: what hosts import from the core (the CLI imports nothing else) ----------------
+
+export { experimentKinds, registerExperiment } from './experiments/registry';
+export type { CliOptionSpec, ExperimentKind } from './experiments/kind';
+export type { ClassifierOptions } from './models/classifier';
+export { packageRoot, resolveDbPath } from './paths';
+export { explainError } from './system-errors';
+export { Lab };
+
+/** One lab and its API, as an in-process host (the CLI, tests) opens them; close the API when done. */
+export function openLabApi(dbPath: string, opts: LabApiOptions = {}): LabApi {
+  return new LabApi(new Lab(dbPath), opts);
 }

@@ -1,24 +1,14 @@
+import type { Prediction } from '../../shared/api';
 import type { ModelInfo } from '../../shared/manifest';
 import { FoolError } from '../../shared/errors';
 import { Classifier, type ClassifierOptions } from './models/classifier';
 import { ModelRegistry } from './models/registry';
-import { loadImageForModel } from './models/images';
+import { stack } from './models/image';
+import { loadImageForModel } from './models/resize';
+import { argmax, topPredictions } from './models/top-k';
 import { loadMnist } from './data/mnist';
 import { openDb, type Db } from './store/db';
 import { RunStore } from './store/runs';
-
-export interface TopK {
-  class: number;
-  label: string;
-  confidence: number;
-}
-
-/** The top k classes of one row of probabilities. */
-export function topK(probs: Float32Array, labels: string[], k: number): TopK[] {
-  const idx = Array.from(probs.keys());
-  idx.sort((a, b) => probs[b] - probs[a]);
-  return idx.slice(0, Math.min(k, probs.length)).map((c) => ({ class: c, label: labels[c] ?? String(c), confidence: probs[c] }));
-}
 
 /**
  * One lab: a database and the models registered in it. The façade every host (CLI, Electron,
@@ -45,7 +35,7 @@ export class Lab {
     return Classifier.open(this.models.get(name), opts);
   }
 
-  async classifyFiles(name: string, files: string[], k: number, opts?: ClassifierOptions): Promise<{ file: string; top: TopK[] }[]> {
+  async classifyFiles(name: string, files: string[], k: number, opts?: ClassifierOptions): Promise<{ file: string; top: Prediction[] }[]> {
     if (files.length === 0) throw new FoolError('BAD_INPUT', 'no image files given', 'Pass one or more PNG or JPEG files');
     const info = this.models.get(name);
     // Decode everything before starting workers: a bad file fails fast.
@@ -53,11 +43,8 @@ export class Lab {
     // One image needs one session, not a pool.
     const c = await Classifier.open(info, { ...opts, workers: opts?.workers ?? (files.length < 2 ? 1 : undefined) });
     try {
-      const { height, width, channels } = images[0];
-      const data = new Uint8Array(images.length * height * width * channels);
-      images.forEach((im, i) => data.set(im.data, i * im.data.length));
-      const probs = await c.classify({ n: images.length, height, width, channels, data });
-      return files.map((file, i) => ({ file, top: topK(probs.subarray(i * c.classes, (i + 1) * c.classes), info.labels, k) }));
+      const probs = await c.classify(stack(images));
+      return files.map((file, i) => ({ file, top: topPredictions(probs.subarray(i * c.classes, (i + 1) * c.classes), info.labels, k) }));
     } finally {
       await c.close();
     }
@@ -80,9 +67,7 @@ export class Lab {
         const n = Math.min(chunk, test.n - s);
         const probs = await c.classify({ n, height: 28, width: 28, channels: 1, data: test.images.subarray(s * 784, (s + n) * 784) });
         for (let i = 0; i < n; i++) {
-          let best = 0;
-          for (let k = 1; k < c.classes; k++) if (probs[i * c.classes + k] > probs[i * c.classes + best]) best = k;
-          if (best === test.labels[s + i]) correct++;
+          if (argmax(probs.subarray(i * c.classes, (i + 1) * c.classes)) === test.labels[s + i]) correct++;
         }
         onProgress?.(s + n, test.n);
       }

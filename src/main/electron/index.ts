@@ -6,8 +6,8 @@ import { toErrorPayload } from '../../shared/errors';
 import { LabApi } from '../core/api';
 import { Lab } from '../core/lab';
 import { resolveDbPath } from '../core/paths';
-import { CSP } from '../server/security';
-import { staticFile } from '../server/static';
+import { CSP } from '../host-common/security';
+import { staticFile } from '../host-common/static';
 
 /**
  * The Electron host: one window on the shared renderer with secure defaults (context isolation, a

@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { parseRequest } from '../../shared/api';
 import { FoolError, toErrorPayload, type ErrorPayload } from '../../shared/errors';
-import type { LabApi } from '../core/api';
-import { authorize, isLoopback, sameOrigin, securityHeaders } from './security';
-import { sendFile, staticFile } from './static';
+import { authorize, isLoopback, sameOrigin, securityHeaders } from '../host-common/security';
+import { sendFile, staticFile } from '../host-common/static';
+import type { RunningWebHost, WebHostOptions } from '../host-common/web-host';
 
 /**
  * `fool serve`: the renderer and the API over HTTP for a browser (the transport is described in
@@ -12,22 +12,10 @@ import { sendFile, staticFile } from './static';
  * contract's schema before it reaches the core; no request can crash the server.
  */
 
-export interface ServeOptions {
-  api: LabApi;
-  host: string;
-  port: number;
-  /** Required for any address other than loopback. */
-  token?: string;
-  /** The built renderer (out/renderer). */
-  staticDir: string;
-}
+export type ServeOptions = WebHostOptions;
 
-export interface RunningServer {
-  url: string;
-  port: number;
+export interface RunningServer extends RunningWebHost {
   server: Server;
-  /** Stops accepting requests, ends event streams, then closes the lab (live runs stop after their generation). */
-  close(): Promise<void>;
 }
 
 /** Bodies are small JSON documents (the largest: an ablation mask, one byte per pixel in base64). */
@@ -61,6 +49,8 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('error', fail);
   });
 }
+
+const TOO_LARGE = { ok: false, error: { code: 'BAD_INPUT', message: `the request body is over ${MAX_BODY} bytes; API calls are small JSON documents` } };
 
 export function startServer(opts: ServeOptions): Promise<RunningServer> {
   const { api, token } = opts;
@@ -97,14 +87,14 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
       }
       if (Number(req.headers['content-length']) > MAX_BODY) {
         res.setHeader('Connection', 'close');
-        return sendJson(res, 413, { ok: false, error: { code: 'BAD_INPUT', message: `the request body is over ${MAX_BODY} bytes; API calls are small JSON documents` } });
+        return sendJson(res, 413, TOO_LARGE);
       }
       let params: unknown;
       try {
         const text = await readBody(req);
         params = text.trim() === '' ? {} : JSON.parse(text);
       } catch (e) {
-        if (e instanceof TooLarge) return sendJson(res, 413, { ok: false, error: { code: 'BAD_INPUT', message: `the request body is over ${MAX_BODY} bytes; API calls are small JSON documents` } });
+        if (e instanceof TooLarge) return sendJson(res, 413, TOO_LARGE);
         return sendError(res, e instanceof SyntaxError || e instanceof RangeError ? { code: 'BAD_INPUT', message: `the request body is not JSON: ${e.message}` } : toErrorPayload(e));
       }
       const parsed = parseRequest(method, params);

@@ -1,7 +1,13 @@
 import { Command, Option } from 'commander';
-import { Lab } from '../../core/lab';
-import { parseClasses, runAscent } from '../../core/ascent/ascent';
-import { globals, limitedIntOption, parseIntOption, parseNumberOption, pct, progressBar, run, table } from '../common';
+import type { ApiParams } from '../../../shared/api';
+import { jobResult, limitedIntOption, parseIntOption, parseNumberOption, pct, progressBar, run, table, withLab } from '../common';
+
+interface AscentResult {
+  runId: number;
+  model: string;
+  seconds: number;
+  results: { class: number; label: string; confidence: number; steps: number; stepsTo: Record<string, number | null> }[];
+}
 
 export function registerAscent(program: Command): void {
   program
@@ -20,24 +26,26 @@ export function registerAscent(program: Command): void {
     .option('--workers <n>', 'worker threads', limitedIntOption('--workers', 'workers'))
     .action(
       run(async (cmd) => {
-        const o = cmd.opts() as { model: string; classes: string; seed: number; steps: number; stepRule: 'sign' | 'released'; stepSize: number; objective: 'log-probability' | 'probability'; decay: number; blur: number; target: number; workers?: number };
-        const lab = new Lab(globals(cmd).dbPath);
-        try {
-          const info = lab.models.get(o.model);
-          const classes = parseClasses(o.classes, info.labels.length, o.seed);
-          const bar = progressBar('ascent |{bar}| {value}/{total} images done  median now {median}', classes.length);
-          let outcome;
+        const o = cmd.opts() as Omit<ApiParams<'ascent.start'>, 'classes'> & { classes: string; target: number };
+        return withLab(cmd, async (lab) => {
+          const { jobId } = await lab.call('ascent.start', o);
+          const bar: { b?: ReturnType<typeof progressBar> } = {};
+          let outcome: AscentResult;
           try {
-            outcome = await runAscent(
-              lab,
-              { model: o.model, classes, workers: o.workers, settings: { seed: o.seed, steps: o.steps, stepRule: o.stepRule, stepSize: o.stepSize, objective: o.objective, decay: o.decay, blurSigma: o.blur, target: o.target } },
-              (done, _total, best) => {
-                const sorted = [...best].sort((a, b) => a - b);
-                bar.update(done, { median: sorted.length ? pct(sorted[Math.floor(sorted.length / 2)]) : '-' });
-              },
+            outcome = jobResult<AscentResult>(
+              await lab.follow(
+                jobId,
+                (e) => {
+                  if (e.type !== 'job.progress') return;
+                  bar.b ??= progressBar('ascent |{bar}| {value}/{total} images done  median now {median}', e.total);
+                  const median = e.detail?.median;
+                  bar.b.update(e.done, { median: typeof median === 'number' ? pct(median) : '-' });
+                },
+                null,
+              ),
             );
           } finally {
-            bar.stop();
+            bar.b?.stop();
           }
           const results = outcome.results.map((r) => ({ class: r.class, label: r.label, confidence: r.confidence, steps: r.steps, stepsTo: r.stepsTo }));
           const reached = results.filter((r) => r.confidence >= o.target).length;
@@ -46,9 +54,7 @@ export function registerAscent(program: Command): void {
             `${reached}/${results.length} images at >= ${pct(o.target)} in ${outcome.seconds.toFixed(1)} s; stored as run ${outcome.runId} (fool export ${outcome.runId} --out DIR)`,
           ].join('\n');
           return { json: { runId: outcome.runId, model: o.model, seconds: outcome.seconds, results }, text };
-        } finally {
-          lab.close();
-        }
+        });
       }),
     );
 }

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { Lab } from '../../core/lab';
-import { globals, parseIntOption, pct, run } from '../common';
+import { parseIntOption, pct, run, withLab } from '../common';
 import { classifierOptions, withClassifierOptions } from './shared-options';
 
 export function registerClassify(program: Command): void {
@@ -14,16 +13,15 @@ export function registerClassify(program: Command): void {
   ).action(
     run(async (cmd, files) => {
       const o = cmd.opts() as { model: string; top: number };
-      const lab = new Lab(globals(cmd).dbPath);
-      try {
-        const results = await lab.classifyFiles(o.model, files as string[], o.top, classifierOptions(cmd));
-        const text = results
-          .map((r) => [r.file, ...r.top.map((t) => `  ${pct(t.confidence).padStart(8)}  ${t.class}  ${t.label}`)].join('\n'))
-          .join('\n');
-        return { json: { results }, text };
-      } finally {
-        lab.close();
-      }
+      return withLab(
+        cmd,
+        async (lab) => {
+          const { results } = await lab.call('classify', { model: o.model, files: files as string[], top: o.top });
+          const text = results.map((r) => [r.file, ...r.top.map((t) => `  ${pct(t.confidence).padStart(8)}  ${t.class}  ${t.label}`)].join('\n')).join('\n');
+          return { json: { results }, text };
+        },
+        { classifier: classifierOptions(cmd) },
+      );
     }),
   );
 }

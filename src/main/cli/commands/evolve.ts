@@ -1,55 +1,61 @@
 import { Command, Option } from 'commander';
 import { engineOverrides, ENCODINGS, type Encoding } from '../../../shared/engine';
-import { Lab } from '../../core/lab';
-import { EvolutionRun, type RunSummary } from '../../core/evolution/run';
-import { globals, limitedIntOption, parseIntOption, pct, progressBar, run, stopOnSigint } from '../common';
+import { jobResult, limitedIntOption, parseIntOption, pct, progressBar, run, withLab, type LabClient } from '../common';
 import { classifierOptions, engineOptions, withClassifierOptions, withEngineOptions } from './shared-options';
 
-async function drive(lab: Lab, evo: EvolutionRun, cmd: Command): Promise<RunSummary> {
-  const start = lab.runs.get(evo.runId).lastGeneration + 1;
+/** What an evolution job returns (LabApi's 'evolve' jobs). */
+interface RunSummary {
+  runId: number;
+  stopped: boolean;
+  seconds: number;
+  evaluations: number;
+}
+
+/** Follows the run's job with a progress bar; Ctrl-C cancels it after the current generation. */
+async function follow(lab: LabClient, runId: number, jobId: number): Promise<RunSummary> {
+  const { run: r } = await lab.call('runs.get', { runId });
   const bar = progressBar(
-    `run ${evo.runId} |{bar}| gen {value}/{total}  median {median}  max {max}  99.99%: {cells}  {ips} img/s  ETA {eta_text}`,
-    evo.generations,
-    `run ${evo.runId} {bar} {value}/{total} med {median} 99.99% {cells} ETA {eta_text}`,
+    `run ${runId} |{bar}| gen {value}/{total}  median {median}  max {max}  99.99%: {cells}  {ips} img/s  ETA {eta_text}`,
+    r.generations ?? 0,
+    `run ${runId} {bar} {value}/{total} med {median} 99.99% {cells} ETA {eta_text}`,
   );
-  const stop = stopOnSigint(undefined, (m) => bar.interrupt(m));
-  bar.update(start, { median: '-', max: '-', cells: '-', ips: '-' });
+  bar.update(r.generation + 1, { median: '-', max: '-', cells: '-', ips: '-' });
   try {
-    return await evo.run({
-      signal: stop.signal,
-      classifier: classifierOptions(cmd),
-      onGeneration: (r) =>
-        bar.update(r.generation, {
-          median: pct(r.stats.median),
-          max: pct(r.stats.max),
-          cells: `${r.stats.atLeast9999}`,
-          ips: r.evaluationsPerSecond.toFixed(0),
-        }),
-    });
+    const end = await lab.follow(
+      jobId,
+      (e) => {
+        if (e.type === 'run.progress' && e.runId === runId) {
+          bar.update(e.generation, { median: pct(e.stats.median), max: pct(e.stats.max), cells: `${e.stats.atLeast9999}`, ips: e.evaluationsPerSecond.toFixed(0) });
+        }
+      },
+      undefined,
+      (m) => bar.interrupt(m),
+    );
+    return jobResult<RunSummary>(end);
   } finally {
     bar.stop();
-    stop.dispose();
   }
 }
 
-function result(lab: Lab, s: RunSummary) {
-  const champs = lab.runs.champions(s.run.id);
+async function result(lab: LabClient, s: RunSummary) {
+  const { run, stats: all } = await lab.call('runs.get', { runId: s.runId });
+  const champs = await lab.call('runs.champions', { runId: s.runId });
   const json = {
-    runId: s.run.id,
-    model: s.run.model,
-    encoding: s.run.encoding,
-    generations: s.run.lastGeneration,
-    status: s.run.status,
+    runId: run.runId,
+    model: run.model,
+    encoding: run.encoding,
+    generations: run.generation,
+    status: run.status,
     seconds: s.seconds,
     evaluationsPerSecond: s.seconds > 0 ? s.evaluations / s.seconds : 0,
     champions: champs.map((c) => ({ class: c.class, label: c.label, confidence: c.confidence, generation: c.generation, individualId: c.individualId })),
   };
-  const stats = lab.runs.stats(s.run.id).at(-1);
+  const stats = all.at(-1);
   const text = [
-    `Run ${s.run.id} (${s.run.encoding} on ${s.run.model}, seed ${s.run.seed}): ${s.stopped ? 'stopped' : 'finished'} at generation ${s.run.lastGeneration}` +
+    `Run ${run.runId} (${run.encoding} on ${run.model}, seed ${run.seed}): ${s.stopped ? 'stopped' : 'finished'} at generation ${run.generation}` +
       ` in ${s.seconds.toFixed(1)} s (${json.evaluationsPerSecond.toFixed(0)} images/s).`,
-    stats ? `Median confidence ${pct(stats.median)}, ${stats.at9999}/${s.run.classes} classes at >= 99.99%, ${stats.at99} at >= 99%.` : '',
-    s.stopped ? `Resume with: fool resume ${s.run.id}` : `Export with: fool export ${s.run.id} --out DIR`,
+    stats ? `Median confidence ${pct(stats.median)}, ${stats.at9999}/${run.classes} classes at >= 99.99%, ${stats.at99} at >= 99%.` : '',
+    s.stopped ? `Resume with: fool resume ${run.runId}` : `Export with: fool export ${run.runId} --out DIR`,
   ].filter(Boolean);
   return { json, text: text.join('\n') };
 }
@@ -69,13 +75,14 @@ export function registerEvolve(program: Command): void {
     run(async (cmd) => {
       const o = cmd.opts() as { model: string; encoding: Encoding; generations?: number; batch?: number; seed: number; tenCrop?: boolean };
       const overrides = engineOverrides(engineOptions(cmd));
-      const lab = new Lab(globals(cmd).dbPath);
-      try {
-        const evo = EvolutionRun.create(lab, { model: o.model, encoding: o.encoding, generations: o.generations, batch: o.batch, seed: o.seed, overrides, tenCrop: o.tenCrop });
-        return result(lab, await drive(lab, evo, cmd));
-      } finally {
-        lab.close();
-      }
+      return withLab(
+        cmd,
+        async (lab) => {
+          const { runId, jobId } = await lab.call('runs.start', { model: o.model, encoding: o.encoding, generations: o.generations, batch: o.batch, seed: o.seed, overrides, tenCrop: o.tenCrop });
+          return result(lab, await follow(lab, runId, jobId));
+        },
+        { classifier: classifierOptions(cmd) },
+      );
     }),
   );
 
@@ -86,15 +93,16 @@ export function registerEvolve(program: Command): void {
       .argument('<run>', 'run id', parseIntOption('run id'))
       .option('--generations <n>', 'new total length of the run', limitedIntOption('--generations', 'generations')),
   ).action(
-    run(async (cmd, runId) => {
+    run(async (cmd, id) => {
       const o = cmd.opts() as { generations?: number };
-      const lab = new Lab(globals(cmd).dbPath);
-      try {
-        const evo = EvolutionRun.resume(lab, runId as number, o.generations);
-        return result(lab, await drive(lab, evo, cmd));
-      } finally {
-        lab.close();
-      }
+      return withLab(
+        cmd,
+        async (lab) => {
+          const { runId, jobId } = await lab.call('runs.resume', { runId: id as number, generations: o.generations, takeOver: true });
+          return result(lab, await follow(lab, runId, jobId));
+        },
+        { classifier: classifierOptions(cmd) },
+      );
     }),
   );
 }

@@ -1,7 +1,6 @@
+import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { Lab } from '../../core/lab';
-import { exportRun } from '../../core/export/gallery';
-import { globals, parseIntOption, run } from '../common';
+import { parseIntOption, run, withLab } from '../common';
 
 export function registerExport(program: Command): void {
   program
@@ -14,13 +13,10 @@ export function registerExport(program: Command): void {
       run(async (cmd, runId) => {
         const o = cmd.opts() as { out: string; classes?: string };
         const classes = o.classes?.split(',').map((s) => Number(s.trim()));
-        const lab = new Lab(globals(cmd).dbPath);
-        try {
-          const r = await exportRun(lab, runId as number, o.out, { classes });
+        return withLab(cmd, async (lab) => {
+          const r = await lab.call('export.run', { runId: runId as number, outDir: resolve(o.out), classes });
           return { json: r, text: `Exported ${r.champions} champions of run ${runId as number} to ${r.dir} (${r.files.length} files; open index.html)` };
-        } finally {
-          lab.close();
-        }
+        });
       }),
     );
 }

@@ -1,8 +1,7 @@
 import { Command, Option } from 'commander';
 import { PRESET_NAMES } from '../../../shared/manifest';
-import type { AddModelOptions } from '../../core/models/registry';
-import { Lab } from '../../core/lab';
-import { globals, parseIntOption, pct, progressBar, run, table } from '../common';
+import type { ApiParams } from '../../../shared/api';
+import { jobResult, parseIntOption, pct, progressBar, run, table, withLab } from '../common';
 import { classifierOptions, withClassifierOptions } from './shared-options';
 
 export function registerModels(program: Command): void {
@@ -13,18 +12,15 @@ export function registerModels(program: Command): void {
     .description('list the models of this lab (shipped ones first)')
     .action(
       run(async (cmd) => {
-        const lab = new Lab(globals(cmd).dbPath);
-        try {
-          const list = lab.models.list();
+        return withLab(cmd, async (lab) => {
+          const list = await lab.call('models.list', {});
           return {
             json: { models: list },
             text: list.length
               ? table([['name', 'classes', 'source', 'file'], ...list.map((m) => [m.name, m.classes, m.source, m.file])])
               : 'No models yet. Add one with: fool models add FILE.onnx --name NAME --preset P',
           };
-        } finally {
-          lab.close();
-        }
+        });
       }),
     );
 
@@ -41,18 +37,15 @@ export function registerModels(program: Command): void {
     .option('--description <text>', 'a note shown in listings')
     .action(
       run(async (cmd, file) => {
-        const o = cmd.opts() as AddModelOptions;
-        const lab = new Lab(globals(cmd).dbPath);
-        try {
-          const { info, notes } = await lab.models.add(file as string, o);
-          const m = info.manifest;
+        const o = cmd.opts() as Omit<ApiParams<'models.add'>, 'file'>;
+        return withLab(cmd, async (lab) => {
+          const r = await lab.call('models.add', { file: file as string, ...o });
+          const { manifest: m, notes } = r;
           return {
-            json: { model: { name: m.name, file: info.path, classes: m.classes, source: info.source }, manifest: m, notes },
+            json: r,
             text: `Added ${m.name}: ${m.classes} classes, input ${m.input.name} ${m.input.layout} ${m.input.channels}x${m.input.height}x${m.input.width} (${m.input.channelOrder}), output ${m.output.name} (${m.output.kind})${notes.length ? `; on load: ${notes.join(', ')}` : ''}`,
           };
-        } finally {
-          lab.close();
-        }
+        });
       }),
     );
 
@@ -62,10 +55,10 @@ export function registerModels(program: Command): void {
     .argument('<name>')
     .action(
       run(async (cmd, name) => {
-        const lab = new Lab(globals(cmd).dbPath);
-        try {
-          const { info, summary } = lab.models.show(name as string);
-          const m = info.manifest;
+        return withLab(cmd, async (lab) => {
+          const r = await lab.call('models.get', { name: name as string });
+          const { manifest: m, graph: summary } = r;
+          const info = { source: r.source, path: r.file, labels: r.labels };
           const text = [
             `${m.name} (${info.source})  ${info.path}`,
             m.description ? `  ${m.description}` : '',
@@ -73,10 +66,8 @@ export function registerModels(program: Command): void {
             `  output  ${m.output.name} (${m.output.kind}), ${m.classes} classes, label offset ${m.labelOffset}: ${info.labels.slice(0, 3).join(', ')}${m.classes > 3 ? ', ...' : ''}`,
             `  graph   opset ${summary.opset}, ${summary.parameters.toLocaleString('en')} parameters, ops ${Object.entries(summary.ops).map(([k, v]) => `${k} x${v}`).join(', ')}`,
           ].filter(Boolean);
-          return { json: { name: m.name, source: info.source, file: info.path, classes: m.classes, manifest: m, labels: info.labels, graph: summary }, text: text.join('\n') };
-        } finally {
-          lab.close();
-        }
+          return { json: r, text: text.join('\n') };
+        });
       }),
     );
 
@@ -86,13 +77,10 @@ export function registerModels(program: Command): void {
     .argument('<name>')
     .action(
       run(async (cmd, name) => {
-        const lab = new Lab(globals(cmd).dbPath);
-        try {
-          lab.models.remove(name as string);
-          return { json: { removed: name }, text: `Removed ${name as string}` };
-        } finally {
-          lab.close();
-        }
+        return withLab(cmd, async (lab) => {
+          const r = await lab.call('models.remove', { name: name as string });
+          return { json: r, text: `Removed ${name as string}` };
+        });
       }),
     );
 
@@ -104,19 +92,26 @@ export function registerModels(program: Command): void {
       .addOption(new Option('--dataset <name>', 'the dataset').choices(['mnist-test']).default('mnist-test')),
   ).action(
     run(async (cmd, name) => {
-      const o = cmd.opts() as { dataset: string };
-      const lab = new Lab(globals(cmd).dbPath);
+      const o = cmd.opts() as { dataset: 'mnist-test' };
       const bar = progressBar('evaluating |{bar}| {value}/{total} images', 10000);
       try {
-        const r = await lab.evalMnist(name as string, classifierOptions(cmd), (done) => bar.update(done));
-        bar.stop();
-        return {
-          json: { model: name, dataset: o.dataset, n: r.n, accuracy: r.accuracy, seconds: r.seconds },
-          text: `${name as string} on ${o.dataset}: ${pct(r.accuracy)} of ${r.n} images correct (${(r.n / r.seconds).toFixed(0)} images/s)`,
-        };
+        return await withLab(
+          cmd,
+          async (lab) => {
+            const { jobId } = await lab.call('models.eval', { name: name as string, dataset: o.dataset });
+            const r = jobResult<{ model: string; dataset: string; n: number; accuracy: number; seconds: number }>(
+              await lab.follow(jobId, (e) => e.type === 'job.progress' && bar.update(e.done), null),
+            );
+            bar.stop();
+            return {
+              json: r,
+              text: `${name as string} on ${o.dataset}: ${pct(r.accuracy)} of ${r.n} images correct (${(r.n / r.seconds).toFixed(0)} images/s)`,
+            };
+          },
+          { classifier: classifierOptions(cmd) },
+        );
       } finally {
         bar.stop();
-        lab.close();
       }
     }),
   );

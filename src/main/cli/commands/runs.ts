@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { Lab } from '../../core/lab';
-import { globals, parseIntOption, pct, run, table } from '../common';
+import { parseIntOption, pct, run, table, withLab } from '../common';
 
 export function registerRuns(program: Command): void {
   const runs = program.command('runs').description('the runs kept in this lab');
@@ -9,10 +8,10 @@ export function registerRuns(program: Command): void {
     .command('list')
     .description('every run with its model, encoding, progress and best results')
     .action(
-      run(async (cmd) => {
-        const lab = new Lab(globals(cmd).dbPath);
-        try {
-          const list = lab.runs.list().map((r) => lab.runs.listing(r));
+      run(async (cmd) =>
+        withLab(cmd, async (lab) => {
+          // `live` says whether this process runs it: never, for a command that only lists.
+          const list = (await lab.call('runs.list', {})).map(({ live: _live, ...r }) => r);
           const text = list.length
             ? table([
                 ['run', 'kind', 'model', 'encoding', 'seed', 'status', 'generation', 'median', '>= 99.99%'],
@@ -20,10 +19,8 @@ export function registerRuns(program: Command): void {
               ])
             : 'No runs yet. Start one with: fool evolve --model lenet-mnist';
           return { json: { runs: list }, text };
-        } finally {
-          lab.close();
-        }
-      }),
+        }),
+      ),
     );
 
   runs
@@ -31,25 +28,21 @@ export function registerRuns(program: Command): void {
     .description("a run's settings and its statistics per generation")
     .argument('<run>', 'run id', parseIntOption('run id'))
     .action(
-      run(async (cmd, runId) => {
-        const lab = new Lab(globals(cmd).dbPath);
-        try {
-          const r = lab.runs.get(runId as number);
-          const stats = lab.runs.stats(r.id);
-          const rows = stats.map((s) => [s.generation, pct(s.median), pct(s.mean), pct(s.max), pct(s.min), s.at99, s.at9999, s.evaluationsPerSecond.toFixed(0)]);
+      run(async (cmd, runId) =>
+        withLab(cmd, async (lab) => {
+          const r = await lab.call('runs.report', { runId: runId as number });
+          const rows = r.stats.map((s) => [s.generation, pct(s.median), pct(s.mean), pct(s.max), pct(s.min), s.at99, s.at9999, s.evaluationsPerSecond.toFixed(0)]);
           const text = [
-            `Run ${r.id}: ${r.kind} ${r.encoding} on ${r.model}, seed ${r.seed}, ${r.status}, generation ${r.lastGeneration}, ${r.evaluations} evaluations in ${r.seconds.toFixed(1)} s`,
+            `Run ${r.runId}: ${r.kind} ${r.encoding} on ${r.model}, seed ${r.seed}, ${r.status}, generation ${r.lastGeneration}, ${r.evaluations} evaluations in ${r.seconds.toFixed(1)} s`,
             `settings ${JSON.stringify(r.settings)}`,
             table([['gen', 'median', 'mean', 'max', 'min', '>=99%', '>=99.99%', 'img/s'], ...rows]),
           ].join('\n');
           return {
-            json: { runId: r.id, kind: r.kind, model: r.model, encoding: r.encoding, seed: r.seed, status: r.status, settings: r.settings, stats },
+            json: { runId: r.runId, kind: r.kind, model: r.model, encoding: r.encoding, seed: r.seed, status: r.status, settings: r.settings, stats: r.stats },
             text,
           };
-        } finally {
-          lab.close();
-        }
-      }),
+        }),
+      ),
     );
 }
 
@@ -62,32 +55,16 @@ export function registerLineage(program: Command): void {
     .action(
       run(async (cmd, runId) => {
         const o = cmd.opts() as { class: number };
-        const lab = new Lab(globals(cmd).dbPath);
-        try {
-          const r = lab.runs.get(runId as number);
-          const chain = lab.runs.lineage(r.id, o.class).map((i) => {
-            const own = i.top.find(([c]) => c === o.class) ?? i.won.find(([c]) => c === o.class);
-            return {
-              individualId: i.id,
-              parentId: i.parentId,
-              generation: i.generation,
-              /** Its probability for the champion's class when it was born (null if not in its top 5). */
-              confidence: own ? own[1] : null,
-              classesHeld: i.won.map(([c]) => c),
-              top: i.top.map(([c, p]) => ({ class: c, label: r.labels[c], confidence: p })),
-            };
-          });
+        return withLab(cmd, async (lab) => {
+          const l = await lab.call('lineage.get', { runId: runId as number, class: o.class });
+          // confidence: its probability for the champion's class when it was born (null if not in its top 5).
+          const chain = l.chain.map((c) => ({ individualId: c.individualId, parentId: c.parentId, generation: c.generation, confidence: c.confidence, classesHeld: c.classesHeld, top: c.top }));
           const text = [
-            `Lineage of class ${o.class} (${r.labels[o.class]}) in run ${r.id}: ${chain.length} individuals`,
-            table([
-              ['gen', 'individual', 'conf. for class', 'classes won at birth'],
-              ...chain.map((c) => [c.generation, c.individualId, c.confidence === null ? '-' : pct(c.confidence), c.classesHeld.map((k) => r.labels[k]).join(', ')]),
-            ]),
+            `Lineage of class ${o.class} (${l.label}) in run ${l.runId}: ${chain.length} individuals`,
+            table([['gen', 'individual', 'conf. for class', 'classes won at birth'], ...l.chain.map((c) => [c.generation, c.individualId, c.confidence === null ? '-' : pct(c.confidence), c.labelsHeld.join(', ')])]),
           ].join('\n');
-          return { json: { runId: r.id, class: o.class, label: r.labels[o.class], chain }, text };
-        } finally {
-          lab.close();
-        }
+          return { json: { runId: l.runId, class: o.class, label: l.label, chain }, text };
+        });
       }),
     );
 }

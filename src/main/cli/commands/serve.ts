@@ -1,11 +1,9 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { FoolError } from '../../../shared/errors';
-import { LabApi } from '../../core/api';
-import { Lab } from '../../core/lab';
-import { packageRoot } from '../../core/paths';
-import { startServer } from '../../server/server';
-import { generateToken, isLoopback } from '../../server/security';
+import { openLabApi, packageRoot } from '../../core/api';
+import { generateToken, isLoopback } from '../../host-common/security';
+import type { StartWebHost } from '../../host-common/web-host';
 import { globals, limitedIntOption, run } from '../common';
 import { classifierOptions, withClassifierOptions } from './shared-options';
 
@@ -13,7 +11,7 @@ import { classifierOptions, withClassifierOptions } from './shared-options';
  * `fool serve`: the app in a browser. Runs until SIGINT/SIGTERM; then live runs stop after their
  * current generation (committed, resumable) and the database is closed. A second signal quits at once.
  */
-export function registerServe(program: Command): void {
+export function registerServe(program: Command, startServer: StartWebHost): void {
   withClassifierOptions(
     program
       .command('serve')
@@ -27,8 +25,7 @@ export function registerServe(program: Command): void {
       const { json, dbPath } = globals(cmd);
       const token = o.token === 'generate' ? generateToken() : o.token;
       if (token !== undefined && token.length < 8) throw new FoolError('BAD_INPUT', '--token must be at least 8 characters', 'Pick a longer secret, or --token generate');
-      const lab = new Lab(dbPath);
-      const api = new LabApi(lab, { classifier: classifierOptions(cmd) });
+      const api = openLabApi(dbPath, { classifier: classifierOptions(cmd) });
       let srv;
       try {
         srv = await startServer({ api, host: o.host, port: o.port, token, staticDir: join(packageRoot(), 'out', 'renderer') });

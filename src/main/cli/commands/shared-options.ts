@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { EngineOptions } from '../../../shared/engine';
-import type { ClassifierOptions } from '../../core/models/classifier';
+import type { ClassifierOptions } from '../../core/api';
 import { limitedIntOption } from '../common';
 
 /** Options of every command that runs a classifier. */

@@ -1,29 +1,14 @@
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { settingsFor, trainLenetFile, type OptimizerName, type OutputPaths, type TrainResult } from '../../core/train/trainer';
-import { existsSync } from 'node:fs';
-import { FoolError } from '../../../shared/errors';
-import { foolingImages } from '../../core/experiments/fooling-set';
-import { Lab } from '../../core/lab';
-import { globals, parseIntOption, pct, progressBar, run, stopOnSigint } from '../common';
+import { jobResult, parseIntOption, pct, progressBar, run, withLab } from '../common';
 
-/**
- * --extra-class RUN[,RUN...]: the runs' fooling images (each cell's first and final champion, as
- * the paper's retraining took them), which must be 28x28 grey (runs against an MNIST model).
- */
-function runImages(dbPath: string, spec: string): Uint8Array[] {
-  const lab = new Lab(dbPath);
-  try {
-    const ids = spec.split(',').map(Number);
-    const images = foolingImages(lab, ids);
-    for (const f of images) {
-      if (f.image.width !== 28 || f.image.height !== 28 || f.image.channels !== 1) {
-        throw new FoolError('MISMATCH', `run ${f.runId}'s images are ${f.image.width}x${f.image.height}x${f.image.channels}, the extra class needs 28x28 grey`, 'Use runs made against an MNIST model');
-      }
-    }
-    return images.map((f) => f.image.data);
-  } finally {
-    lab.close();
-  }
+/** What a 'train' job returns. */
+interface TrainOutcome {
+  paths: { onnx: string; manifest: string; labels: string; checkpoint: string; name: string };
+  stopped: boolean;
+  epochsDone: number;
+  seconds: number;
+  testAccuracy: number | null;
 }
 
 interface TrainLenetOptions {
@@ -31,7 +16,7 @@ interface TrainLenetOptions {
   epochs: number;
   out: string;
   extraClass?: string;
-  optimizer: OptimizerName;
+  optimizer: 'sgd' | 'adam';
   batch: number;
   resume?: boolean;
   threads: number;
@@ -80,65 +65,64 @@ export function registerTrain(program: Command): void {
     .action(
       run(async (cmd) => {
         const o = cmd.opts() as TrainLenetOptions;
-        const settings = settingsFor(o.optimizer, o.seed, o.epochs, { batch: o.batch, threads: o.threads, ...(o.trainLimit > 0 ? { trainLimit: o.trainLimit } : {}) });
-
-        // Ctrl-C: finish the batch, keep the last checkpoint. A second Ctrl-C quits at once.
         let bar: ReturnType<typeof progressBar> | undefined;
         let barEpoch = 0;
-        const abort = stopOnSigint('fool: stopping after this batch (Ctrl-C again to quit now)', (m) => (bar ? bar.interrupt(m) : process.stderr.write(`\n${m}\n`)));
-
-        let result: TrainResult;
-        let paths: OutputPaths;
+        let r: TrainOutcome;
         try {
-          // Checks --out and the extra class's images in full before any training starts.
-          ({ paths, result } = await trainLenetFile(settings, {
-            out: o.out,
-            ...(o.extraClass && /^\d+(,\d+)*$/.test(o.extraClass) && !existsSync(o.extraClass)
-              ? { extraImages: runImages(globals(cmd).dbPath, o.extraClass) }
-              : { extraClassDir: o.extraClass }),
-            resume: o.resume,
-            testLimit: o.testLimit,
-            signal: abort.signal,
-            onProgress: (p) => {
-              if (p.epoch !== barEpoch) {
-                bar?.stop();
-                barEpoch = p.epoch;
-                bar = progressBar(
-                  `epoch ${p.epoch}/${p.epochs} [{bar}] {value}/{total} batches | loss {loss} | {ips} images/s | epoch ETA {eta_text} | all {left}`,
-                  p.batches,
-                );
-              }
-              // Time left for the whole run, at this epoch's pace (each epoch also tests ~10,000 images).
-              const left = (((p.epochs - p.epoch) * p.batches + p.batches - p.batch) * o.batch) / p.imagesPerSecond;
-              bar!.update(p.batch, { loss: p.loss.toFixed(4), ips: Math.round(p.imagesPerSecond), left: formatSeconds(left) });
-            },
-            onEpoch: (e) => {
-              bar?.stop();
-              bar = undefined;
-              barEpoch = 0;
-              const line = `epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, test accuracy ${pct(e.testAccuracy)}, ${e.seconds.toFixed(1)} s`;
-              process.stderr.write(line + '\n');
-            },
-          }));
+          // The core checks --out and the extra class's images in full before any training starts.
+          r = await withLab(cmd, async (lab) => {
+            const { jobId } = await lab.call('train.start', { out: resolve(o.out), seed: o.seed, epochs: o.epochs, extraClass: o.extraClass, optimizer: o.optimizer, batch: o.batch, threads: o.threads, resume: o.resume, trainLimit: o.trainLimit, testLimit: o.testLimit });
+            // Ctrl-C: finish the batch, keep the last checkpoint. A second Ctrl-C quits at once.
+            const end = await lab.follow(
+              jobId,
+              (e) => {
+                if (e.type !== 'job.progress' || !e.detail) return;
+                const d = e.detail as Record<string, number | string>;
+                if (d.phase === 'batch') {
+                  const p = d as unknown as { epoch: number; epochs: number; batch: number; batches: number; loss: number; imagesPerSecond: number };
+                  if (p.epoch !== barEpoch) {
+                    bar?.stop();
+                    barEpoch = p.epoch;
+                    bar = progressBar(
+                      `epoch ${p.epoch}/${p.epochs} [{bar}] {value}/{total} batches | loss {loss} | {ips} images/s | epoch ETA {eta_text} | all {left}`,
+                      p.batches,
+                    );
+                  }
+                  // Time left for the whole run, at this epoch's pace (each epoch also tests ~10,000 images).
+                  const left = (((p.epochs - p.epoch) * p.batches + p.batches - p.batch) * o.batch) / p.imagesPerSecond;
+                  bar!.update(p.batch, { loss: p.loss.toFixed(4), ips: Math.round(p.imagesPerSecond), left: formatSeconds(left) });
+                } else if (d.phase === 'epoch') {
+                  bar?.stop();
+                  bar = undefined;
+                  barEpoch = 0;
+                  const ep = d as unknown as { epoch: number; loss: number; testAccuracy: number; seconds: number };
+                  process.stderr.write(`epoch ${ep.epoch}: loss ${ep.loss.toFixed(4)}, test accuracy ${pct(ep.testAccuracy)}, ${ep.seconds.toFixed(1)} s\n`);
+                }
+              },
+              'fool: stopping after this batch (Ctrl-C again to quit now)',
+              (m) => (bar ? bar.interrupt(m) : process.stderr.write(`\n${m}\n`)),
+            );
+            return jobResult<TrainOutcome>(end);
+          });
         } finally {
           bar?.stop();
-          abort.dispose();
         }
-        if (result.stopped) {
+        const { paths } = r;
+        if (r.stopped) {
           // Not an error: the user asked for it. Exit code 130 (as for SIGINT) and how to go on.
           const again = ['fool', ...process.argv.slice(2).filter((a) => a !== '--resume'), '--resume'].join(' ');
           process.exitCode = 130;
           return {
-            json: { out: null, stopped: true, epochs: result.epochsDone, seconds: result.seconds, testAccuracy: result.testAccuracy, checkpoint: result.epochsDone > 0 ? paths.checkpoint : null, resume: result.epochsDone > 0 ? again : null },
+            json: { out: null, stopped: true, epochs: r.epochsDone, seconds: r.seconds, testAccuracy: r.testAccuracy, checkpoint: r.epochsDone > 0 ? paths.checkpoint : null, resume: r.epochsDone > 0 ? again : null },
             text:
-              result.epochsDone === 0
+              r.epochsDone === 0
                 ? `training stopped during its first epoch; nothing was written. Run the command again to start over.`
-                : `training stopped after ${result.epochsDone} finished epoch(s); ${paths.checkpoint} keeps the last one (${paths.onnx} was not written).\nContinue with: ${again}`,
+                : `training stopped after ${r.epochsDone} finished epoch(s); ${paths.checkpoint} keeps the last one (${paths.onnx} was not written).\nContinue with: ${again}`,
           };
         }
         return {
-          json: { out: paths.onnx, epochs: result.epochsDone, seconds: result.seconds, testAccuracy: result.testAccuracy },
-          text: `${paths.onnx}: ${result.epochsDone} epochs, MNIST test accuracy ${pct(result.testAccuracy)} (${result.seconds.toFixed(1)} s)\nmanifest ${paths.manifest}`,
+          json: { out: paths.onnx, epochs: r.epochsDone, seconds: r.seconds, testAccuracy: r.testAccuracy },
+          text: `${paths.onnx}: ${r.epochsDone} epochs, MNIST test accuracy ${pct(r.testAccuracy ?? Number.NaN)} (${r.seconds.toFixed(1)} s)\nmanifest ${paths.manifest}`,
         };
       }),
     );

@@ -1,4 +1,5 @@
 import { FoolError } from '../../../shared/errors';
+import type { Image } from '../models/image';
 
 /**
  * Repeated motifs in an image, and their ablation. The paper notes that CPPN images often repeat
@@ -11,13 +12,6 @@ import { FoolError } from '../../../shared/errors';
  * where a patch matches almost exactly (NCC >= threshold, copies not overlapping) is a copy.
  */
 
-export interface Image {
-  width: number;
-  height: number;
-  channels: 1 | 3;
-  /** HWC bytes, 0..255. */
-  data: Uint8Array;
-}
 
 export interface Box {
   x: number;

@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { toErrorPayload } from '../../../shared/errors';
 import { Rng } from '../engine/rng';
 import { sessionOptions } from '../models/provider';
+import { topK } from '../models/top-k';
 import { GRAD_WEIGHTS_INPUT, PROBS_OUTPUT, gradOutputName } from '../grad/backward';
 import { serveJobs } from '../workers/pool';
 import type { AscentImageResult, AscentJob, AscentSettings, AscentWorkerInit } from './protocol';
@@ -161,10 +162,7 @@ async function main() {
     const { p, probs } = await forward(q, n, job.classes);
     for (let i = 0; i < n; i++) {
       const row = probs.subarray(i * init.outputs + init.labelOffset, (i + 1) * init.outputs);
-      const top = Array.from(row.keys())
-        .sort((a, b) => row[b] - row[a])
-        .slice(0, 5)
-        .map((c) => [c, row[c]] as [number, number]);
+      const top = topK(row, 5);
       const trace = traces[i];
       const first = (t: number) => {
         const k = trace.findIndex((v) => v >= t);

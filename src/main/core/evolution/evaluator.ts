@@ -4,7 +4,7 @@ import type { RenderOptions } from '../engine/render';
 import type { Classifier } from '../models/classifier';
 import { builtEntry } from '../paths';
 import { WorkerPool } from '../workers/pool';
-import type { PixelBatch } from '../models/preprocess';
+import type { PixelBatch } from '../models/image';
 
 /**
  * Caffe's oversample (the original's fitness): from each image, 10 crops of the model's input

@@ -7,6 +7,8 @@ import { renderOptions } from '../engine/render';
 import { Scheduler } from '../engine/scheduler';
 import { Classifier, type ClassifierOptions } from '../models/classifier';
 import { cpuCount } from '../models/provider';
+import { imageShapeFor } from '../models/resize';
+import { topK } from '../models/top-k';
 import type { Lab } from '../lab';
 import { decodeGenome, encodeGenome, type ClassProb, type RunRow, type StoredIndividual } from '../store/runs';
 import { Evaluator } from './evaluator';
@@ -47,13 +49,6 @@ export interface RunSummary {
   evaluations: number;
 }
 
-/** The engine's image for a model: the size its preprocessing takes before any centre crop. */
-export function imageShapeFor(info: ModelInfo): { width: number; height: number; channels: 1 | 3 } {
-  const s = info.manifest.input;
-  if (s.resize === 'crop' && s.resizeTo) return { width: s.resizeTo, height: s.resizeTo, channels: s.channels };
-  return { width: s.width, height: s.height, channels: s.channels };
-}
-
 /** The paper's settings for this model (MNIST-like for grey models, ImageNet-like for colour). */
 export function settingsFor(info: ModelInfo, req: EvolveRequest): EvolutionSettings {
   const shape = imageShapeFor(info);
@@ -84,20 +79,6 @@ export function settingsFor(info: ModelInfo, req: EvolveRequest): EvolutionSetti
     throw new FoolError('BAD_INPUT', `invalid evolution setting ${i.path.join('.')}: ${i.message}`, 'Check the settings given');
   }
   return parsed.data;
-}
-
-/** The k most probable classes, by one pass with a small sorted list (K can be 1000; k is 5). */
-function topClasses(probs: Float32Array, k: number): ClassProb[] {
-  const top: ClassProb[] = [];
-  for (let c = 0; c < probs.length; c++) {
-    const p = probs[c];
-    if (top.length === k && p <= top[k - 1][1]) continue;
-    let i = top.length < k ? top.length : k - 1;
-    while (i > 0 && top[i - 1][1] < p) i--;
-    top.splice(i, 0, [c, p]);
-    if (top.length > k) top.pop();
-  }
-  return top;
 }
 
 function deltaBase(parents: Map<number, Genome> | null, parentId: number | null): StoredIndividual['deltaBase'] {
@@ -229,7 +210,7 @@ export class EvolutionRun {
             generation: c.generation,
             genome: encodeGenome(c.genome),
             won: won.map((cls) => [cls, p[cls]] as ClassProb),
-            top: topClasses(p, 5),
+            top: topK(p, 5),
             deltaBase: deltaBase(parents, c.parentId),
           });
         });

@@ -1,10 +1,12 @@
 import { FoolError } from '../../../shared/errors';
 import { Rng } from '../engine/rng';
-import { ablate, boxesMask, detectMotifs, type Box, type Fill, type Image, type MotifOptions } from '../analysis/motifs';
+import { ablate, boxesMask, detectMotifs, type Box, type Fill, type MotifOptions } from '../analysis/motifs';
+import type { Image } from '../models/image';
 import type { Lab } from '../lab';
 import type { Classifier, ClassifierOptions } from '../models/classifier';
 import { ExperimentStore } from '../store/experiments';
-import { championPixels, median, stack } from './images';
+import { stack } from '../models/image';
+import { championPixels, median } from './images';
 
 /**
  * The repetition ablation, automatic (paper section 3.4: "removing repeated elements lowers the
@@ -151,12 +153,13 @@ async function confidences(c: Classifier, images: Image[], classes: number[]): P
   return classes.map((k, i) => probs[i * c.classes + k]);
 }
 
-export async function runAblation(lab: Lab, params: AblationParams, opts: { classifier?: ClassifierOptions; motif?: MotifOptions } = {}): Promise<{ id: number; result: AblationResult }> {
+export async function runAblation(lab: Lab, params: AblationParams, opts: { classifier?: ClassifierOptions; motif?: MotifOptions; onCreated?: (id: number) => void } = {}): Promise<{ id: number; result: AblationResult }> {
   const run = lab.runs.get(params.runId);
   if (run.lastGeneration < 0) throw new FoolError('BAD_INPUT', `run ${run.id} has no champions yet`, 'Run at least one generation');
   lab.models.get(run.model);
   const store = new ExperimentStore(lab.db);
   const id = store.create('ablation', params);
+  opts.onCreated?.(id);
   const t0 = performance.now();
   const champs = championPixels(lab, run.id);
   // Seeded like the engine, so the control is reproducible.

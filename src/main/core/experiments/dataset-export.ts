@@ -1,9 +1,9 @@
 import { accessSync, constants, writeFileSync } from 'node:fs';
 import { makeDirs } from '../out-dir';
 import { join, resolve } from 'node:path';
-import sharp from 'sharp';
 import { FoolError } from '../../../shared/errors';
 import type { Lab } from '../lab';
+import { writePng } from '../models/png';
 import { checkSameLabels } from './images';
 import { foolingImages } from './fooling-set';
 
@@ -42,7 +42,7 @@ export async function exportFoolingDataset(lab: Lab, runIds: number[], outDir: s
   const rows = [['file', 'class', 'run', 'model', 'fooled_class', 'fooled_label', 'confidence', 'generation', 'individual', 'from']];
   for (const im of images) {
     const file = `${className}/run${im.runId}-class${String(im.class).padStart(4, '0')}-ind${im.individualId}.png`;
-    await sharp(Buffer.from(im.image.data), { raw: { width: im.image.width, height: im.image.height, channels: im.image.channels } }).png().toFile(join(dir, file));
+    await writePng(join(dir, file), im.image);
     rows.push([file, className, String(im.runId), im.model, String(im.class), im.label, im.confidence.toPrecision(6), String(im.generation), String(im.individualId), im.from]);
   }
   const csv = join(dir, `${className}.csv`);

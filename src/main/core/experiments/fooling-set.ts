@@ -1,5 +1,5 @@
 import { FoolError } from '../../../shared/errors';
-import type { Image } from '../analysis/motifs';
+import type { Image } from '../models/image';
 import { championImage } from '../export/gallery';
 import type { Lab } from '../lab';
 

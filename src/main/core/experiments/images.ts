@@ -1,10 +1,8 @@
-import sharp from 'sharp';
 import { FoolError } from '../../../shared/errors';
 import type { ModelInfo } from '../../../shared/manifest';
-import type { Image } from '../analysis/motifs';
-import { imageShapeFor } from '../evolution/run';
 import { championImage } from '../export/gallery';
 import type { Lab } from '../lab';
+import type { Image } from '../models/image';
 import type { RunRow } from '../store/runs';
 
 /** Helpers the experiments share: a run's champions as pixels, and label-set checks. */
@@ -71,32 +69,6 @@ export function checkModelHasClasses(run: RunRow, info: ModelInfo): void {
       'Register the model with the same labels file (and --label-offset) as the run\'s model',
     );
   }
-}
-
-/**
- * The image as the model's engine size (what its preprocessing takes before a centre crop); the
- * same size passes through untouched. Other sizes are stretched, as any viewer would.
- */
-export async function toModelSize(img: Image, info: ModelInfo): Promise<Image> {
-  const s = imageShapeFor(info);
-  if (img.width === s.width && img.height === s.height) return img;
-  const { data, info: out } = await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: img.channels } })
-    .resize(s.width, s.height, { fit: 'fill' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { width: out.width, height: out.height, channels: out.channels as 1 | 3, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
-}
-
-/** One batch of same-size images (channels follow the first; grey and RGB are not mixed). */
-export function stack(images: Image[]): { n: number; width: number; height: number; channels: 1 | 3; data: Uint8Array } {
-  const { width, height, channels } = images[0];
-  const per = width * height * channels;
-  const data = new Uint8Array(images.length * per);
-  images.forEach((im, i) => {
-    if (im.width !== width || im.height !== height || im.channels !== channels) throw new FoolError('INTERNAL', 'images of one batch differ in size');
-    data.set(im.data, i * per);
-  });
-  return { n: images.length, width, height, channels, data };
 }
 
 export function median(xs: number[]): number {

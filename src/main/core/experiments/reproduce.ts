@@ -92,12 +92,13 @@ export function planReproduce(lab: Lab, p: ReproduceParams): void {
 export async function runReproduce(
   lab: Lab,
   p: ReproduceParams,
-  opts: { classifier?: ClassifierOptions; signal?: AbortSignal; onProgress?: (e: ReproduceProgress) => void } = {},
+  opts: { classifier?: ClassifierOptions; signal?: AbortSignal; onProgress?: (e: ReproduceProgress) => void; onCreated?: (id: number) => void } = {},
 ): Promise<{ id: number; result: ReproduceResult }> {
   planReproduce(lab, p);
   const labels = lab.models.get(p.model).labels;
   const store = new ExperimentStore(lab.db);
   const id = store.create('reproduce', p);
+  opts.onCreated?.(id);
   const t0 = performance.now();
   const result: ReproduceResult = { model: p.model, classes: labels.length, checkpoint: p.checkpoint, generations: p.generations, rows: [], allByCheckpoint: 0, medianAtEndAt9999: 0, done: false, seconds: 0 };
   const jobs = p.encodings.flatMap((encoding) => p.seeds.map((seed) => ({ encoding, seed })));
@@ -110,7 +111,11 @@ export async function runReproduce(
       onGeneration: (r) => opts.onProgress?.({ index, total: jobs.length, encoding, seed, runId: evo.runId, generation: r.generation, generations: r.generations, median: r.stats.median, at9999: r.stats.atLeast9999 }),
     });
     // A run stopped before its end does not answer the question; it stays in the lab, resumable.
-    if (summary.stopped) break;
+    if (summary.stopped) {
+      result.seconds = (performance.now() - t0) / 1000;
+      store.setResult(id, result);
+      break;
+    }
     result.rows.push(rowOf(lab, evo.runId, encoding, seed, p, labels, summary.seconds));
     result.allByCheckpoint = result.rows.filter((r) => r.allByCheckpoint).length;
     result.medianAtEndAt9999 = result.rows.filter((r) => r.medianAtEndAt9999).length;

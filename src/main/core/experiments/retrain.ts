@@ -163,11 +163,12 @@ function medianOrNever(xs: (number | null)[]): number | null {
 export async function runRetrain(
   lab: Lab,
   p: RetrainParams,
-  opts: { classifier?: ClassifierOptions; onProgress?: (e: RetrainProgress) => void } = {},
+  opts: { classifier?: ClassifierOptions; onProgress?: (e: RetrainProgress) => void; onCreated?: (id: number) => void; signal?: AbortSignal } = {},
 ): Promise<{ id: number; result: RetrainResult }> {
   const { seedImages } = await planRetrain(lab, p);
   const store = new ExperimentStore(lab.db);
   const id = store.create('retrain', p);
+  opts.onCreated?.(id);
   const t0 = performance.now();
   const result: RetrainResult = { iterations: [], done: false, seconds: 0 };
   const fooling: Uint8Array[] = [...seedImages];
@@ -185,7 +186,13 @@ export async function runRetrain(
       const seed = p.seed + (it - 1) * p.runsPerIteration + k;
       say(it, 'evolve', `DNN_${it}: run ${k + 1}/${p.runsPerIteration} (${p.encoding}, ${p.generations} generations, seed ${seed})`);
       const evo = EvolutionRun.create(lab, { model, encoding: p.encoding, generations: p.generations, batch: p.batch, seed });
-      await evo.run({ classifier: opts.classifier });
+      const run = await evo.run({ classifier: opts.classifier, signal: opts.signal });
+      // Cancelled: the iterations finished so far are the result (done: false); the stopped run stays resumable.
+      if (run.stopped) {
+        result.seconds = (performance.now() - t0) / 1000;
+        store.setResult(id, result);
+        return { id, result };
+      }
       runs.push(runResult(lab, evo.runId, seed));
       curves.push(lab.runs.stats(evo.runId).map((s) => s.median));
     }

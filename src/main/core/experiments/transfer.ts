@@ -4,7 +4,9 @@ import type { Lab } from '../lab';
 import type { ClassifierOptions } from '../models/classifier';
 import { ExperimentStore } from '../store/experiments';
 import type { RunRow } from '../store/runs';
-import { championPixels, checkModelHasClasses, checkSameLabels, median, stack, toModelSize, type ChampionPixels } from './images';
+import { stack } from '../models/image';
+import { fitToModel } from '../models/resize';
+import { championPixels, checkModelHasClasses, checkSameLabels, median, type ChampionPixels } from './images';
 
 /**
  * Transferability (paper section 3.2): the champions evolved (or ascended) against model A,
@@ -61,16 +63,21 @@ export function planTransfer(lab: Lab, params: TransferParams): { runs: RunRow[]
 
 const share = (xs: number[], min: number) => (xs.length ? xs.filter((x) => x >= min).length / xs.length : 0);
 
-export async function runTransfer(lab: Lab, params: TransferParams, opts: { classifier?: ClassifierOptions; onModel?: (name: string) => void } = {}): Promise<{ id: number; result: TransferResult }> {
+export async function runTransfer(lab: Lab, params: TransferParams, opts: { classifier?: ClassifierOptions; onModel?: (name: string) => void; onCreated?: (id: number) => void; signal?: AbortSignal } = {}): Promise<{ id: number; result: TransferResult }> {
   const { runs, targets } = planTransfer(lab, params);
   const store = new ExperimentStore(lab.db);
   const id = store.create('transfer', params);
+  opts.onCreated?.(id);
   const t0 = performance.now();
   const champs: ChampionPixels[] = runs.flatMap((r) => championPixels(lab, r.id));
   const images: TransferImage[] = champs.map((c) => ({ runId: c.runId, class: c.class, label: c.label, individualId: c.individualId, confidence: {} }));
+  // Cancelled: the models classified so far are the result's targets.
+  const classified: typeof targets = [];
   for (const t of targets) {
+    if (opts.signal?.aborted) break;
+    classified.push(t);
     opts.onModel?.(t.manifest.name);
-    const batch = stack(await Promise.all(champs.map((c) => toModelSize(c.image, t))));
+    const batch = stack(await Promise.all(champs.map((c) => fitToModel(c.image, t.manifest.input))));
     const c = await lab.openClassifier(t.manifest.name, opts.classifier);
     try {
       const probs = await c.classify(batch);
@@ -84,7 +91,7 @@ export async function runTransfer(lab: Lab, params: TransferParams, opts: { clas
   const pairs: TransferPair[] = [];
   for (const s of sources) {
     const mine = images.filter((im) => modelOf.get(im.runId) === s);
-    for (const t of targets.map((x) => x.manifest.name)) {
+    for (const t of classified.map((x) => x.manifest.name)) {
       const conf = mine.map((im) => im.confidence[t]);
       const top = mine.filter((im) => im.confidence[s] >= 0.9999);
       pairs.push({
@@ -98,7 +105,7 @@ export async function runTransfer(lab: Lab, params: TransferParams, opts: { clas
       });
     }
   }
-  const result: TransferResult = { sources, targets: targets.map((t) => t.manifest.name), pairs, images, seconds: (performance.now() - t0) / 1000 };
+  const result: TransferResult = { sources, targets: classified.map((t) => t.manifest.name), pairs, images, seconds: (performance.now() - t0) / 1000 };
   store.setResult(id, result);
   return { id, result };
 }

@@ -1,11 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { prepareOutDir } from '../out-dir';
-import sharp, { type OverlayOptions } from 'sharp';
+import { join } from 'node:path';
+import type { OverlayOptions } from 'sharp';
 import { EvolutionSettingsSchema } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
 import { Renderer, renderOptions } from '../engine/render';
 import type { Lab } from '../lab';
+import type { Image } from '../models/image';
+import { encodePng, writePng, writeSheetPng } from '../models/png';
 import { decodeGenome, type ChampionRow } from '../store/runs';
 
 export interface ExportResult {
@@ -19,7 +21,7 @@ const slug = (s: string) => s.replace(/^n\d{8}\s+/, '').split(',')[0].trim().toL
 const pct = (p: number) => `${(p * 100).toFixed(2)}%`;
 
 /** The pixels of a stored champion, re-rendered from its genome (images are not stored). */
-export function championImage(lab: Lab, runId: number, individualId: number): { width: number; height: number; channels: 1 | 3; data: Uint8Array } {
+export function championImage(lab: Lab, runId: number, individualId: number): Image {
   const run = lab.runs.get(runId);
   if (run.encoding === 'gradient') {
     const ind = lab.runs.individual(runId, individualId);
@@ -49,14 +51,14 @@ export async function exportRun(lab: Lab, runId: number, outDir: string, opts: {
   const dir = prepareOutDir(outDir, 'export');
   mkdirSync(join(dir, 'images'), { recursive: true });
 
-  const images = new Map<number, { width: number; height: number; channels: 1 | 3; data: Uint8Array }>();
+  const images = new Map<number, Image>();
   const files: string[] = [];
   const entries = [];
   for (const c of champs) {
     if (!images.has(c.individualId)) images.set(c.individualId, championImage(lab, runId, c.individualId));
     const img = images.get(c.individualId)!;
     const file = `images/${String(c.class).padStart(4, '0')}-${slug(c.label)}.png`;
-    await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: img.channels } }).png().toFile(join(dir, file));
+    await writePng(join(dir, file), img);
     files.push(file);
     const ind = lab.runs.individual(runId, c.individualId);
     const lineage = lab.runs.lineage(runId, c.class).map((i) => ({ individualId: i.id, generation: i.generation, classesHeld: i.won.map(([k]) => k) }));
@@ -88,10 +90,7 @@ export async function exportRun(lab: Lab, runId: number, outDir: string, opts: {
     const img = images.get(c.individualId)!;
     const x = 8 + (i % cols) * (tile + 8);
     const y = 8 + Math.floor(i / cols) * (tile + caption + 8);
-    const buf = await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: img.channels } })
-      .resize(tile, tile, { kernel: img.width < tile / 2 ? 'nearest' : 'lanczos3' })
-      .png()
-      .toBuffer();
+    const buf = await encodePng(img, { size: tile });
     composites.push({ input: buf, left: x, top: y });
     const name = escapeHtml(slug(c.label).slice(0, 16));
     texts.push(`<text x="${x + tile / 2}" y="${y + tile + 14}" text-anchor="middle">${c.class} ${name}</text>`);
@@ -99,7 +98,7 @@ export async function exportRun(lab: Lab, runId: number, outDir: string, opts: {
   }
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><style>text{font-family:'DejaVu Sans',sans-serif;font-size:11px;fill:#222}</style>${texts.join('')}</svg>`;
   composites.push({ input: Buffer.from(svg), left: 0, top: 0 });
-  await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } }).composite(composites).png().toFile(join(dir, 'contact-sheet.png'));
+  await writeSheetPng(join(dir, 'contact-sheet.png'), { width: W, height: H, background: '#ffffff', layers: composites });
   files.push('contact-sheet.png');
 
   const html = `<!doctype html>

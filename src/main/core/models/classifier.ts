@@ -2,7 +2,7 @@ import { FoolError } from '../../../shared/errors';
 import { limitProblem } from '../../../shared/limits';
 import type { ModelInfo } from '../../../shared/manifest';
 import { builtEntry } from '../paths';
-import type { PixelBatch } from './preprocess';
+import type { PixelBatch } from './image';
 import { prepareModelBytes } from './prepare';
 import { chooseProvider, defaultParallelism, type ProviderChoice, type ProviderRequest } from './provider';
 import { WorkerPool } from '../workers/pool';

@@ -1,14 +1,6 @@
 import type { InputSpec } from '../../../shared/manifest';
 import { FoolError } from '../../../shared/errors';
-
-/** A batch of images in pixel space: n images of h x w x c bytes (HWC, RGB or grey, 0..255). */
-export interface PixelBatch {
-  n: number;
-  height: number;
-  width: number;
-  channels: 1 | 3;
-  data: Uint8Array;
-}
+import type { PixelBatch } from './image';
 
 /**
  * Pixels -> the model's input tensor, as the manifest says: centre crop (when the images come

@@ -7,19 +7,19 @@ import type { Db } from '../store/db';
 import { labModelsDir, shippedModelsDir } from '../paths';
 import { decodeModel, encodeModel, summarize, type Dim, type GraphSummary } from './onnx-graph';
 import { prepareModel, readModelFile } from './prepare';
+import { presetManifest, type PresetManifestOptions } from './presets';
 import { sessionOptions } from './provider';
 
-export interface AddModelOptions {
-  name: string;
+export interface AddModelOptions extends PresetManifestOptions {
   preset: PresetName;
   labels?: string;
-  labelOffset?: number;
-  outputKind?: 'probabilities' | 'logits';
-  output?: string;
-  description?: string;
 }
 
 const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
+function numeric(d: Dim | undefined): number | undefined {
+  return typeof d === 'number' && d > 0 ? d : undefined;
+}
 
 export function readLabels(path: string): string[] {
   let text: string;
@@ -32,97 +32,6 @@ export function readLabels(path: string): string[] {
   while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
   if (lines.length === 0) throw new FoolError('BAD_INPUT', `labels file ${path} is empty`, 'Put one class name on each line');
   return lines.map((l) => l.trim());
-}
-
-function numeric(d: Dim | undefined): number | undefined {
-  return typeof d === 'number' && d > 0 ? d : undefined;
-}
-
-/** A manifest for a graph from one of the presets; sizes come from the graph itself. */
-export function presetManifest(preset: PresetName, g: GraphSummary, opts: AddModelOptions, classes: number, file: string, labels: string): Manifest {
-  if (g.inputs.length !== 1) {
-    throw new FoolError(
-      'MISMATCH',
-      `the graph has ${g.inputs.length} runtime inputs (${g.inputs.map((i) => i.name).join(', ')}); an image classifier has one`,
-      'Export the model with a single image input',
-    );
-  }
-  const input = g.inputs[0];
-  if (input.dims.length !== 4) {
-    throw new FoolError(
-      'MISMATCH',
-      `the graph's input "${input.name}" has shape [${input.dims.join(', ')}], not an image batch [N, C, H, W] or [N, H, W, C]`,
-      'Only image classifiers can be registered',
-    );
-  }
-  const [, d1, d2, d3] = input.dims;
-  const want = preset === 'mnist' ? 1 : 3;
-  // Channels first unless only the last axis looks like channels.
-  const layout = numeric(d3) === want && numeric(d1) !== want ? 'NHWC' : 'NCHW';
-  const [h, w] = layout === 'NCHW' ? [numeric(d2), numeric(d3)] : [numeric(d1), numeric(d2)];
-  const defaults = { mnist: 28, 'caffe-imagenet': 227, 'tf-imagenet': 224, 'torch-imagenet': 224 }[preset];
-  const height = h ?? defaults;
-  const width = w ?? defaults;
-  const output = opts.output ?? pickOutput(g);
-  const out = g.outputs.find((o) => o.name === output);
-  if (!out) {
-    throw new FoolError('MISMATCH', `the graph has no output "${output}"`, `Its outputs are: ${g.outputs.map((o) => o.name).join(', ')}`);
-  }
-  const kind = opts.outputKind ?? (out.producer === 'Softmax' ? 'probabilities' : 'logits');
-  const parse = (raw: unknown): Manifest => {
-    const r = ManifestSchema.safeParse(raw);
-    if (!r.success) {
-      const i = r.error.issues[0];
-      throw new FoolError('BAD_INPUT', `the model's manifest is invalid: ${i.path.join('.')}: ${i.message}`, 'Check the options given to "fool models add"');
-    }
-    return r.data;
-  };
-  const common = { name: opts.name, file, description: opts.description, preset, labels, labelOffset: opts.labelOffset ?? 0, classes };
-  const inputName = input.name;
-  const outputSpec = { name: output, kind } as const;
-  switch (preset) {
-    case 'mnist':
-      return parse({
-        ...common,
-        input: { name: inputName, layout, height, width, channels: 1, channelOrder: 'RGB', scale: 1 / 256, mean: [0], std: [1], resize: 'stretch' },
-        output: outputSpec,
-      });
-    case 'caffe-imagenet':
-      return parse({
-        ...common,
-        input: { name: inputName, layout, height, width, channels: 3, channelOrder: 'BGR', scale: 1, mean: [104, 117, 123], std: [1], resize: 'crop', resizeTo: 256 },
-        output: outputSpec,
-      });
-    case 'tf-imagenet':
-      return parse({
-        ...common,
-        input: { name: inputName, layout, height, width, channels: 3, channelOrder: 'RGB', scale: 1 / 127.5, mean: [1], std: [1], resize: 'crop', resizeTo: Math.round(height / 0.875) },
-        output: outputSpec,
-      });
-    case 'torch-imagenet':
-      return parse({
-        ...common,
-        input: {
-          name: inputName,
-          layout,
-          height,
-          width,
-          channels: 3,
-          channelOrder: 'RGB',
-          scale: 1 / 255,
-          mean: [0.485, 0.456, 0.406],
-          std: [0.229, 0.224, 0.225],
-          resize: 'crop',
-          resizeTo: Math.round(height / 0.875),
-        },
-        output: outputSpec,
-      });
-  }
-}
-
-/** The output to read: one produced by a Softmax if there is one (SqueezeNet has prob and logits). */
-function pickOutput(g: GraphSummary): string {
-  return (g.outputs.find((o) => o.producer === 'Softmax') ?? g.outputs[0]).name;
 }
 
 /**

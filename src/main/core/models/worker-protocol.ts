@@ -1,5 +1,5 @@
 import type { InputSpec } from '../../../shared/manifest';
-import type { PixelBatch } from './preprocess';
+import type { PixelBatch } from './image';
 
 /** What a classification worker is started with. */
 export interface ClassifyWorkerInit {

@@ -6,7 +6,8 @@ import type { Db } from './db';
  * what came out (result), both JSON, so a report can be rendered again later from the database.
  */
 
-export type ExperimentKind = 'transfer' | 'retrain' | 'ablation' | 'reproduce';
+/** 'transfer' | 'retrain' | 'ablation' | 'reproduce', or any kind registered in experiments/registry.ts. */
+export type ExperimentKind = string;
 
 export interface ExperimentRow<P = unknown, R = unknown> {
   id: number;

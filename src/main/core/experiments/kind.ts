@@ -1,0 +1,92 @@
+import type { z } from 'zod';
+import type { Lab } from '../lab';
+import type { ClassifierOptions } from '../models/classifier';
+import type { JobContext } from '../jobs';
+
+/**
+ * What an experiment kind declares (one file under kinds/, one line in registry.ts). The API
+ * (`experiments.start/get/report`), the report writer and the CLI loop over the registry; nothing
+ * else knows a kind by name.
+ */
+
+/** One section of an experiment's HTML report. */
+export interface ReportSection {
+  title: string;
+  html: string;
+}
+
+/** One plot of a report: an SVG, written beside as PNG. */
+export interface ReportPlot {
+  file: string;
+  svg: string;
+  caption: string;
+}
+
+/**
+ * A command-line option of the kind's command, declared as data (the core imports no CLI library):
+ * the CLI turns it into a commander option. `parse` throws an Error whose message the CLI shows.
+ */
+export interface CliOptionSpec {
+  /** Commander flags, e.g. '--runs <ids>' or '--images'. */
+  flags: string;
+  description: string;
+  default?: unknown;
+  choices?: readonly string[];
+  required?: boolean;
+  parse?: (value: string) => unknown;
+}
+
+export interface CliArgumentSpec {
+  name: string;
+  description: string;
+  parse?: (value: string) => unknown;
+}
+
+/** What runs an experiment: the lab, the job's signal and progress, and the host's classifier options. */
+export interface ExperimentContext extends JobContext {
+  lab: Lab;
+  classifier?: ClassifierOptions;
+}
+
+export interface ExperimentKind<P = unknown, R = unknown> {
+  /** The name in the API (`experiments.start { kind }`) and the CLI command. */
+  kind: string;
+  /** The name stored in the experiments table (defaults to `kind`; 'ablate' is stored as 'ablation'). */
+  stored?: string;
+  /** One line: what it measures (CLI help, experiments.list in the app). */
+  description: string;
+  /** The parameters, validated by the API before `run`. */
+  params: z.ZodType<P>;
+  /**
+   * Runs it: checks everything it can before the first piece of work, stores the experiment, calls
+   * ctx.ids({ experimentId }) as soon as it is stored, reports progress, stops at the next safe point
+   * when ctx.signal aborts (keeping what is done), and returns the stored id and result.
+   */
+  run(params: P, ctx: ExperimentContext): Promise<{ id: number; result: R }>;
+  /** The text the CLI prints (tables). `flags` are the CLI-only options (such as --images). */
+  text(result: R, info: { id: number; params: P; flags: Record<string, unknown> }): string;
+  /** The report's sections and plots, from the stored result. */
+  report(result: R, lab: Lab): { sections: ReportSection[]; plots: ReportPlot[] };
+  cli: {
+    description: string;
+    arguments?: CliArgumentSpec[];
+    options: CliOptionSpec[];
+    /** Whether it takes --provider/--workers/... and the engine's named options. */
+    classifierOptions?: boolean;
+    engineOptions?: boolean;
+    /** The CLI's options (and arguments) -> the kind's parameters. */
+    params(opts: Record<string, unknown>, args: unknown[], engine: Record<string, unknown>): P;
+    /** How the CLI shows progress: a bar (format, fields from the event's detail) or one line per message. */
+    progress?: { bar: string } | { line: (message: string) => string };
+    /**
+     * What Ctrl-C does, printed when pressed (default: the run stops after its current generation);
+     * null: the work has no safe point to stop at, and Ctrl-C quits at once.
+     */
+    stopMessage?: string | null;
+  };
+}
+
+/** Identity that keeps P and R tied together in a kind's file. */
+export function defineExperiment<P, R>(k: ExperimentKind<P, R>): ExperimentKind<P, R> {
+  return k;
+}

@@ -1,0 +1,180 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiEvent, ApiMethod, ApiParams, ApiResults } from '../src/shared/api';
+import { LabApi, registerExperiment } from '../src/main/core/api';
+import { defineExperiment } from '../src/main/core/experiments/kind';
+import { Lab } from '../src/main/core/lab';
+import { ExperimentStore } from '../src/main/core/store/experiments';
+import { tempDir } from './helpers';
+
+/**
+ * Every experiment kind through the API as the app drives it: started (a job), followed (job
+ * events), cancelled, and read back (experiments.get, experiments.report). Small MNIST settings on
+ * the shipped LeNet. Then a toy kind, registered at run time, runs through the same door.
+ */
+
+const MODEL = 'lenet-mnist';
+const HAS_MODEL = existsSync(join(__dirname, '../resources/models/lenet-mnist.json'));
+
+/** The one-file recipe of docs/architecture.md: a kind that counts to n, one step per tick. */
+const toy = defineExperiment<{ n: number; label: string }, { counted: number[]; label: string; done: boolean }>({
+  kind: 'toy-count',
+  description: 'counts to n (a test of the experiment registry)',
+  params: z.object({ n: z.number().int().positive().max(1000), label: z.string().default('toy') }).strict(),
+  run: async (p, ctx) => {
+    const store = new ExperimentStore(ctx.lab.db);
+    const id = store.create('toy-count', p);
+    ctx.ids({ experimentId: id });
+    const result = { counted: [] as number[], label: p.label, done: false };
+    for (let i = 1; i <= p.n && !ctx.signal.aborted; i++) {
+      await new Promise((ok) => setTimeout(ok, 5));
+      result.counted.push(i);
+      ctx.progress({ done: i, total: p.n, message: `counted ${i}` });
+    }
+    result.done = result.counted.length === p.n;
+    store.setResult(id, result);
+    return { id, result };
+  },
+  text: (r) => r.counted.join(' '),
+  report: (r) => ({ sections: [{ title: `Counted by ${r.label}`, html: `<p>${r.counted.join(', ')}</p>` }], plots: [] }),
+  cli: { description: 'counts to n', options: [{ flags: '--n <n>', description: 'how far', parse: Number, default: 3 }], params: (o) => ({ n: o.n as number, label: 'cli' }) },
+});
+
+describe.skipIf(!HAS_MODEL)('experiments through the API', () => {
+  const dir = tempDir('fool-exp-api-');
+  let api: LabApi;
+  const events: ApiEvent[] = [];
+  let runId = 0;
+
+  async function ok<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResults[M]> {
+    const r = await api.call(method, params);
+    if (!r.ok) throw new Error(`${method}: ${r.error.code} ${r.error.message}`);
+    return r.result as ApiResults[M];
+  }
+  function end(jobId: number): Promise<Extract<ApiEvent, { type: 'job.end' }>> {
+    return new Promise((done) => {
+      const seen = events.find((e) => e.type === 'job.end' && e.jobId === jobId);
+      if (seen) return done(seen as Extract<ApiEvent, { type: 'job.end' }>);
+      const off = api.onEvent((e) => {
+        if (e.type === 'job.end' && e.jobId === jobId) {
+          off();
+          done(e);
+        }
+      });
+    });
+  }
+  function firstProgress(jobId: number): Promise<void> {
+    return new Promise((done) => {
+      if (events.some((e) => e.type === 'job.progress' && e.jobId === jobId)) return done();
+      const off = api.onEvent((e) => {
+        if (e.type === 'job.progress' && e.jobId === jobId) {
+          off();
+          done();
+        }
+      });
+    });
+  }
+  const progressOf = (jobId: number) => events.filter((e): e is Extract<ApiEvent, { type: 'job.progress' }> => e.type === 'job.progress' && e.jobId === jobId);
+
+  /** Starts a kind, follows it to its end, reads it back; returns the stored result. */
+  async function runKind(kind: string, params: Record<string, unknown>) {
+    const { jobId, experimentId } = await ok('experiments.start', { kind, params });
+    expect((await ok('jobs.get', { jobId })).experimentId).toBe(experimentId);
+    const e = await end(jobId);
+    expect(e, JSON.stringify(e.error)).toMatchObject({ status: 'finished', experimentId });
+    expect(progressOf(jobId).length).toBeGreaterThan(0);
+    const got = await ok('experiments.get', { experimentId });
+    expect(got).toMatchObject({ id: experimentId, finished: true });
+    const report = await ok('experiments.report', { experimentId, outDir: join(dir, `report-${experimentId}`) });
+    expect(report.files).toContain('index.html');
+    return { experimentId, result: got.result as Record<string, unknown>, jobId, report };
+  }
+
+  /** Starts a kind and cancels it at its first progress event. */
+  async function cancelKind(kind: string, params: Record<string, unknown>) {
+    const { jobId, experimentId } = await ok('experiments.start', { kind, params });
+    await firstProgress(jobId);
+    expect(await ok('jobs.cancel', { jobId })).toEqual({ jobId, cancelled: true });
+    const e = await end(jobId);
+    expect(e.status).toBe('cancelled');
+    return { e, stored: await ok('experiments.get', { experimentId }) };
+  }
+
+  beforeAll(async () => {
+    api = new LabApi(new Lab(join(dir, 'lab.db')), { classifier: { workers: 1 }, renderWorkers: 1 });
+    api.onEvent((e) => events.push(e));
+    const { jobId, runId: id } = await ok('runs.start', { model: MODEL, encoding: 'cppn', generations: 2, batch: 10, seed: 9 });
+    expect((await end(jobId)).status).toBe('finished');
+    runId = id;
+  }, 60_000);
+  afterAll(() => api?.close());
+
+  it('lists the kinds of the registry', async () => {
+    const kinds = (await ok('experiments.kinds', {})).map((k) => k.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['transfer', 'reproduce', 'retrain', 'ablate']));
+  });
+
+  it('transfer: started, followed, read back; cancelled, it keeps the models done', async () => {
+    const { result } = await runKind('transfer', { runs: [runId], models: [MODEL] });
+    expect(result).toMatchObject({ sources: [MODEL], targets: [MODEL] });
+    const { e } = await cancelKind('transfer', { runs: [runId], models: [MODEL] });
+    expect((e.result as { targets: string[] }).targets).toEqual([MODEL]);
+  }, 60_000);
+
+  it('ablate: started, followed, read back (one pass; a cancel lets it finish)', async () => {
+    const { result, report } = await runKind('ablate', { runId });
+    expect(result).toMatchObject({ runId, model: MODEL });
+    expect(readFileSync(join(report.dir, 'index.html'), 'utf8')).toMatch(/Per champion/);
+    const { stored } = await cancelKind('ablate', { runId });
+    expect(stored.finished).toBe(true);
+  }, 60_000);
+
+  it('reproduce: progress per generation; cancelled, the result says not done and the run is kept', async () => {
+    const { result, jobId } = await runKind('reproduce', { encodings: ['cppn'], seeds: [1], generations: 2, checkpoint: 1, batch: 10 });
+    expect(result).toMatchObject({ model: MODEL, done: true, rows: [expect.objectContaining({ encoding: 'cppn', seed: 1 })] });
+    expect(progressOf(jobId).map((p) => p.done)).toEqual([0, 1, 2]);
+    const { e, stored } = await cancelKind('reproduce', { encodings: ['direct'], seeds: [1], generations: 500, checkpoint: 1, batch: 10 });
+    expect(e.result).toMatchObject({ done: false, rows: [] });
+    expect(stored.result).toMatchObject({ done: false });
+    expect((await ok('runs.list', {})).some((r) => r.status === 'stopped')).toBe(true);
+  }, 120_000);
+
+  it('retrain: started, followed, cancelled during its runs, read back with the iterations so far', async () => {
+    // (A finished loop is tested through the CLI in experiment-retrain.test.ts.)
+    const { e, stored } = await cancelKind('retrain', { iterations: 2, runsPerIteration: 1, generations: 200, batch: 10, workDir: join(dir, 'retrain') });
+    expect(e.result).toMatchObject({ done: false, iterations: [] });
+    expect(stored).toMatchObject({ finished: true, result: { done: false } });
+    const report = await ok('experiments.report', { experimentId: stored.id, outDir: join(dir, 'retrain-report') });
+    expect(readFileSync(join(report.dir, 'index.html'), 'utf8')).toMatch(/Not finished/);
+  }, 120_000);
+
+  it('refuses bad parameters before anything is stored', async () => {
+    const before = (await ok('experiments.list', {})).length;
+    for (const [kind, params, pattern] of [
+      ['reproduce', { generations: 10, checkpoint: 20 }, /checkpoint \(20\)/],
+      ['transfer', { runs: [runId] }, /models/],
+      ['retrain', { iterations: 0 }, /iterations/],
+    ] as [string, Record<string, unknown>, RegExp][]) {
+      const r = await api.call('experiments.start', { kind, params });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error).toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(pattern) });
+    }
+    expect((await ok('experiments.list', {})).length).toBe(before);
+  });
+
+  it('a toy kind registered at run time runs, reports and cancels through the API', async () => {
+    registerExperiment(toy);
+    expect((await ok('experiments.kinds', {})).map((k) => k.kind)).toContain('toy-count');
+    const { result, jobId, report } = await runKind('toy-count', { n: 4 });
+    expect(result).toEqual({ counted: [1, 2, 3, 4], label: 'toy', done: true });
+    expect(progressOf(jobId).map((p) => p.message)).toEqual(['counted 1', 'counted 2', 'counted 3', 'counted 4']);
+    expect(readFileSync(join(report.dir, 'index.html'), 'utf8')).toMatch(/Counted by toy/);
+    const { e } = await cancelKind('toy-count', { n: 1000 });
+    expect((e.result as { done: boolean }).done).toBe(false);
+    // Its schema guards it like the shipped kinds'.
+    const bad = await api.call('experiments.start', { kind: 'toy-count', params: { n: -1 } });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringMatching(/^invalid parameters for a toy-count experiment: n:/) } });
+  });
+});
