@@ -23,7 +23,7 @@ describe('archive', () => {
   it('stats on a hand example (an empty cell counts as 0)', () => {
     const b = new Archive(5);
     b.insert(ind(1), [0.2, 0.99, 0.99995, 0.5, 0]);
-    expect(b.stats()).toEqual({ median: 0.5, mean: (0.2 + 0.99 + 0.99995 + 0.5) / 5, max: 0.99995, min: 0, occupied: 5, atLeast99: 2, atLeast9999: 1 });
+    expect(b.stats()).toEqual({ median: 0.5, mean: (0.2 + 0.99 + 0.99995 + 0.5) / 5, max: 0.99995, min: 0, occupied: 5, at99: 2, at9999: 1 });
     const even = new Archive(4);
     expect(even.stats()).toMatchObject({ median: 0, mean: 0, occupied: 0 }); // all empty: all 0
     even.insert(ind(1), [0.1, 0.4, 0.2, 1]);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENCODINGS, type ArchiveStats } from './engine';
+import { ENCODINGS, type Champion, type GenerationStats } from './engine';
 import type { ErrorPayload } from './errors';
 import { absolutePath, limitedInt } from './limits';
 import { PRESET_NAMES, type Manifest, type ModelSummary } from './manifest';
@@ -166,26 +166,6 @@ export interface RunInfo extends RunListing {
   live: boolean;
 }
 
-export interface StatsPoint {
-  generation: number;
-  median: number;
-  mean: number;
-  max: number;
-  min: number;
-  at99: number;
-  at9999: number;
-  evaluationsPerSecond: number;
-  seconds: number;
-}
-
-export interface Champion {
-  class: number;
-  label: string;
-  individualId: number;
-  confidence: number;
-  generation: number;
-}
-
 export interface Prediction {
   class: number;
   label: string;
@@ -254,7 +234,7 @@ export interface SavedAblation extends AblationResult {
 export interface ApiResults {
   'models.list': ModelSummary[];
   'runs.list': RunInfo[];
-  'runs.get': { run: RunInfo; settings: Record<string, unknown>; stats: StatsPoint[]; labels: string[] };
+  'runs.get': { run: RunInfo; settings: Record<string, unknown>; stats: GenerationStats[]; labels: string[] };
   'runs.start': { runId: number; jobId: number };
   'runs.stop': { runId: number };
   'runs.resume': { runId: number; jobId: number };
@@ -343,7 +323,7 @@ export interface RunReport {
   seed: number;
   status: RunListing['status'];
   settings: Record<string, unknown>;
-  stats: StatsPoint[];
+  stats: GenerationStats[];
   lastGeneration: number;
   evaluations: number;
   seconds: number;
@@ -377,7 +357,7 @@ export interface DoctorInfo {
 export type ApiResponse<M extends ApiMethod> = { ok: true; result: ApiResults[M] } | { ok: false; error: ErrorPayload };
 
 export type ApiEvent =
-  | { type: 'run.progress'; runId: number; generation: number; generations: number; stats: ArchiveStats; evaluationsPerSecond: number; etaSeconds: number }
+  | { type: 'run.progress'; runId: number; generation: number; generations: number; stats: GenerationStats; evaluationsPerSecond: number; etaSeconds: number }
   | { type: 'run.status'; runId: number; status: RunInfo['status']; message?: string }
   | JobEvent;
 
@@ -394,4 +374,4 @@ export function parseRequest<M extends ApiMethod>(method: string, params: unknow
   return { ok: true, method: method as M, params: r.data as z.output<(typeof ApiRequests)[M]> };
 }
 
-export type { Manifest };
+export type { Manifest, Champion, GenerationStats };

@@ -174,15 +174,38 @@ export interface Candidate {
   genome: Genome;
 }
 
-/** The per-generation log line of paper-spec section 2. */
-export interface ArchiveStats {
+/**
+ * One generation's statistics, the per-generation log line of paper-spec section 2: the one type the
+ * engine reports, the store keeps, the API returns and the app draws. Its names are the fields of
+ * `fool runs show --json` (docs/cli.md).
+ */
+export interface GenerationStats {
+  generation: number;
   /** Over all cells of each cell's own-class probability; an empty cell counts as 0. */
   median: number;
   mean: number;
   max: number;
   min: number;
+  /** Cells holding a champion. */
   occupied: number;
   /** Cells at or above 0.99 and 0.9999. */
-  atLeast99: number;
-  atLeast9999: number;
+  at99: number;
+  at9999: number;
+  /** Images evaluated per second during this generation. */
+  evaluationsPerSecond: number;
+  /** Seconds this generation took (ask, evaluate, tell). */
+  seconds: number;
+}
+
+/** The part of GenerationStats the archive's cells give; the loop adds the generation and its timing. */
+export type ArchiveStats = Omit<GenerationStats, 'generation' | 'evaluationsPerSecond' | 'seconds'>;
+
+/** The champion of one cell (class) of a run: what `runs.champions` and `fool evolve --json` list. */
+export interface Champion {
+  class: number;
+  label: string;
+  individualId: number;
+  confidence: number;
+  /** The generation it won the cell. */
+  generation: number;
 }

@@ -13,10 +13,11 @@ import {
   type RunInfo,
   type SavedAblation,
 } from '../../shared/api';
-import { CPPN_INPUTS, EvolutionSettingsSchema } from '../../shared/engine';
+import { EvolutionSettingsSchema } from '../../shared/engine';
 import { FoolError, toErrorPayload } from '../../shared/errors';
 import { ablate, detectMotifs, type Fill } from './analysis/motifs';
-import { geneToWeight } from './engine/cppn';
+import type { GenomeView } from './engine/encoding';
+import { encodingOf } from './engine/encodings';
 import { EvolutionRun } from './evolution/run';
 import { championImage, exportRun } from './export/gallery';
 import { Lab } from './lab';
@@ -26,7 +27,7 @@ import { encodePng } from './models/png';
 import { fitToModel } from './models/resize';
 import { topPredictions } from './models/top-k';
 import { AblationStore, type AblationRow } from './store/ablations';
-import { decodeGenome, type RunRow } from './store/runs';
+import type { RunRow } from './store/runs';
 import type { ApiContext, Handler } from './api/context';
 import { experimentHandlers } from './api/experiments';
 import { jobHandlers } from './api/jobs';
@@ -274,21 +275,11 @@ export class LabApi {
     const ind = this.lab.runs.individual(runId, individualId);
     const img = this.image_(runId, individualId);
     const { top } = await this.predict(run.model, img);
-    let cppn: IndividualDetail['cppn'] = null;
-    if (run.encoding === 'cppn') {
-      const settings = EvolutionSettingsSchema.parse(run.settings);
-      const g = decodeGenome('cppn', ind.genome);
-      if (g.encoding === 'cppn' && settings.encoding === 'cppn') {
-        const outNames = settings.channels === 1 ? ['grey'] : settings.colorSpace === 'hls' ? ['H', 'L', 'S'] : ['H', 'S', 'V'];
-        let k = 0;
-        cppn = {
-          nodes: [
-            ...CPPN_INPUTS.map((label, id) => ({ id, kind: 'input' as const, activation: null, label })),
-            ...g.cppn.nodes.map((n) => ({ id: n.id, kind: n.kind, activation: n.activation, label: n.kind === 'output' ? (outNames[k++] ?? `out${n.id}`) : `h${n.id}` })),
-          ],
-          connections: g.cppn.connections.map((c) => ({ from: c.from, to: c.to, weight: geneToWeight(c.gene, settings.cppn) })),
-        };
-      }
+    // What the app shows of the genome is its encoding's to say (ascent runs store images, no genome).
+    let view: GenomeView = { cppn: null };
+    if (run.kind === 'evolution') {
+      const encoding = encodingOf(run.encoding);
+      view = encoding.describe(encoding.decode(ind.genome), EvolutionSettingsSchema.parse(run.settings));
     }
     const held = this.lab.runs.champions(runId).filter((c) => c.individualId === individualId).map((c) => c.class);
     return {
@@ -302,7 +293,7 @@ export class LabApi {
       channels: img.channels,
       classesHeld: held,
       top,
-      cppn,
+      ...view,
       pixels: pixelStats(img),
     };
   }
@@ -323,8 +314,7 @@ export class LabApi {
     // The family: other champions whose ancestry meets this chain. One query for the run's
     // parent links, then each champion walks up until it reaches an ancestor of this one.
     const ancestors = new Map(chain.map((i) => [i.id, i.generation]));
-    const links = this.lab.db.prepare('SELECT id, parent_id AS parentId FROM individuals WHERE run_id = ?').all(runId) as { id: number; parentId: number | null }[];
-    const parent = new Map(links.map((l) => [l.id, l.parentId]));
+    const parent = this.lab.runs.parentLinks(runId);
     const family: Lineage['family'] = [];
     for (const c of this.lab.runs.champions(runId)) {
       if (c.class === cls) continue;

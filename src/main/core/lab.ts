@@ -8,6 +8,7 @@ import { loadImageForModel } from './models/resize';
 import { argmax, topPredictions } from './models/top-k';
 import { loadMnist } from './data/mnist';
 import { openDb, type Db } from './store/db';
+import { ModelStore } from './store/models';
 import { RunStore } from './store/runs';
 
 /**
@@ -23,7 +24,7 @@ export class Lab {
   constructor(dbPath: string) {
     this.dbPath = dbPath;
     this.db = openDb(dbPath);
-    this.models = new ModelRegistry(this.db, dbPath);
+    this.models = new ModelRegistry(new ModelStore(this.db), dbPath);
     this.runs = new RunStore(this.db);
   }
 

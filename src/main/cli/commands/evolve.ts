@@ -25,7 +25,7 @@ async function follow(lab: LabClient, runId: number, jobId: number): Promise<Run
       jobId,
       (e) => {
         if (e.type === 'run.progress' && e.runId === runId) {
-          bar.update(e.generation, { median: pct(e.stats.median), max: pct(e.stats.max), cells: `${e.stats.atLeast9999}`, ips: e.evaluationsPerSecond.toFixed(0) });
+          bar.update(e.generation, { median: pct(e.stats.median), max: pct(e.stats.max), cells: `${e.stats.at9999}`, ips: e.evaluationsPerSecond.toFixed(0) });
         }
       },
       undefined,

@@ -155,8 +155,8 @@ function storeAscent(lab: Lab, model: string, info: ModelInfo, settings: AscentS
   const conf = results.map((r) => r.confidence).sort((a, b) => a - b);
   const k = conf.length;
   const median = k % 2 ? conf[(k - 1) / 2] : (conf[k / 2 - 1] + conf[k / 2]) / 2;
+  const evaluations = results.reduce((a, r) => a + r.trace.length, 0);
   lab.runs.commitGeneration(runId, {
-    generation: Math.max(...results.map((r) => r.steps)),
     individuals: results.map((r) => ({
       id: r.class,
       parentId: null,
@@ -168,16 +168,18 @@ function storeAscent(lab: Lab, model: string, info: ModelInfo, settings: AscentS
     })),
     champions: results.map((r) => ({ class: r.class, individualId: r.class, confidence: r.confidence })),
     stats: {
+      generation: Math.max(...results.map((r) => r.steps)),
       median,
       mean: conf.reduce((a, b) => a + b, 0) / k,
       max: conf[k - 1],
       min: conf[0],
       occupied: k,
-      atLeast99: conf.filter((c) => c >= 0.99).length,
-      atLeast9999: conf.filter((c) => c >= 0.9999).length,
+      at99: conf.filter((c) => c >= 0.99).length,
+      at9999: conf.filter((c) => c >= 0.9999).length,
+      evaluationsPerSecond: seconds > 0 ? evaluations / seconds : 0,
+      seconds,
     },
-    evaluations: results.reduce((a, r) => a + r.trace.length, 0),
-    seconds,
+    evaluations,
   });
   lab.runs.setStatus(runId, 'finished');
   return runId;

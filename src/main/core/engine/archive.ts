@@ -86,7 +86,7 @@ export class Archive {
     }
     v.sort();
     const median = K % 2 === 1 ? v[(K - 1) / 2] : (v[K / 2 - 1] + v[K / 2]) / 2;
-    return { median, mean: sum / K, max: v[K - 1], min: v[0], occupied, atLeast99: at99, atLeast9999: at9999 };
+    return { median, mean: sum / K, max: v[K - 1], min: v[0], occupied, at99, at9999 };
   }
 
   /** A copy of the cells (the genomes are shared, they are immutable). */

@@ -1,7 +1,7 @@
 import type { ArchiveStats, Candidate, EvolutionSettings, Genome } from '../../../shared/engine';
 import { Archive, type ArchiveSnapshot } from './archive';
-import { mutateCppn, randomCppn } from './cppn';
-import { directGenomeLength, directMutationRate, mutateDirectInPlace, randomDirect, sbx } from './direct';
+import type { GenomeEncoding } from './encoding';
+import { encodingOf } from './encodings';
 import { Rng } from './rng';
 
 /**
@@ -40,6 +40,8 @@ export class Scheduler {
   readonly settings: EvolutionSettings;
   readonly seed: number;
   readonly archive: Archive;
+  /** The settings' encoding: makes random genomes and children. */
+  private readonly encoding: GenomeEncoding;
   private next: number;
   private pending: Candidate[] | null = null;
 
@@ -51,6 +53,7 @@ export class Scheduler {
     const size = Math.max(o.settings.initSize, o.settings.batchSize);
     if (size > ID_STRIDE) throw new RangeError(`batches over ${ID_STRIDE} would break individual ids`);
     this.settings = o.settings;
+    this.encoding = encodingOf(o.settings.encoding);
     this.seed = o.seed;
     this.archive = o.archive ? Archive.restore(o.archive) : new Archive(o.numClasses);
     if (this.archive.numClasses !== o.numClasses) throw new RangeError('archive snapshot has another number of classes');
@@ -89,25 +92,9 @@ export class Scheduler {
       for (let i = 0; i < s.batchSize; i++) {
         const rng = Rng.of(this.seed, g, i);
         const parent = rng.choice(pool);
-        const c: Candidate = { individualId: individualId(g, i), parentId: parent.individualId, generation: g, genome: parent.genome };
-        if (s.encoding === 'direct') {
-          const p = s.direct;
-          let genes: Float32Array;
-          if (p.crossover === 'sbx' && parent.genome.encoding === 'direct' && rng.chance(p.sbxRate)) {
-            const other = rng.choice(pool);
-            if (other.genome.encoding !== 'direct') throw new Error('mixed encodings in archive');
-            genes = sbx(parent.genome.genes, other.genome.genes, p.sbxEta, rng);
-            c.secondParentId = other.individualId;
-          } else {
-            if (parent.genome.encoding !== 'direct') throw new Error('mixed encodings in archive');
-            genes = new Float32Array(parent.genome.genes);
-          }
-          mutateDirectInPlace(genes, directMutationRate(p, g), p.eta, rng);
-          c.genome = { encoding: 'direct', genes };
-        } else {
-          if (parent.genome.encoding !== 'cppn') throw new Error('mixed encodings in archive');
-          c.genome = { encoding: 'cppn', cppn: mutateCppn(parent.genome.cppn, s.cppn, rng).genome };
-        }
+        const child = this.encoding.vary(parent, pool, s, g, rng);
+        const c: Candidate = { individualId: individualId(g, i), parentId: parent.individualId, generation: g, genome: child.genome };
+        if (child.secondParentId !== undefined) c.secondParentId = child.secondParentId;
         batch.push(c);
       }
     }
@@ -129,10 +116,6 @@ export class Scheduler {
   }
 
   private randomGenome(rng: Rng): Genome {
-    const s = this.settings;
-    if (s.encoding === 'direct') {
-      return { encoding: 'direct', genes: randomDirect(directGenomeLength(s.width, s.height, s.channels), rng) };
-    }
-    return { encoding: 'cppn', cppn: randomCppn(s.channels, rng) };
+    return this.encoding.random(this.settings, rng);
   }
 }

@@ -1,8 +1,10 @@
-import { defaultSettings, EvolutionSettingsSchema, type ArchiveStats, type Encoding, type EvolutionSettings, type Genome } from '../../../shared/engine';
+import { defaultSettings, EvolutionSettingsSchema, type Encoding, type EvolutionSettings, type GenerationStats, type Genome } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
 import { limitProblem } from '../../../shared/limits';
 import type { ModelInfo } from '../../../shared/manifest';
 import type { ArchiveSnapshot, Elite } from '../engine/archive';
+import type { GenomeEncoding } from '../engine/encoding';
+import { encodingOf } from '../engine/encodings';
 import { renderOptions } from '../engine/render';
 import { Scheduler } from '../engine/scheduler';
 import { Classifier, type ClassifierOptions } from '../models/classifier';
@@ -10,7 +12,7 @@ import { cpuCount } from '../models/provider';
 import { imageShapeFor } from '../models/resize';
 import { topK } from '../models/top-k';
 import type { Lab } from '../lab';
-import { decodeGenome, encodeGenome, type ClassProb, type RunRow, type StoredIndividual } from '../store/runs';
+import type { ClassProb, RunRow, StoredIndividual } from '../store/runs';
 import { Evaluator } from './evaluator';
 
 export interface EvolveRequest {
@@ -30,7 +32,7 @@ export interface GenerationReport {
   runId: number;
   generation: number;
   generations: number;
-  stats: ArchiveStats;
+  stats: GenerationStats;
   evaluationsPerSecond: number;
   seconds: number;
 }
@@ -81,20 +83,21 @@ export function settingsFor(info: ModelInfo, req: EvolveRequest): EvolutionSetti
   return parsed.data;
 }
 
-function deltaBase(parents: Map<number, Genome> | null, parentId: number | null): StoredIndividual['deltaBase'] {
+function deltaBase(encoding: GenomeEncoding, parents: Map<number, Genome> | null, parentId: number | null): StoredIndividual['deltaBase'] {
   const g = parentId === null ? undefined : parents?.get(parentId);
-  return g && parentId !== null ? { id: parentId, genome: encodeGenome(g) } : undefined;
+  return g && parentId !== null ? { id: parentId, genome: encoding.encode(g) } : undefined;
 }
 
 /** The archive as of the last committed generation, with genomes, from the store. */
 export function loadArchive(lab: Lab, run: RunRow): ArchiveSnapshot {
   const champs = lab.runs.champions(run.id);
   const inds = lab.runs.championIndividuals(run.id);
+  const encoding = encodingOf(run.encoding);
   const genomes = new Map<number, Genome>();
   const cells: (Elite | null)[] = new Array(run.classes).fill(null);
   for (const c of champs) {
     const ind = inds.get(c.individualId)!;
-    if (!genomes.has(ind.id)) genomes.set(ind.id, decodeGenome(run.encoding as 'direct' | 'cppn', ind.genome));
+    if (!genomes.has(ind.id)) genomes.set(ind.id, encoding.decode(ind.genome));
     cells[c.class] = { individualId: ind.id, parentId: ind.parentId, generation: ind.generation, genome: genomes.get(ind.id)!, confidence: c.confidence };
   }
   return { numClasses: run.classes, cells };
@@ -158,6 +161,7 @@ export class EvolutionRun {
     const { lab, runId, settings, info } = this;
     const stored = lab.runs.get(runId);
     const K = info.labels.length;
+    const encoding = encodingOf(settings.encoding);
     const scheduler =
       stored.lastGeneration >= 0
         ? new Scheduler({ settings, seed: this.seed, numClasses: K, lastGeneration: stored.lastGeneration, archive: loadArchive(lab, stored) })
@@ -191,9 +195,10 @@ export class EvolutionRun {
         const g1 = performance.now();
         const probs = await evaluator.evaluate(batch.map((c) => c.genome));
         const g2 = performance.now();
-        // The parents' genomes, taken before tell() may replace them: a direct child that wins a cell
-        // is stored as the genes it changed (the store falls back to the whole genome when that is not smaller).
-        const parents = settings.encoding === 'direct' ? new Map(scheduler.archive.occupied().map((e) => [e.individualId, e.genome])) : null;
+        // The parents' genomes, taken before tell() may replace them: a child (of an encoding that
+        // allows it) that wins a cell is stored as the words it changed (the store falls back to the
+        // whole genome when that is not smaller).
+        const parents = encoding.storesDeltas ? new Map(scheduler.archive.occupied().map((e) => [e.individualId, e.genome])) : null;
         const told = scheduler.tell(probs);
         // Every candidate that took a cell is kept, with its parent: lineages reach generation 0.
         const individuals: StoredIndividual[] = [];
@@ -208,10 +213,10 @@ export class EvolutionRun {
             parentId: c.parentId,
             secondParentId: c.secondParentId ?? null,
             generation: c.generation,
-            genome: encodeGenome(c.genome),
+            genome: encoding.encode(c.genome),
             won: won.map((cls) => [cls, p[cls]] as ClassProb),
             top: topK(p, 5),
-            deltaBase: deltaBase(parents, c.parentId),
+            deltaBase: deltaBase(encoding, parents, c.parentId),
           });
         });
         const champions = [...touched].sort((a, b) => a - b).map((cls) => {
@@ -220,10 +225,11 @@ export class EvolutionRun {
         });
         const g3 = performance.now();
         const seconds = (g3 - g0) / 1000;
-        lab.runs.commitGeneration(runId, { generation: told.generation, individuals, champions, stats: told.stats, evaluations: batch.length, seconds });
+        const stats: GenerationStats = { generation: told.generation, ...told.stats, evaluationsPerSecond: seconds > 0 ? batch.length / seconds : 0, seconds };
+        lab.runs.commitGeneration(runId, { individuals, champions, stats, evaluations: batch.length });
         if (process.env.FOOL_TIMINGS) process.stderr.write(`gen ${told.generation}: ask ${(g1 - g0).toFixed(1)} ms, evaluate ${(g2 - g1).toFixed(1)} ms, tell+collect ${(g3 - g2).toFixed(1)} ms, commit ${(performance.now() - g3).toFixed(1)} ms\n`);
         evaluations += batch.length;
-        opts.onGeneration?.({ runId, generation: told.generation, generations: settings.generations, stats: told.stats, evaluationsPerSecond: batch.length / seconds, seconds });
+        opts.onGeneration?.({ runId, generation: told.generation, generations: settings.generations, stats, evaluationsPerSecond: stats.evaluationsPerSecond, seconds });
       }
       lab.runs.release(runId, stopped ? 'stopped' : 'finished');
     } catch (e) {

@@ -24,26 +24,14 @@ export interface FoolingImage {
   image: Image;
 }
 
-interface Row {
-  class: number;
-  individual_id: number;
-  confidence: number;
-  generation: number;
-}
-
 /** `classes`: only these cells (the retraining evolves the 10 digits; the fooling cell is ignored). */
 export function foolingImages(lab: Lab, runIds: number[], opts: { classes?: Set<number> } = {}): FoolingImage[] {
   const out: FoolingImage[] = [];
-  const firstQ = lab.db.prepare(
-    `SELECT h.class, h.individual_id, h.confidence, h.generation FROM champion_history h
-     JOIN (SELECT class, MIN(generation) AS g FROM champion_history WHERE run_id = ? GROUP BY class) f ON f.class = h.class AND f.g = h.generation
-     WHERE h.run_id = ? ORDER BY h.class`,
-  );
   for (const runId of runIds) {
     const run = lab.runs.get(runId);
     if (run.lastGeneration < 0) throw new FoolError('BAD_INPUT', `run ${runId} has no champions yet`, 'Run at least one generation');
     const want = (c: number) => !opts.classes || opts.classes.has(c);
-    const first = (firstQ.all(runId, runId) as Row[]).filter((r) => want(r.class));
+    const first = lab.runs.firstChampions(runId).filter((c) => want(c.class));
     const last = lab.runs.champions(runId).filter((c) => want(c.class));
     const cache = new Map<number, Image>();
     const seen = new Set<number>();
@@ -54,7 +42,7 @@ export function foolingImages(lab: Lab, runIds: number[], opts: { classes?: Set<
       if (!cache.has(r.individualId)) cache.set(r.individualId, championImage(lab, runId, r.individualId));
       out.push({ runId, model: run.model, class: r.class, label: run.labels[r.class] ?? String(r.class), confidence: r.confidence, generation: r.generation, individualId: r.individualId, from, image: cache.get(r.individualId)! });
     };
-    for (const r of first) add({ class: r.class, individualId: r.individual_id, confidence: r.confidence, generation: r.generation }, 'first');
+    for (const c of first) add(c, 'first');
     for (const c of last) add(c, 'last');
   }
   return out;

@@ -108,7 +108,7 @@ export async function runReproduce(
     const summary = await evo.run({
       classifier: opts.classifier,
       signal: opts.signal,
-      onGeneration: (r) => opts.onProgress?.({ index, total: jobs.length, encoding, seed, runId: evo.runId, generation: r.generation, generations: r.generations, median: r.stats.median, at9999: r.stats.atLeast9999 }),
+      onGeneration: (r) => opts.onProgress?.({ index, total: jobs.length, encoding, seed, runId: evo.runId, generation: r.generation, generations: r.generations, median: r.stats.median, at9999: r.stats.at9999 }),
     });
     // A run stopped before its end does not answer the question; it stays in the lab, resumable.
     if (summary.stopped) {
@@ -133,10 +133,7 @@ function rowOf(lab: Lab, runId: number, encoding: Encoding, seed: number, p: Rep
   const end = at(p.generations);
   const first = stats.find((s) => s.at9999 >= labels.length);
   // The champion of each class as of the checkpoint: the last entry of its history up to then.
-  const best = lab.db
-    .prepare('SELECT class, MAX(confidence) AS c FROM champion_history WHERE run_id = ? AND generation <= ? GROUP BY class')
-    .all(runId, p.checkpoint) as { class: number; c: number }[];
-  const byClass = new Map(best.map((b) => [b.class, b.c]));
+  const byClass = lab.runs.confidencesAsOf(runId, p.checkpoint);
   const lagging = labels.filter((_, k) => (byClass.get(k) ?? 0) < AT9999);
   const firstAllAt9999 = first ? first.generation : null;
   return {

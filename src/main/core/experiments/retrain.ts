@@ -134,21 +134,14 @@ export function permuteOutputs(weights: LenetWeights, perm: number[]): LenetWeig
   return out;
 }
 
-interface HistoryRow {
-  class: number;
-  g: number;
-}
-
 function runResult(lab: Lab, runId: number, seed: number): RetrainRunResult {
   const champs = lab.runs.champions(runId).filter((c) => c.class < 10);
-  const first = lab.db
-    .prepare('SELECT class, MIN(generation) AS g FROM champion_history WHERE run_id = ? AND class < 10 AND confidence >= 0.9999 GROUP BY class')
-    .all(runId) as HistoryRow[];
+  const first = [...lab.runs.firstGenerationsAtLeast(runId, 0.9999)].filter(([c]) => c < 10).map(([, g]) => g);
   return {
     runId,
     seed,
     median: median(champs.map((c) => c.confidence)),
-    generationsTo9999: first.length === 10 ? Math.max(...first.map((r) => r.g)) : null,
+    generationsTo9999: first.length === 10 ? Math.max(...first) : null,
   };
 }
 

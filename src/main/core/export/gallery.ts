@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import type { OverlayOptions } from 'sharp';
 import { EvolutionSettingsSchema } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
+import { encodingOf } from '../engine/encodings';
 import { Renderer, renderOptions } from '../engine/render';
 import type { Lab } from '../lab';
+import type { Champion } from '../../../shared/engine';
 import type { Image } from '../models/image';
 import { encodePng, writePng, writeSheetPng } from '../models/png';
-import { decodeGenome, type ChampionRow } from '../store/runs';
 
 export interface ExportResult {
   dir: string;
@@ -23,14 +24,15 @@ const pct = (p: number) => `${(p * 100).toFixed(2)}%`;
 /** The pixels of a stored champion, re-rendered from its genome (images are not stored). */
 export function championImage(lab: Lab, runId: number, individualId: number): Image {
   const run = lab.runs.get(runId);
-  if (run.encoding === 'gradient') {
+  // Ascent runs store the image itself; evolution runs a genome of their encoding.
+  if (run.kind === 'ascent') {
     const ind = lab.runs.individual(runId, individualId);
     const meta = ind.extra as { width: number; height: number; channels: 1 | 3 };
     return { width: meta.width, height: meta.height, channels: meta.channels, data: ind.genome };
   }
   const settings = EvolutionSettingsSchema.parse(run.settings);
   const renderer = new Renderer(renderOptions(settings));
-  const genome = decodeGenome(run.encoding, lab.runs.individual(runId, individualId).genome);
+  const genome = encodingOf(settings.encoding).decode(lab.runs.individual(runId, individualId).genome);
   return { width: settings.width, height: settings.height, channels: settings.channels, data: renderer.render(genome) };
 }
 
@@ -41,7 +43,7 @@ export function championImage(lab: Lab, runId: number, individualId: number): Im
  */
 export async function exportRun(lab: Lab, runId: number, outDir: string, opts: { classes?: number[] } = {}): Promise<ExportResult> {
   const run = lab.runs.get(runId);
-  let champs: ChampionRow[] = lab.runs.champions(runId);
+  let champs: Champion[] = lab.runs.champions(runId);
   if (opts.classes) {
     for (const c of opts.classes) if (!Number.isInteger(c) || c < 0 || c >= run.classes) throw new FoolError('BAD_INPUT', `class ${c} is out of range for run ${runId}`, `Classes are 0..${run.classes - 1}`);
     const want = new Set(opts.classes);
@@ -70,7 +72,7 @@ export async function exportRun(lab: Lab, runId: number, outDir: string, opts: {
       individualId: c.individualId,
       file,
       predictions: ind.top.map(([k, p]) => ({ class: k, label: run.labels[k], confidence: p })),
-      genome: run.encoding === 'cppn' ? JSON.parse(new TextDecoder().decode(ind.genome)) : run.encoding === 'direct' ? { encoding: 'direct', genes: ind.genome.byteLength / 4, note: 'float32 genes; see the database' } : ind.extra,
+      genome: run.kind === 'ascent' ? ind.extra : encodingOf(run.encoding).exportJson(encodingOf(run.encoding).decode(ind.genome)),
       lineage,
     });
   }

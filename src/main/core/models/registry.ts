@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { FoolError } from '../../../shared/errors';
 import { ManifestSchema, type Manifest, type ModelInfo, type ModelSummary, type PresetName, PRESET_NAMES } from '../../../shared/manifest';
-import type { Db } from '../store/db';
+import type { ModelStore } from '../store/models';
 import { labModelsDir, shippedModelsDir } from '../paths';
 import { decodeModel, encodeModel, summarize, type Dim, type GraphSummary } from './onnx-graph';
 import { prepareModel, readModelFile } from './prepare';
@@ -108,11 +108,11 @@ export async function probeModel(bytes: Uint8Array, m: Manifest, source: string)
  * (a row in the database, files in the folder beside it).
  */
 export class ModelRegistry {
-  private readonly db: Db;
+  private readonly store: ModelStore;
   readonly dir: string;
 
-  constructor(db: Db, dbPath: string) {
-    this.db = db;
+  constructor(store: ModelStore, dbPath: string) {
+    this.store = store;
     this.dir = labModelsDir(dbPath);
   }
 
@@ -129,8 +129,7 @@ export class ModelRegistry {
   }
 
   private user(): { manifest: Manifest; base: string }[] {
-    const rows = this.db.prepare('SELECT name, manifest FROM models ORDER BY name').all() as { name: string; manifest: string }[];
-    return rows.map((r) => ({ manifest: ManifestSchema.parse(JSON.parse(r.manifest)), base: join(this.dir, r.name) }));
+    return this.store.list().map((r) => ({ manifest: ManifestSchema.parse(r.manifest), base: join(this.dir, r.name) }));
   }
 
   list(): ModelSummary[] {
@@ -206,7 +205,7 @@ export class ModelRegistry {
       writeFileSync(join(staging, 'manifest.json'), JSON.stringify({ ...manifest, source: basename(path) }, null, 2) + '\n');
       rmSync(target, { recursive: true, force: true });
       renameSync(staging, target);
-      this.db.prepare('INSERT INTO models (name, manifest) VALUES (?, ?)').run(opts.name, JSON.stringify(manifest));
+      this.store.add(opts.name, manifest);
     } catch (e) {
       rmSync(staging, { recursive: true, force: true });
       rmSync(target, { recursive: true, force: true });
@@ -235,7 +234,7 @@ export class ModelRegistry {
     if (info.source === 'shipped') {
       throw new FoolError('BAD_INPUT', `"${name}" ships with Fooling Lab and cannot be removed`, 'Only models added with "fool models add" can be removed');
     }
-    this.db.prepare('DELETE FROM models WHERE name = ?').run(name);
+    this.store.remove(name);
     rmSync(dirname(info.path), { recursive: true, force: true });
   }
 }

@@ -1,5 +1,5 @@
 import type { RunListing } from '../../../shared/api';
-import type { ArchiveStats, Genome } from '../../../shared/engine';
+import type { Champion, Encoding, GenerationStats } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
 import type { Db } from './db';
 import type { Statement } from 'better-sqlite3';
@@ -12,7 +12,8 @@ import { applyDelta, encodeDelta, MAX_DELTA_DEPTH } from './genome-delta';
  */
 
 export type RunKind = 'evolution' | 'ascent';
-export type RunEncoding = 'direct' | 'cppn' | 'gradient';
+/** An evolution run's genome encoding; 'gradient' for ascent runs (they store images). */
+export type RunEncoding = Encoding | 'gradient';
 export type RunStatus = 'running' | 'stopped' | 'finished' | 'failed';
 
 export interface RunRow {
@@ -47,8 +48,8 @@ export interface StoredIndividual {
   top: ClassProb[];
   extra?: unknown;
   /**
-   * Writing only: the parent's whole genome, for a direct genome the store may keep as a delta
-   * against it (genome-delta.ts). Reading always gives the whole genome.
+   * Writing only: the parent's whole genome, for an encoding whose genomes the store may keep as a
+   * delta against it (GenomeEncoding.storesDeltas; genome-delta.ts). Reading always gives the whole genome.
    */
   deltaBase?: { id: number; genome: Uint8Array };
 }
@@ -60,33 +61,12 @@ export interface ChampionChange {
 }
 
 export interface GenerationRecord {
-  generation: number;
   individuals: StoredIndividual[];
   champions: ChampionChange[];
-  stats: ArchiveStats;
+  /** The generation's statistics (its number and timing included). */
+  stats: GenerationStats;
+  /** Images evaluated in this generation (added to the run's total). */
   evaluations: number;
-  seconds: number;
-}
-
-export interface StatsRow {
-  generation: number;
-  median: number;
-  mean: number;
-  max: number;
-  min: number;
-  occupied: number;
-  at99: number;
-  at9999: number;
-  evaluationsPerSecond: number;
-  seconds: number;
-}
-
-export interface ChampionRow {
-  class: number;
-  label: string;
-  individualId: number;
-  confidence: number;
-  generation: number;
 }
 
 interface RawRun {
@@ -303,30 +283,67 @@ export class RunStore {
         );
       }
       for (const c of g.champions) {
-        upChamp.run(runId, c.class, c.individualId, c.confidence, g.generation);
-        insHist.run(runId, g.generation, c.class, c.individualId, c.confidence);
+        upChamp.run(runId, c.class, c.individualId, c.confidence, g.stats.generation);
+        insHist.run(runId, g.stats.generation, c.class, c.individualId, c.confidence);
       }
       const s = g.stats;
-      const eps = g.seconds > 0 ? g.evaluations / g.seconds : 0;
-      insStats.run(runId, g.generation, s.median, s.mean, s.max, s.min, s.occupied, s.atLeast99, s.atLeast9999, eps, g.seconds);
-      upRun.run(g.generation, g.evaluations, g.seconds, runId);
+      insStats.run(runId, s.generation, s.median, s.mean, s.max, s.min, s.occupied, s.at99, s.at9999, s.evaluationsPerSecond, s.seconds);
+      upRun.run(s.generation, g.evaluations, s.seconds, runId);
     }).immediate();
   }
 
-  stats(runId: number): StatsRow[] {
+  stats(runId: number): GenerationStats[] {
     return this.db
       .prepare(
         'SELECT generation, median, mean, max, min, occupied, at99, at9999, evaluations_per_second AS evaluationsPerSecond, seconds FROM generation_stats WHERE run_id = ? ORDER BY generation',
       )
-      .all(runId) as StatsRow[];
+      .all(runId) as GenerationStats[];
   }
 
-  champions(runId: number): ChampionRow[] {
+  champions(runId: number): Champion[] {
     const run = this.get(runId);
     const rows = this.db
       .prepare('SELECT class, individual_id AS individualId, confidence, generation FROM champions WHERE run_id = ? ORDER BY class')
-      .all(runId) as Omit<ChampionRow, 'label'>[];
+      .all(runId) as Omit<Champion, 'label'>[];
     return rows.map((r) => ({ ...r, label: run.labels[r.class] ?? String(r.class) }));
+  }
+
+  /**
+   * Each cell's first champion (the earliest entry of its history: for an evolution run, a random
+   * genome of generation 0), by class.
+   */
+  firstChampions(runId: number): Champion[] {
+    const run = this.get(runId);
+    const rows = this.db
+      .prepare(
+        `SELECT h.class, h.individual_id AS individualId, h.confidence, h.generation FROM champion_history h
+         JOIN (SELECT class, MIN(generation) AS g FROM champion_history WHERE run_id = ? GROUP BY class) f ON f.class = h.class AND f.g = h.generation
+         WHERE h.run_id = ? ORDER BY h.class`,
+      )
+      .all(runId, runId) as Omit<Champion, 'label'>[];
+    return rows.map((r) => ({ ...r, label: run.labels[r.class] ?? String(r.class) }));
+  }
+
+  /** Each cell's champion confidence as of `generation` (the best it had by then), by class; cells empty then are absent. */
+  confidencesAsOf(runId: number, generation: number): Map<number, number> {
+    const rows = this.db
+      .prepare('SELECT class, MAX(confidence) AS c FROM champion_history WHERE run_id = ? AND generation <= ? GROUP BY class')
+      .all(runId, generation) as { class: number; c: number }[];
+    return new Map(rows.map((r) => [r.class, r.c]));
+  }
+
+  /** The generation at which each cell first held a champion of at least `confidence`, by class; cells that never did are absent. */
+  firstGenerationsAtLeast(runId: number, confidence: number): Map<number, number> {
+    const rows = this.db
+      .prepare('SELECT class, MIN(generation) AS g FROM champion_history WHERE run_id = ? AND confidence >= ? GROUP BY class')
+      .all(runId, confidence) as { class: number; g: number }[];
+    return new Map(rows.map((r) => [r.class, r.g]));
+  }
+
+  /** Every individual's parent (id -> parent id), for walking a whole run's family tree at once. */
+  parentLinks(runId: number): Map<number, number | null> {
+    const rows = this.db.prepare('SELECT id, parent_id AS parentId FROM individuals WHERE run_id = ?').all(runId) as { id: number; parentId: number | null }[];
+    return new Map(rows.map((l) => [l.id, l.parentId]));
   }
 
   individual(runId: number, id: number): StoredIndividual {
@@ -400,7 +417,6 @@ export class RunStore {
     this.db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
   }
 }
-
 /** This process, as a run's owner. */
 const OWNER = `${process.pid}@${hostname()}`;
 /** A run held by a process on another machine (a shared folder) counts as live while it wrote this recently. */
@@ -416,19 +432,4 @@ export function ownerAlive(owner: string, updatedAt: string): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-/** Genomes as stored: direct genes as float32 bytes, CPPNs as JSON text. */
-export function encodeGenome(g: Genome): Uint8Array {
-  if (g.encoding === 'direct') return new Uint8Array(g.genes.buffer, g.genes.byteOffset, g.genes.byteLength);
-  return new TextEncoder().encode(JSON.stringify(g.cppn));
-}
-
-export function decodeGenome(encoding: 'direct' | 'cppn', bytes: Uint8Array): Genome {
-  if (encoding === 'direct') {
-    const copy = new Uint8Array(bytes.byteLength);
-    copy.set(bytes);
-    return { encoding: 'direct', genes: new Float32Array(copy.buffer) };
-  }
-  return { encoding: 'cppn', cppn: JSON.parse(new TextDecoder().decode(bytes)) };
 }

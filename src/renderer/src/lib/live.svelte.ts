@@ -1,5 +1,5 @@
 import type { ApiEvent } from '../../../shared/api';
-import type { ArchiveStats } from '../../../shared/engine';
+import type { GenerationStats } from '../../../shared/engine';
 import { api } from './api';
 import { notify } from './toast.svelte';
 
@@ -7,15 +7,15 @@ import { notify } from './toast.svelte';
 export interface LiveProgress {
   generation: number;
   generations: number;
-  stats: ArchiveStats;
+  stats: GenerationStats;
   evaluationsPerSecond: number;
   etaSeconds: number;
 }
 
 export const live = $state({
   progress: {} as Record<number, LiveProgress>,
-  /** Every progress event, per run, so a chart opened mid-run can append what it has not fetched. */
-  points: {} as Record<number, { generation: number; stats: ArchiveStats; evaluationsPerSecond: number }[]>,
+  /** Every generation's statistics from progress events, per run, so a chart opened mid-run can append what it has not fetched. */
+  points: {} as Record<number, GenerationStats[]>,
   /** Bumped on every status change: views that show run state refetch when it moves. */
   statusVersion: 0,
 });
@@ -23,7 +23,7 @@ export const live = $state({
 function onEvent(e: ApiEvent): void {
   if (e.type === 'run.progress') {
     live.progress[e.runId] = { generation: e.generation, generations: e.generations, stats: e.stats, evaluationsPerSecond: e.evaluationsPerSecond, etaSeconds: e.etaSeconds };
-    (live.points[e.runId] ??= []).push({ generation: e.generation, stats: e.stats, evaluationsPerSecond: e.evaluationsPerSecond });
+    (live.points[e.runId] ??= []).push(e.stats);
   } else if (e.type === 'run.status') {
     live.statusVersion++;
     if (e.status === 'failed') notify(`Run ${e.runId} failed${e.message ? `: ${e.message}` : ''}`, 'error');
