@@ -107,6 +107,9 @@ describe('the Electron host guards', () => {
     const cancelled = await handleCall({ execute } as never, APP_FRAME, 'export.run', { runId: 1, outDir: '/tmp/x' }, async () => undefined);
     expect(cancelled).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringMatching(/cancelled/) } });
     expect(execute).not.toHaveBeenCalled();
+    // Reports and datasets too.
+    await handleCall({ execute } as never, APP_FRAME, 'experiments.report', { experimentId: 1, outDir: '/etc' }, chosen);
+    expect(execute).toHaveBeenCalledWith('experiments.report', { experimentId: 1, outDir: '/home/me/picked' });
   });
 });
 
@@ -124,6 +127,12 @@ describe('the Electron host at start', () => {
     const check = electron.session.defaultSession.setPermissionCheckHandler.mock.calls[0][0] as (...a: unknown[]) => boolean;
     expect(check(null, 'media', 'fool://app')).toBe(false);
     expect(check(null, 'clipboard-read', 'fool://app')).toBe(false);
+    // The IPC handler goes through the folder dialog for writes.
+    const handler = (electron as unknown as { ipcMain: { handle: ReturnType<typeof vi.fn> } }).ipcMain.handle.mock.calls[0][1] as (e: unknown, m: string, p: unknown) => Promise<unknown>;
+    const dialog = (electron as unknown as { dialog: { showOpenDialog: ReturnType<typeof vi.fn> } }).dialog;
+    dialog.showOpenDialog.mockResolvedValue({ canceled: true, filePaths: [] });
+    expect(await handler(APP_FRAME, 'export.run', { runId: 1, outDir: '/etc/cron.d' })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/cancelled/) } });
+    expect(dialog.showOpenDialog).toHaveBeenCalledWith(expect.objectContaining({ defaultPath: '/etc/cron.d', properties: expect.arrayContaining(['openDirectory']) }));
     const created = app.on.mock.calls.find(([name]) => name === 'web-contents-created')?.[1] as (e: unknown, c: unknown) => void;
     expect(created).toBeTypeOf('function');
     const contents = { setWindowOpenHandler: vi.fn(), on: vi.fn() };

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, protocol, session, shell, dialog, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { parseRequest, type ApiParams, type ApiResponse, type ApiMethod } from '../../shared/api';
+import { parseRequest, type ApiResponse, type ApiMethod } from '../../shared/api';
 import { toErrorPayload } from '../../shared/errors';
 import { LabApi } from '../core/api';
 import { Lab } from '../core/lab';
@@ -99,29 +99,35 @@ export function hardenContents(contents: Contents): void {
   contents.on('will-attach-webview', (e: { preventDefault(): void }) => e.preventDefault());
 }
 
+/** Methods that write files into a folder the caller names (the parameter that names it). */
+const WRITES_TO_FOLDER: Partial<Record<ApiMethod, 'outDir'>> = { 'export.run': 'outDir', 'dataset.export': 'outDir', 'experiments.report': 'outDir' };
+
 /**
  * The `api:call` handler: only the app's own pages may call; the request is validated against the
  * schema in src/shared BEFORE the core is reached; failures come back as { ok: false, error }.
+ * With `chooseFolder` (the app passes its folder dialog), a method that writes into a folder writes
+ * where the user picked in the main process's dialog, never where the renderer said.
  */
 export async function handleCall(
   api: Pick<LabApi, 'execute'>,
   event: Pick<IpcMainInvokeEvent, 'senderFrame'> | null,
   method: unknown,
   params: unknown,
-  chooseFolder: (suggested: string) => Promise<string | undefined> = chooseExportFolder,
+  chooseFolder?: (suggested: string) => Promise<string | undefined>,
 ): Promise<ApiResponse<ApiMethod>> {
   const from = event?.senderFrame?.url ?? '';
   if (!isAppUrl(from)) return { ok: false, error: { code: 'BAD_INPUT', message: `API calls are accepted from the app's own pages only, not ${from || 'an unknown frame'}` } };
   const req = parseRequest(typeof method === 'string' ? method : String(method), params);
   if (!req.ok) return { ok: false, error: req.error };
   try {
-    if (req.method === 'export.run') {
+    const key = WRITES_TO_FOLDER[req.method];
+    if (key && chooseFolder) {
       // The renderer does not pick where files are written: the user does, in the main process's
       // folder dialog (the renderer's folder is only the dialog's starting point).
-      const p = req.params as ApiParams<'export.run'>;
-      const dir = await chooseFolder(p.outDir);
-      if (!dir) return { ok: false, error: { code: 'BAD_INPUT', message: 'the export was cancelled: no folder was chosen. Choose a folder in the dialog to export' } };
-      return await api.execute('export.run', { ...p, outDir: dir });
+      const p = req.params as Record<string, unknown>;
+      const dir = await chooseFolder(String(p[key] ?? ''));
+      if (!dir) return { ok: false, error: { code: 'BAD_INPUT', message: 'cancelled: no folder was chosen. Choose a folder in the dialog to write there' } };
+      return await api.execute(req.method, { ...p, [key]: dir } as typeof req.params);
     }
     return await api.execute(req.method, req.params);
   } catch (e) {
@@ -184,7 +190,7 @@ export function start(): void {
   // Any web contents created later (a devtools page, a future dialog) gets the same guards.
   app.on('web-contents-created', (_e, contents) => hardenContents(contents));
   protocol.handle('fool', (req) => handleProtocol(api, join(__dirname, '../renderer'), req));
-  ipcMain.handle(CALL_CHANNEL, (event, method: unknown, params: unknown) => handleCall(api, event, method, params));
+  ipcMain.handle(CALL_CHANNEL, (event, method: unknown, params: unknown) => handleCall(api, event, method, params, chooseExportFolder));
   api.onEvent((e) => {
     for (const w of BrowserWindow.getAllWindows()) if (!w.isDestroyed()) w.webContents.send(EVENT_CHANNEL, e);
   });
