@@ -138,6 +138,16 @@ describe.skipIf(!HAS_MODEL)('the API contract through both hosts', () => {
     'export.run': { valid: (h) => ({ runId: fx.runId, outDir: join(dir, `export-${h}`) }), missing: { runId: 9999, outDir: join(dir, 'x') } },
     'runs.report': { valid: () => ({ runId: fx.runId }), same: true, missing: { runId: 9999 } },
     'runs.delete': { valid: (h) => ({ runId: made[h].run }), missing: { runId: 9999 } },
+    'runs.exportLab': { valid: (h) => ({ runId: fx.runId, out: join(dir, `shared-${h}.db`) }), missing: { runId: 9999, out: join(dir, 'x.db') } },
+    // The exported run was born in this lab: importing it back adds nothing.
+    'runs.import': {
+      valid: (h) => ({ file: join(dir, `shared-${h}.db`) }),
+      missing: { file: join(dir, 'none.db') },
+      after: async (_h, r) => {
+        const end = await ended((r as { jobId: number }).jobId);
+        expect(end).toMatchObject({ status: 'finished', result: { imported: [], skipped: [{ runId: fx.runId }] } });
+      },
+    },
     'models.get': { valid: () => ({ name: MODEL }), same: true, missing: { name: 'nope' } },
     'models.add': { valid: (h) => ({ file: ONNX, name: `copy-${h}`, preset: 'mnist' }), missing: { file: join(dir, 'none.onnx'), name: 'x', preset: 'mnist' } },
     'models.remove': { valid: (h) => ({ name: `copy-${h}` }), missing: { name: 'nope' } },

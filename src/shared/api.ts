@@ -66,6 +66,10 @@ export const ApiRequests = {
   'runs.report': z.object({ runId }).strict(),
   /** Deletes a run with its individuals (not while it is running here). */
   'runs.delete': z.object({ runId }).strict(),
+  /** A job: copies runs (all, or these source ids) with their models and experiments from another lab file. */
+  'runs.import': z.object({ file: path, runs: z.array(runId).min(1).optional() }).strict(),
+  /** Writes a new lab file holding one run (and its models), to share or import elsewhere. */
+  'runs.exportLab': z.object({ runId, out: path }).strict(),
 
   // ---- models ----
   'models.get': z.object({ name }).strict(),
@@ -249,6 +253,8 @@ export interface ApiResults {
   'export.run': { dir: string; files: string[]; champions: number };
   'runs.report': RunReport;
   'runs.delete': { runId: number };
+  'runs.import': JobStarted;
+  'runs.exportLab': { file: string; runId: number; models: string[] };
   'models.get': ModelDetail;
   'models.add': { model: { name: string; file: string; classes: number; source: string }; manifest: Manifest; notes: string[] };
   'models.remove': { removed: string };
@@ -266,6 +272,31 @@ export interface ApiResults {
   'jobs.get': JobInfo;
   'jobs.cancel': { jobId: number; cancelled: boolean };
   'doctor.info': DoctorInfo;
+}
+
+/** What `runs.import` did (its job's result; `fool runs import --json`). */
+export interface ImportResult {
+  /** The source lab file (absolute) and the host that made it. */
+  source: string;
+  sourceHost: string;
+  /** Runs copied now: source id -> new id here. */
+  imported: { sourceRunId: number; runId: number }[];
+  /** Runs already here (imported before, or born here): nothing added. */
+  skipped: { sourceRunId: number; runId: number }[];
+  experiments: { sourceExperimentId: number; experimentId: number; kind: string }[];
+  /** The models the copied runs use: `as` is this lab's name for it; copied false = same file (SHA-256) already here. */
+  models: { name: string; as: string; hash: string; copied: boolean }[];
+}
+
+/** Where an imported run came from (runs.report). */
+export interface RunOrigin {
+  /** The lab it was born in (its id) and its id there. */
+  lab: string;
+  runId: number;
+  /** The file and host it was imported from, and when. */
+  sourcePath: string;
+  sourceHost: string;
+  importedAt: string;
 }
 
 /** What every job start returns; progress and the end arrive as job events with this id. */
@@ -327,6 +358,8 @@ export interface RunReport {
   lastGeneration: number;
   evaluations: number;
   seconds: number;
+  /** Imported runs: where it was born and where it came from; null for a run born in this lab. */
+  origin: RunOrigin | null;
 }
 
 export interface ModelDetail {

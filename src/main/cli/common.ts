@@ -13,7 +13,7 @@ export interface GlobalOptions {
 }
 
 /** Commands that may start a lab where none is; every other one needs an existing lab. */
-const CREATES_LAB = new Set(['evolve', 'ascent', 'models add', 'train lenet', 'serve', 'reproduce', 'retrain']);
+const CREATES_LAB = new Set(['evolve', 'ascent', 'models add', 'train lenet', 'serve', 'reproduce', 'retrain', 'runs import']);
 
 /**
  * The global options and the lab's path. A lab named explicitly (--db, FOOL_DB) that does not exist

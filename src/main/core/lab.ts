@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Prediction } from '../../shared/api';
 import type { ModelInfo } from '../../shared/manifest';
 import { FoolError } from '../../shared/errors';
@@ -10,6 +11,7 @@ import { loadMnist } from './data/mnist';
 import { openDb, type Db } from './store/db';
 import { ModelStore } from './store/models';
 import { RunStore } from './store/runs';
+import { TransferStore } from './store/transfer';
 
 /**
  * One lab: a database and the models registered in it. The façade every host (CLI, Electron,
@@ -26,6 +28,8 @@ export class Lab {
     this.db = openDb(dbPath);
     this.models = new ModelRegistry(new ModelStore(this.db), dbPath);
     this.runs = new RunStore(this.db);
+    // Provenance for the runs other labs import from this one (store/transfer.ts).
+    new TransferStore(this.db).rememberHost(hostname());
   }
 
   close(): void {

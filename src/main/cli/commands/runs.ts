@@ -1,5 +1,7 @@
 import { Command } from 'commander';
-import { parseIntOption, pct, run, table, withLab } from '../common';
+import type { ImportResult } from '../../../shared/api';
+import { FoolError } from '../../../shared/errors';
+import { jobResult, parseIntOption, pct, run, table, withLab } from '../common';
 
 export function registerRuns(program: Command): void {
   const runs = program.command('runs').description('the runs kept in this lab');
@@ -23,6 +25,8 @@ export function registerRuns(program: Command): void {
       ),
     );
 
+  registerRunTransfer(runs);
+
   runs
     .command('show')
     .description("a run's settings and its statistics per generation")
@@ -35,14 +39,65 @@ export function registerRuns(program: Command): void {
           const text = [
             `Run ${r.runId}: ${r.kind} ${r.encoding} on ${r.model}, seed ${r.seed}, ${r.status}, generation ${r.lastGeneration}, ${r.evaluations} evaluations in ${r.seconds.toFixed(1)} s`,
             `settings ${JSON.stringify(r.settings)}`,
+            ...(r.origin ? [`imported ${r.origin.importedAt} from ${r.origin.sourcePath} (host ${r.origin.sourceHost}); born as run ${r.origin.runId} of lab ${r.origin.lab}`] : []),
             table([['gen', 'median', 'mean', 'max', 'min', '>=99%', '>=99.99%', 'img/s'], ...rows]),
           ].join('\n');
           return {
-            json: { runId: r.runId, kind: r.kind, model: r.model, encoding: r.encoding, seed: r.seed, status: r.status, settings: r.settings, stats: r.stats },
+            json: { runId: r.runId, kind: r.kind, model: r.model, encoding: r.encoding, seed: r.seed, status: r.status, settings: r.settings, stats: r.stats, origin: r.origin },
             text,
           };
         }),
       ),
+    );
+}
+
+/** "3,5,8" -> [3, 5, 8]. */
+function parseIdList(v: string): number[] {
+  const ids = v.split(',').map((x) => x.trim());
+  if (ids.some((x) => !/^[1-9][0-9]*$/.test(x))) throw new FoolError('BAD_INPUT', `--runs "${v}" is not a list of run ids`, 'Pass run ids of the other lab separated by commas, e.g. --runs 3,5');
+  return ids.map(Number);
+}
+
+export function registerRunTransfer(runs: Command): void {
+  runs
+    .command('import')
+    .description('copy runs (with their models and experiments) from another lab file into this one; a second import adds nothing')
+    .argument('<file>', 'the other lab (a .db file); opened read-only')
+    .option('--runs <ids>', 'only these runs of the other lab (e.g. 3,5)')
+    .action(
+      run(async (cmd, file) => {
+        const o = cmd.opts() as { runs?: string };
+        const ids = o.runs === undefined ? undefined : parseIdList(o.runs);
+        return withLab(cmd, async (lab) => {
+          const { jobId } = await lab.call('runs.import', { file: file as string, runs: ids });
+          const quiet = (cmd.optsWithGlobals() as { json?: boolean }).json;
+          // One transaction: Ctrl-C cannot stop it half-way (and a killed import changes nothing).
+          const r = jobResult<ImportResult>(await lab.follow(jobId, (e) => e.type === 'job.progress' && !quiet && process.stderr.write(`${e.message}\n`), null));
+          const lines = [
+            `From ${r.source} (made on ${r.sourceHost}): ${r.imported.length} run${r.imported.length === 1 ? '' : 's'} imported, ${r.skipped.length} already here`,
+            ...r.imported.map((i) => `  run ${i.sourceRunId} -> run ${i.runId}`),
+            ...r.skipped.map((i) => `  run ${i.sourceRunId} is run ${i.runId} here (skipped)`),
+            ...r.models.map((m) => `  model ${m.name}${m.as === m.name ? '' : ` as ${m.as}`}: ${m.copied ? 'copied' : 'already here (same file)'}`),
+            ...r.experiments.map((e) => `  experiment ${e.sourceExperimentId} (${e.kind}) -> ${e.experimentId}`),
+          ];
+          return { json: r, text: lines.join('\n') };
+        });
+      }),
+    );
+
+  runs
+    .command('export-lab')
+    .description('write a new lab file holding one run and its models, to share or to import elsewhere')
+    .argument('<run>', 'run id', parseIntOption('run id'))
+    .requiredOption('--out <file>', 'the new lab file (.db); must not exist')
+    .action(
+      run(async (cmd, runId) => {
+        const o = cmd.opts() as { out: string };
+        return withLab(cmd, async (lab) => {
+          const r = await lab.call('runs.exportLab', { runId: runId as number, out: o.out });
+          return { json: r, text: `Run ${runId as number} written to ${r.file} (as run ${r.runId})${r.models.length ? `, with model ${r.models.join(', ')}` : ''}. Import it with: fool runs import ${r.file}` };
+        });
+      }),
     );
 }
 

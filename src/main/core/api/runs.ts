@@ -1,13 +1,18 @@
 import { FoolError } from '../../../shared/errors';
+import { exportLab } from '../labs/export';
+import { importLab } from '../labs/import';
+import { TransferStore } from '../store/transfer';
 import type { ApiContext, Handlers } from './context';
 
-/** Runs beyond the app's first methods: the full report of a run, and deleting one. */
-export function runHandlers(ctx: ApiContext): Handlers<'runs.report' | 'runs.delete'> {
+/** Runs beyond the app's first methods: the full report of a run, deleting one, moving runs between labs. */
+export function runHandlers(ctx: ApiContext): Handlers<'runs.report' | 'runs.delete' | 'runs.import' | 'runs.exportLab'> {
   const { lab } = ctx;
   return {
     'runs.report': (p) => {
       const r = lab.runs.get(p.runId);
-      return { runId: r.id, kind: r.kind, model: r.model, encoding: r.encoding, seed: r.seed, status: r.status, settings: r.settings, stats: lab.runs.stats(r.id), lastGeneration: r.lastGeneration, evaluations: r.evaluations, seconds: r.seconds };
+      const imp = new TransferStore(lab.db).importOf('run', r.id);
+      const origin = imp && { lab: imp.lab, runId: imp.id, sourcePath: imp.sourcePath, sourceHost: imp.sourceHost, importedAt: imp.importedAt };
+      return { runId: r.id, kind: r.kind, model: r.model, encoding: r.encoding, seed: r.seed, status: r.status, settings: r.settings, stats: lab.runs.stats(r.id), lastGeneration: r.lastGeneration, evaluations: r.evaluations, seconds: r.seconds, origin };
     },
     'runs.delete': (p) => {
       lab.runs.get(p.runId);
@@ -15,5 +20,25 @@ export function runHandlers(ctx: ApiContext): Handlers<'runs.report' | 'runs.del
       lab.runs.delete(p.runId);
       return { runId: p.runId };
     },
+    'runs.import': async (p) => {
+      const job = ctx.jobs.start(
+        'runs.import',
+        (jc) =>
+          importLab(lab, p.file, {
+            runs: p.runs,
+            onChecked: async () => {
+              jc.ids({});
+              // Let the caller have the job id and subscribe before the copy (synchronous, one transaction) starts.
+              await new Promise((r) => setImmediate(r));
+            },
+            onProgress: (done, total, message) => jc.progress({ done, total, message }),
+          }),
+        { waitForIds: true },
+      );
+      // A missing file, a newer schema or an unknown run id is the caller's error, not a failed job.
+      await job.started;
+      return { jobId: job.jobId };
+    },
+    'runs.exportLab': (p) => exportLab(lab, p.runId, p.out),
   };
 }

@@ -21,7 +21,7 @@ import {
 import { BATCH_DIM, rewriteLrn } from '../models/rewrites';
 import { FoolError } from '../../../shared/errors';
 import { GradContext } from './context';
-import { NON_DIFFERENTIABLE, RULES } from './rules';
+import { NON_DIFFERENTIABLE, RULES, supportedOps } from './rules';
 import { inferShapes } from './shapes';
 
 /**
@@ -57,7 +57,7 @@ export function buildGradientModel(model: ModelProto, opts: GradientGraphOptions
   const srcOpset = defaultOpset(m);
   if ((g.node ?? []).some((n) => n.opType === 'LRN')) rewriteLrn(m); // differentiate its elementary ops
   const opset = Math.max(srcOpset, MIN_OPSET);
-  upgradeNodes(g.node ?? [], srcOpset);
+  g.node = upgradeNodes(g.node ?? [], srcOpset, opts.output);
   m.opsetImport = [...(m.opsetImport ?? []).filter((o) => o.domain && o.domain !== 'ai.onnx'), { domain: '', version: opset }];
   m.irVersion = Math.max(toNumber(m.irVersion), 8);
 
@@ -102,28 +102,29 @@ export function buildGradientModel(model: ModelProto, opts: GradientGraphOptions
   const live = new Set(opts.wrt);
   for (const n of g.node) {
     if (NON_DIFFERENTIABLE.has(n.opType ?? '') || !(n.input ?? []).some((i) => live.has(i))) continue;
-    live.add(n.output![0]); // secondary outputs (Dropout mask, MaxPool indices) are not differentiable
+    // Secondary outputs (Dropout mask, MaxPool indices) are not differentiable; Split's all are.
+    for (const o of n.opType === 'Split' ? n.output! : [n.output![0]]) live.add(o);
   }
 
   for (const n of g.node) {
     if (!NON_DIFFERENTIABLE.has(n.opType ?? '') && (n.input ?? []).some((i) => live.has(i)) && !RULES[n.opType ?? '']) {
-      throw new FoolError('UNSUPPORTED', `operator ${n.opType} (node ${n.name || n.output![0]}) has no gradient rule`, `Supported: ${Object.keys(RULES).sort().join(', ')}`);
+      throw new FoolError('UNSUPPORTED', `operator ${n.opType} (node ${n.name || n.output![0]}) has no gradient rule`, supportedOps());
     }
   }
 
-  let shapes = inferShapes(g, opset).shapes;
+  let { shapes, values } = inferShapes(g, opset);
   const zDims = shapes.get(z);
   if (!zDims) throw new FoolError('UNSUPPORTED', `the shape of ${z} could not be inferred`, 'Gradients need static shapes apart from the batch');
   if (zDims.length !== 2) {
     const flat = fresh(`${z}_flat`);
     g.node.push(makeNode('Flatten', [z], [flat], { axis: 1 }));
     z = flat;
-    shapes = inferShapes(g, opset).shapes;
+    ({ shapes, values } = inferShapes(g, opset));
   }
   const classes = shapes.get(z)![1];
   if (typeof classes !== 'number') throw new FoolError('UNSUPPORTED', `the number of classes of ${z} is not static`);
 
-  const c = new GradContext(opset, fresh, shapes);
+  const c = new GradContext(opset, fresh, shapes, values);
   const W = GRAD_WEIGHTS_INPUT;
   const probs = PROBS_OUTPUT;
   c.nodes.push(makeNode('Softmax', [z], [probs], { axis: 1 }));
@@ -157,7 +158,7 @@ export function buildGradientModel(model: ModelProto, opts: GradientGraphOptions
     const need = (n.input ?? []).map((i) => live.has(i));
     if (!need.some(Boolean) || NON_DIFFERENTIABLE.has(n.opType ?? '')) continue;
     const dy = (n.output ?? []).map((o) => total(o) ?? '');
-    if (!dy[0]) continue;
+    if (!dy.some(Boolean)) continue;
     const grads = RULES[n.opType ?? ''](n, dy, need, c);
     grads.forEach((gi, i) => {
       if (gi && need[i]) contrib.set(n.input![i], [...(contrib.get(n.input![i]) ?? []), gi]);
@@ -191,15 +192,28 @@ function checkSoftmaxAxis(sm: NodeProto, dims: Dim[] | undefined, srcOpset: numb
   if (!ok || axis === 0) throw new FoolError('UNSUPPORTED', `softmax over axis ${a} of a ${rank}-D tensor (node ${sm.name})`, 'The softmax must run over the classes of each sample');
 }
 
-/** Rewrites forward nodes whose form changed between the model's opset and ours. */
-function upgradeNodes(nodes: NodeProto[], srcOpset: number) {
+/**
+ * Rewrites forward nodes whose form changed between the model's opset and ours (at least 16):
+ * attributes that became inputs, Dropout, and old Softmax's 2-D coercion.
+ */
+function upgradeNodes(nodes: NodeProto[], srcOpset: number, output: string): NodeProto[] {
   const T = onnx.AttributeProto.AttributeType;
-  const consts: NodeProto[] = [];
+  const out: NodeProto[] = [];
   const constant = (name: string, t: TensorProto) => {
     const node = makeNode('Constant', [], [name]);
     node.attribute = [{ name: 'value', type: T.TENSOR, t }];
-    consts.push(node);
+    out.push(node);
     return name;
+  };
+  const ints = (name: string, v: number[]) => constant(name, { dims: [v.length], dataType: DataType.INT64, int64Data: v });
+  /** Moves int-list attributes to inputs (in order; '' for an absent optional one) and drops them. */
+  const toInputs = (n: NodeProto, names: string[]) => {
+    const y = n.output![0];
+    const moved = names.map((a) => attrInts(n, a));
+    n.attribute = (n.attribute ?? []).filter((a) => !names.includes(a.name ?? ''));
+    const extra = moved.map((v, i) => (v ? ints(`${y}__${names[i]}`, v) : ''));
+    while (extra.length && !extra[extra.length - 1]) extra.pop();
+    n.input = [n.input![0], ...extra];
   };
   for (const n of nodes) {
     const op = n.opType;
@@ -207,10 +221,17 @@ function upgradeNodes(nodes: NodeProto[], srcOpset: number) {
     if (op === 'Dropout') {
       // Identity at inference; its attributes differ across opsets.
       Object.assign(n, { opType: 'Identity', input: [n.input![0]], output: [y], attribute: [] });
-    } else if ((op === 'Unsqueeze' || op === 'Squeeze') && srcOpset < 13) {
-      const axes = attrInts(n, 'axes');
-      n.attribute = [];
-      if (axes) n.input = [n.input![0], constant(`${y}__axes`, { dims: [axes.length], dataType: DataType.INT64, int64Data: axes })];
+    } else if ((op === 'Unsqueeze' || op === 'Squeeze' || op === 'ReduceSum') && srcOpset < 13) {
+      toInputs(n, ['axes']);
+    } else if (op === 'Split' && srcOpset < 13) {
+      toInputs(n, ['split']);
+    } else if (op === 'Slice' && srcOpset < 10) {
+      toInputs(n, ['starts', 'ends', 'axes']);
+    } else if (op === 'Pad' && srcOpset < 11) {
+      const value = attr(n, 'value')?.f ?? 0;
+      toInputs(n, ['pads']);
+      n.input!.push(constant(`${y}__value`, { dims: [], dataType: DataType.FLOAT, floatData: [value] }));
+      n.attribute = (n.attribute ?? []).filter((a) => a.name === 'mode');
     } else if (op === 'Clip' && srcOpset < 11) {
       const bound = (name: string, dflt: number) =>
         constant(`${y}__${name}`, { dims: [], dataType: DataType.FLOAT, floatData: [attr(n, name)?.f ?? dflt] });
@@ -218,10 +239,21 @@ function upgradeNodes(nodes: NodeProto[], srcOpset: number) {
       n.attribute = [];
     } else if (op === 'BatchNormalization') {
       n.attribute = (n.attribute ?? []).filter((a) => a.name === 'epsilon' || a.name === 'momentum');
-    } else if ((op === 'Softmax' || op === 'LogSoftmax') && srcOpset < 13 && !attr(n, 'axis')) {
-      // Keep the old default axis (1) explicit; for the usual 2-D input both versions then agree.
-      n.attribute = [...(n.attribute ?? []), { name: 'axis', type: T.INT, i: 1 }];
+    } else if ((op === 'Softmax' || op === 'LogSoftmax') && srcOpset < 13) {
+      const axis = attrInt(n, 'axis', 1);
+      if (y === output) {
+        // The classifier's own softmax (dropped later): keep the old default axis explicit.
+        n.attribute = [{ name: 'axis', type: T.INT, i: axis }];
+      } else {
+        // Before opset 13 softmax flattened x to 2-D at axis; say so explicitly.
+        const x = n.input![0];
+        out.push(makeNode('Flatten', [x], [`${y}__2d`], { axis }));
+        out.push(makeNode(op, [`${y}__2d`], [`${y}__sm`], { axis: 1 }));
+        out.push(makeNode('Shape', [x], [`${y}__shape`]));
+        Object.assign(n, { opType: 'Reshape', input: [`${y}__sm`, `${y}__shape`], attribute: [] });
+      }
     }
+    out.push(n);
   }
-  nodes.unshift(...consts);
+  return out;
 }

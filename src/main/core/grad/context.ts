@@ -4,6 +4,13 @@ import { FoolError } from '../../../shared/errors';
 type Attrs = Parameters<typeof makeNode>[3];
 
 /**
+ * A backward rule: given the forward node, the gradient of each of its outputs ('' where none
+ * flows) and which inputs need a gradient, emit nodes and return the inputs' gradient names.
+ * (Defined here, beside the context rules write to, so the rule files import only this module.)
+ */
+export type Rule = (node: NodeProto, dy: string[], need: boolean[], c: GradContext) => (string | undefined)[];
+
+/**
  * What a backward rule may do: read static shapes, and append nodes and constants to the
  * generated graph. Rules return the gradient tensor name of each forward input (undefined when
  * that input needs none).
@@ -17,7 +24,22 @@ export class GradContext {
     readonly opset: number,
     readonly fresh: (base: string) => string,
     private readonly shapes: Map<string, Dim[]>,
+    private readonly values: Map<string, Dim[]> = new Map(),
   ) {}
+
+  /** Values of a constant integer tensor (axes, pads, starts, split sizes): initializer or Constant. */
+  constInts(name: string, what: string, node: NodeProto): number[] {
+    const v = this.values.get(name);
+    if (!v || !v.every((d) => typeof d === 'number')) {
+      throw new FoolError('UNSUPPORTED', `the ${what} of ${node.opType} node ${node.name || node.output![0]} are computed at run time`, 'Export the model with constant (folded) shapes, e.g. torch.onnx.export(..., do_constant_folding=True)');
+    }
+    return v as number[];
+  }
+
+  /** Zeros of another tensor's runtime shape (a gradient that is known to vanish). */
+  zerosLike(like: string): string {
+    return this.emit('ConstantOfShape', [this.emit('Shape', [like])]);
+  }
 
   shape(name: string): Dim[] {
     const s = this.shapes.get(name);
@@ -65,6 +87,12 @@ export class GradContext {
     return this.opset >= 13
       ? this.emit('ReduceSum', [x, this.ints(axes)], { keepdims: keepdims ? 1 : 0 })
       : this.emit('ReduceSum', [x], { axes, keepdims: keepdims ? 1 : 0 });
+  }
+
+  reduceMean(x: string, axes: number[], keepdims: boolean): string {
+    return this.opset >= 18
+      ? this.emit('ReduceMean', [x, this.ints(axes)], { keepdims: keepdims ? 1 : 0 })
+      : this.emit('ReduceMean', [x], { axes, keepdims: keepdims ? 1 : 0 });
   }
 
   /** Reshape to another tensor's runtime shape (keeps the batch dynamic). */

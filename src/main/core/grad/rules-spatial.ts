@@ -1,7 +1,6 @@
-import { type NodeProto, attrInt, attrInts } from '../models/onnx-graph';
+import { type NodeProto, attrInt, attrInts, attrString } from '../models/onnx-graph';
 import { FoolError } from '../../../shared/errors';
-import type { GradContext } from './context';
-import type { Rule } from './rules';
+import type { GradContext, Rule } from './context';
 import { type AxisGeom, windowGeometry } from './shapes';
 
 /**
@@ -36,38 +35,74 @@ function geometryOf(n: NodeProto, c: GradContext, kernel: number[], ceil = false
   return geom;
 }
 
+/**
+ * Weight gradient of a convolution of x by W ([o, cg, ...kernel]) whose output gradient is g:
+ * dW[o,ci,k] = sum_{n,h} g[n,o,h] * x[n,ci,h*s + k*d - pb]. That is itself a convolution of x
+ * (batch = input channel of the group, channels = samples) by g (kernel = output map), with
+ * stride d and dilation s, sliced to the kernel.
+ */
+function convWeightGrad(c: GradContext, x: string, g: string, geom: AxisGeom[], group: number, wDims: number[]): string {
+  const [o, cg] = wDims;
+  const kernel = wDims.slice(2);
+  const sp = kernel.length;
+  const og = o / group;
+  const inSp = geom.map((a) => a.inp);
+  const outSp = geom.map((a) => a.out);
+  const spAxes = range(sp).map((i) => i + 3);
+  const xs = c.emit('Transpose', [c.emit('Reshape', [x, c.ints([0, group, cg, ...inSp])])], { perm: [2, 1, 0, ...spAxes] });
+  const xT = c.emit('Reshape', [xs, c.ints([cg, -1, ...inSp])]);
+  const ds = c.emit('Transpose', [c.emit('Reshape', [g, c.ints([0, group, og, ...outSp])])], { perm: [1, 2, 0, ...spAxes] });
+  const dT = c.emit('Reshape', [ds, c.ints([o, -1, ...outSp])]);
+  const padEnd = geom.map((a) => Math.max(0, (a.k - 1) * a.d + (a.out - 1) * a.s + 1 - a.inp - a.pb));
+  const lens = geom.map((a, i) => Math.floor((a.inp + a.pb + padEnd[i] - (a.out - 1) * a.s - 1) / a.d) + 1);
+  let gw = c.emit('Conv', [xT, dT], {
+    group,
+    strides: geom.map((a) => a.d),
+    dilations: geom.map((a) => a.s),
+    pads: [...geom.map((a) => a.pb), ...padEnd],
+  });
+  if (lens.some((l, i) => l > kernel[i])) gw = c.emit('Slice', [gw, c.ints(range(sp).map(() => 0)), c.ints(kernel), c.ints(range(sp).map((i) => i + 2))]);
+  return c.emit('Transpose', [gw], { perm: [1, 0, ...range(sp).map((i) => i + 2)] });
+}
+
 const conv: Rule = (n, [dy], need, c) => {
   const [x, w] = [n.input![0], n.input![1]];
   const wDims = c.staticDims(w, 0);
-  const [o, cg] = wDims;
   const kernel = wDims.slice(2);
   const sp = kernel.length;
   const group = attrInt(n, 'group', 1);
   const geom = geometryOf(n, c, attrInts(n, 'kernel_shape') ?? kernel);
   const grads: (string | undefined)[] = [];
   if (need[0]) grads[0] = c.emit('ConvTranspose', [dy, w], { ...transposeAttrs(geom), group, kernel_shape: kernel });
-  if (need[1]) {
-    // dW[o,ci,k] = sum_{n,h} dy[n,o,h] * x[n,ci,h*s + k*d - pb]: a convolution of x (batch = input
-    // channel of the group, channels = samples) by dy (kernel = output map), stride d, dilation s.
-    const og = o / group;
-    const inSp = c.staticDims(x, 2);
-    const outSp = geom.map((g) => g.out);
-    const spAxes = range(sp).map((i) => i + 3);
-    const xs = c.emit('Transpose', [c.emit('Reshape', [x, c.ints([0, group, cg, ...inSp])])], { perm: [2, 1, 0, ...spAxes] });
-    const xT = c.emit('Reshape', [xs, c.ints([cg, -1, ...inSp])]);
-    const ds = c.emit('Transpose', [c.emit('Reshape', [dy, c.ints([0, group, og, ...outSp])])], { perm: [1, 2, 0, ...spAxes] });
-    const dT = c.emit('Reshape', [ds, c.ints([o, -1, ...outSp])]);
-    const padEnd = geom.map((g) => Math.max(0, (g.k - 1) * g.d + (g.out - 1) * g.s + 1 - g.inp - g.pb));
-    const lens = geom.map((g, i) => Math.floor((g.inp + g.pb + padEnd[i] - (g.out - 1) * g.s - 1) / g.d) + 1);
-    let gw = c.emit('Conv', [xT, dT], {
-      group,
-      strides: geom.map((g) => g.d),
-      dilations: geom.map((g) => g.s),
-      pads: [...geom.map((g) => g.pb), ...padEnd],
-    });
-    if (lens.some((l, i) => l > kernel[i])) gw = c.emit('Slice', [gw, c.ints(range(sp).map(() => 0)), c.ints(kernel), c.ints(range(sp).map((i) => i + 2))]);
-    grads[1] = c.emit('Transpose', [gw], { perm: [1, 0, ...range(sp).map((i) => i + 2)] });
+  if (need[1]) grads[1] = convWeightGrad(c, x, dy, geom, group, wDims);
+  if (need[2]) grads[2] = c.reduceSum(dy, [0, ...range(sp).map((i) => i + 2)], false);
+  return grads;
+};
+
+/**
+ * ConvTranspose is the adjoint of the Conv with the same weight, strides, dilations and pads
+ * (output_padding only adds trailing output the Conv's floor drops): dx is that Conv of dy, and
+ * the weight gradient is the Conv weight gradient with the roles of input and output swapped.
+ */
+const convTranspose: Rule = (n, [dy], need, c) => {
+  const [x, w] = [n.input![0], n.input![1]];
+  const wDims = c.staticDims(w, 0);
+  const kernel = wDims.slice(2);
+  const sp = kernel.length;
+  const group = attrInt(n, 'group', 1);
+  if ((attrString(n, 'auto_pad') ?? 'NOTSET') !== 'NOTSET' || attrInts(n, 'output_shape')) {
+    throw new FoolError('UNSUPPORTED', `ConvTranspose (node ${n.name}) with auto_pad or output_shape`, 'Export it with explicit pads and output_padding (as torch.onnx does)');
   }
+  const strides = attrInts(n, 'strides') ?? kernel.map(() => 1);
+  const dil = attrInts(n, 'dilations') ?? kernel.map(() => 1);
+  const pads = attrInts(n, 'pads') ?? new Array<number>(2 * sp).fill(0);
+  const inSp = c.staticDims(x, 2);
+  const outSp = c.staticDims(n.output![0], 2);
+  // The Conv from y's extent back to x's.
+  const geom: AxisGeom[] = kernel.map((k, i) => ({ k, s: strides[i], d: dil[i], pb: pads[i], pe: pads[i + sp], inp: outSp[i], out: inSp[i] }));
+  const grads: (string | undefined)[] = [];
+  if (need[0]) grads[0] = c.emit('Conv', [dy, w], { strides, dilations: dil, pads, group, kernel_shape: kernel });
+  if (need[1]) grads[1] = convWeightGrad(c, dy, x, geom, group, wDims);
   if (need[2]) grads[2] = c.reduceSum(dy, [0, ...range(sp).map((i) => i + 2)], false);
   return grads;
 };
@@ -126,8 +161,19 @@ const globalAveragePool: Rule = (n, [dy], _need, c) => {
   return [c.emit('Expand', [c.emit('Mul', [dy, c.float([1 / area])]), c.emit('Shape', [x])])];
 };
 
+/** The gradient goes to the first maximum of each map (ArgMax's pick), as a max pool's does. */
+const globalMaxPool: Rule = (n, [dy], _need, c) => {
+  const x = n.input![0];
+  const rows = c.emit('Reshape', [x, c.ints([0, 0, -1])]);
+  const at = c.emit('ArgMax', [rows], { axis: 2, keepdims: 1 });
+  const upd = c.emit('Reshape', [dy, c.ints([0, 0, 1])]);
+  return [c.reshapeLike(c.emit('ScatterElements', [c.zerosLike(rows), at, upd], { axis: 2 }), x)];
+};
+
 export const spatialRules: Record<string, Rule> = {
   Conv: conv,
+  ConvTranspose: convTranspose,
+  GlobalMaxPool: globalMaxPool,
   MaxPool: maxPool,
   AveragePool: averagePool,
   GlobalAveragePool: globalAveragePool,

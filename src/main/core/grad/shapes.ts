@@ -115,7 +115,7 @@ function reshapeTarget(input: Dim[], target: Dim[]): Dim[] {
 
 const SAME_SHAPE = new Set([
   'Relu', 'Clip', 'Dropout', 'Identity', 'BatchNormalization', 'LRN', 'Softmax', 'LogSoftmax', 'Sigmoid',
-  'Tanh', 'Exp', 'Log', 'Neg', 'Sqrt', 'LeakyRelu', 'Cast', 'Abs', 'Reciprocal',
+  'Tanh', 'Exp', 'Log', 'Neg', 'Sqrt', 'LeakyRelu', 'Cast', 'Abs', 'Reciprocal', 'PRelu', 'HardSigmoid', 'HardSwish', 'Erf', 'LayerNormalization', 'Sign',
 ]);
 const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Greater', 'Less', 'Where', 'Max', 'Min', 'Sum']);
 
@@ -156,8 +156,35 @@ export function inferShapes(graph: GraphProto, opset: number): ShapeInfo {
       }
       continue;
     }
+    // Shape arithmetic of older exports, e.g. x.view(x.size(0), -1) as Shape -> Gather ->
+    // Unsqueeze -> Concat -> Reshape: follow the (possibly symbolic) values.
+    const v0 = values.get(n.input?.[0] ?? '');
+    if (v0 && (op === 'Gather' || op === 'Unsqueeze' || op === 'Squeeze' || op === 'Cast' || op === 'Identity')) {
+      if (op === 'Gather') {
+        const idx = intsOf(n.input![1]);
+        const idxDims = shapes.get(n.input![1]);
+        if (idx && idxDims && attrInt(n, 'axis', 0) === 0) {
+          values.set(n.output![0], idx.map((i) => v0[i < 0 ? i + v0.length : i]));
+          set(idxDims);
+        }
+      } else {
+        values.set(n.output![0], v0);
+        set(op === 'Cast' || op === 'Identity' ? (x ?? [v0.length]) : [v0.length]);
+      }
+      continue;
+    }
     if (!x && op !== 'Concat') continue;
     if (SAME_SHAPE.has(op)) set(x);
+    else if (op === 'Gather') {
+      const idx = ins[1];
+      const r = x!.length;
+      const a = attrInt(n, 'axis', 0);
+      const axis = a < 0 ? a + r : a;
+      if (idx) set([...x!.slice(0, axis), ...idx, ...x!.slice(axis + 1)]);
+    } else if (op === 'Expand') {
+      const target = values.get(n.input![1]);
+      if (target) set(broadcastDims(x!, target));
+    }
     else if (BROADCAST.has(op)) {
       if (ins.every(Boolean)) set(ins.reduce((a, b) => broadcastDims(a!, b!)));
     } else if (op === 'Conv' || op === 'MaxPool' || op === 'AveragePool') {
@@ -190,10 +217,86 @@ export function inferShapes(graph: GraphProto, opset: number): ShapeInfo {
       }
     } else if (op === 'MatMul') {
       const b = ins[1];
-      if (b && x!.length >= 2 && b.length >= 2) {
-        const batch = broadcastDims(x!.slice(0, -2), b.slice(0, -2));
-        set([...batch, x![x!.length - 2], b[b.length - 1]]);
+      if (b) {
+        // 1-D operands are promoted to matrices and the added axis dropped from the result.
+        const a2 = x!.length === 1 ? [1, ...x!] : x!;
+        const b2 = b.length === 1 ? [...b, 1] : b;
+        const batch = broadcastDims(a2.slice(0, -2), b2.slice(0, -2));
+        set([...batch, ...(x!.length === 1 ? [] : [a2[a2.length - 2]]), ...(b.length === 1 ? [] : [b2[b2.length - 1]])]);
       }
+    } else if (op === 'ConvTranspose') {
+      const w = ins[1];
+      if (!w) continue;
+      const sp = x!.length - 2;
+      const kernel = attrInts(n, 'kernel_shape') ?? (w.slice(2) as number[]);
+      const strides = attrInts(n, 'strides') ?? new Array(sp).fill(1);
+      const dil = attrInts(n, 'dilations') ?? new Array(sp).fill(1);
+      const pads = attrInts(n, 'pads') ?? new Array(2 * sp).fill(0);
+      const opad = attrInts(n, 'output_padding') ?? new Array(sp).fill(0);
+      const given = attrInts(n, 'output_shape');
+      const spatial = x!.slice(2).map((d, i) =>
+        given ? given[given.length - sp + i] : typeof d === 'number' ? strides[i] * (d - 1) + opad[i] + (kernel[i] - 1) * dil[i] + 1 - pads[i] - pads[sp + i] : '?',
+      );
+      set([x![0], (w[1] as number) * attrInt(n, 'group', 1), ...spatial]);
+    } else if (op === 'ReduceMean' || op === 'ReduceSum') {
+      const r = x!.length;
+      const given = n.input![1] ? intsOf(n.input![1]) : (attrInts(n, 'axes') ?? []);
+      if (!given) continue;
+      if (given.length === 0 && attrInt(n, 'noop_with_empty_axes', 0)) {
+        set(x);
+        continue;
+      }
+      const axes = given.length ? given.map((a) => (a < 0 ? a + r : a)) : x!.map((_, i) => i);
+      const keep = attrInt(n, 'keepdims', 1) === 1;
+      set(keep ? x!.map((d, i) => (axes.includes(i) ? 1 : d)) : x!.filter((_, i) => !axes.includes(i)));
+    } else if (op === 'Split') {
+      const r = x!.length;
+      const a = attrInt(n, 'axis', 0);
+      const axis = a < 0 ? a + r : a;
+      const k = n.output!.length;
+      const d = x![axis];
+      let sizes = n.input![1] ? intsOf(n.input![1]) : attrInts(n, 'split');
+      if (!sizes && typeof d === 'number') {
+        // Equal parts; with num_outputs (opset 18) the last one may be smaller.
+        const part = Math.ceil(d / k);
+        sizes = Array.from({ length: k }, (_, i) => Math.min(part, d - part * i));
+      }
+      if (!sizes) continue;
+      sizes.forEach((sz, i) => set(x!.map((dd, j) => (j === axis ? sz : dd)), i));
+    } else if (op === 'Slice') {
+      const starts = intsOf(n.input![1]);
+      const ends = intsOf(n.input![2]);
+      if (!starts || !ends) continue;
+      const r = x!.length;
+      const axes = (n.input![3] ? intsOf(n.input![3]) : starts.map((_, i) => i))?.map((a) => (a < 0 ? a + r : a));
+      const steps = n.input![4] ? intsOf(n.input![4]) : starts.map(() => 1);
+      if (!axes || !steps) continue;
+      const out = [...x!];
+      axes.forEach((axis, i) => {
+        const d = x![axis];
+        if (typeof d !== 'number') return void (out[axis] = '?');
+        const st = steps[i];
+        const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + d : v, lo), hi);
+        const b = st > 0 ? clamp(starts[i], 0, d) : clamp(starts[i], 0, d - 1);
+        const e = st > 0 ? clamp(ends[i], 0, d) : clamp(ends[i], -1, d - 1);
+        out[axis] = Math.max(0, Math.ceil((e - b) / st));
+      });
+      set(out);
+    } else if (op === 'Pad') {
+      const r = x!.length;
+      let pads = n.input![1] ? intsOf(n.input![1]) : attrInts(n, 'pads');
+      if (!pads) continue;
+      if (n.input![3]) {
+        const axes = intsOf(n.input![3])?.map((a) => (a < 0 ? a + r : a));
+        if (!axes) continue;
+        const full = new Array<number>(2 * r).fill(0);
+        axes.forEach((a, i) => {
+          full[a] = pads![i];
+          full[r + a] = pads![axes.length + i];
+        });
+        pads = full;
+      }
+      set(x!.map((d, i) => (typeof d === 'number' ? d + pads![i] + pads![r + i] : pads![i] + pads![r + i] === 0 ? d : '?')));
     } else if (op === 'Gemm') {
       const b = ins[1];
       if (b) set([attrInt(n, 'transA', 0) ? x![1] : x![0], attrInt(n, 'transB', 0) ? b[0] : b[1]]);

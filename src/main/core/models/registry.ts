@@ -1,4 +1,5 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { FoolError } from '../../../shared/errors';
@@ -229,6 +230,45 @@ export class ModelRegistry {
     return { info, summary: summarize(model) };
   }
 
+  /** The SHA-256 of a model's ONNX file (hex): how labs exchanging runs know a model they share. */
+  hash(name: string): string {
+    return fileHash(this.get(name).path);
+  }
+
+  /** This lab's model whose ONNX file has this hash, if any (shipped ones first). */
+  findByHash(hash: string): string | null {
+    for (const m of this.list()) {
+      if (existsSync(m.file) && fileHash(m.file) === hash) return m.name;
+    }
+    return null;
+  }
+
+  /**
+   * Copies another lab's model into this one under `name` (a free name): its ONNX file, labels and
+   * manifest, as they were checked when added there. The files go beside the database first; the
+   * row is added by the import's transaction (store/transfer.ts), so a killed import leaves at most a
+   * folder no row names, which the next import of it reuses.
+   */
+  adoptFiles(from: ModelInfo, name: string): Manifest {
+    const target = join(this.dir, name);
+    const manifest: Manifest = { ...from.manifest, name, file: 'model.onnx', labels: 'labels.txt' };
+    if (existsSync(join(target, 'model.onnx')) && fileHash(join(target, 'model.onnx')) === fileHash(from.path)) return manifest;
+    const staging = join(this.dir, `.${name}.staging-${process.pid}`);
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(staging, { recursive: true });
+    try {
+      copyFileSync(from.path, join(staging, 'model.onnx'));
+      writeFileSync(join(staging, 'labels.txt'), from.labels.join('\n') + '\n');
+      writeFileSync(join(staging, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+      rmSync(target, { recursive: true, force: true });
+      renameSync(staging, target);
+    } catch (e) {
+      rmSync(staging, { recursive: true, force: true });
+      throw new FoolError('IO', `could not copy model "${from.manifest.name}" into ${this.dir}: ${(e as Error).message}`, 'Check free space and permissions');
+    }
+    return manifest;
+  }
+
   remove(name: string): void {
     const info = this.get(name);
     if (info.source === 'shipped') {
@@ -246,4 +286,16 @@ function processAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+const hashes = new Map<string, { mtimeMs: number; size: number; hash: string }>();
+
+/** SHA-256 of a file, remembered while the file is unchanged (models are read again and again by imports). */
+export function fileHash(path: string): string {
+  const st = statSync(path);
+  const known = hashes.get(path);
+  if (known && known.mtimeMs === st.mtimeMs && known.size === st.size) return known.hash;
+  const hash = createHash('sha256').update(readFileSync(path)).digest('hex');
+  hashes.set(path, { mtimeMs: st.mtimeMs, size: st.size, hash });
+  return hash;
 }

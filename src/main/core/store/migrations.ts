@@ -105,7 +105,28 @@ export const MIGRATIONS: string[] = [
   // deltas lie between it and a whole genome (bounded, so reading one stays cheap).
   `ALTER TABLE individuals ADD COLUMN genome_base INTEGER;
    ALTER TABLE individuals ADD COLUMN genome_depth INTEGER NOT NULL DEFAULT 0;`,
-  // 6: who is running a run ("pid@host", NULL when nobody): a second process asked to resume a
+  // 6: labs that exchange runs (fool runs import, sweeps). lab_meta: this lab's identity (a random
+  // id made once; the host that made it is added when it is first opened), so an imported run is
+  // known by where it was born. imports: the provenance of each run or experiment copied in (the
+  // lab and id it was born with, the file and host it came from); its primary key makes a second
+  // import of the same run add nothing. Deleting a run forgets its import, so it can come back.
+  `CREATE TABLE lab_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+   INSERT INTO lab_meta (key, value) VALUES ('lab_id', lower(hex(randomblob(16))));
+   CREATE TABLE imports (
+     kind TEXT NOT NULL CHECK (kind IN ('run', 'experiment')),
+     origin_lab TEXT NOT NULL,
+     origin_id INTEGER NOT NULL,
+     local_id INTEGER NOT NULL,
+     source_path TEXT NOT NULL,
+     source_host TEXT NOT NULL,
+     imported_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+     PRIMARY KEY (kind, origin_lab, origin_id)
+   ) WITHOUT ROWID;
+   CREATE UNIQUE INDEX imports_local ON imports (kind, local_id);
+   CREATE TRIGGER runs_forget_import AFTER DELETE ON runs BEGIN
+     DELETE FROM imports WHERE kind = 'run' AND local_id = OLD.id;
+   END;`,
+  // 7: who is running a run ("pid@host", NULL when nobody): a second process asked to resume a
   // live run refuses instead of colliding with it; a run whose owner died may be resumed at once.
   `ALTER TABLE runs ADD COLUMN owner TEXT;`,
 ];
