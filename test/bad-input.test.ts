@@ -45,6 +45,12 @@ const TABLE: [string[], RegExp][] = [
   [['lineage', '1', '--class', '99'], /class 99 is out of range for run 1.*Classes are 0..9/],
   [['lineage', '1', '--class', '-1'], /--class must be a whole number from 0/],
   [['runs', 'bogus'], /unknown command 'bogus'/],
+  // moving runs between labs
+  [['runs', 'import', 'FILE:missing.db'], /there is no lab file .*missing\.db/],
+  [['runs', 'import', 'FILE:notes.txt'], /notes\.txt is not a Fooling Lab database/],
+  [['runs', 'import', 'FILE:lab.db', '--runs', 'x'], /--runs "x" is not a list of run ids/],
+  [['runs', 'export-lab', '99', '--out', 'FILE:one.db'], /there is no run 99/],
+  [['runs', 'export-lab', '1', '--out', 'FILE:notes.txt'], /notes\.txt already exists; it was left untouched/],
   // export
   [['export', '1', '--out', '/proc/x'], /cannot write to \/proc\/x.*Choose a folder you can write to/],
   [['export', '1', '--out', 'FILE:notes.txt'], /is a file, not a folder.*new or empty folder/],
