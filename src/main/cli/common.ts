@@ -12,12 +12,15 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
-/** Commands that may start a lab where none is; every other one needs an existing lab. */
-const CREATES_LAB = new Set(['evolve', 'ascent', 'models add', 'train lenet', 'serve', 'reproduce', 'retrain', 'runs import']);
+/**
+ * Commands that may start a lab where none is (they make things, or need only the shipped models);
+ * every other one reads runs and needs an existing lab.
+ */
+const CREATES_LAB = new Set(['evolve', 'ascent', 'models add', 'train lenet', 'serve', 'reproduce', 'retrain', 'runs import', 'models list', 'models show', 'models eval', 'classify', 'doctor']);
 
 /**
  * The global options and the lab's path. A lab named explicitly (--db, FOOL_DB) that does not exist
- * is a typo for a reading command (refused, nothing created) and a new lab for a creating one
+ * is a typo for a command that reads runs (refused, nothing created) and a new lab for the others
  * (said on stderr). The default lab is created silently: a first `fool runs list` shows no runs.
  */
 export function globals(cmd: Command): GlobalOptions & { dbPath: string } {

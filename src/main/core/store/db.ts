@@ -67,7 +67,9 @@ function checkIsOurs(path: string): void {
   try {
     const appId = probe.pragma('application_id', { simple: true }) as number;
     const tables = (probe.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((t) => t.name);
-    const ours = appId === APPLICATION_ID || (appId === 0 && (tables.length === 0 || OUR_TABLES.every((t) => tables.includes(t))));
+    // A schema newer than this build's may have other tables: it is refused below as newer, not as foreign.
+    const newer = (probe.pragma('user_version', { simple: true }) as number) > SCHEMA_VERSION;
+    const ours = appId === APPLICATION_ID || (appId === 0 && (newer || tables.length === 0 || OUR_TABLES.every((t) => tables.includes(t))));
     if (!ours) {
       const what = appId !== 0 ? `its header names another application (application_id ${appId})` : `its tables (${tables.slice(0, 4).join(', ')}${tables.length > 4 ? ', ...' : ''}) are not a lab's`;
       throw new FoolError('BAD_DATABASE', `${path} is another program's SQLite database (${what}); it was left untouched`, 'Pass a new or existing lab with --db (or FOOL_DB)');
