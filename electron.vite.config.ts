@@ -3,7 +3,7 @@ import { defineConfig } from 'electron-vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 
 // One build makes every JavaScript entry the project runs: the Electron main process, the
-// command-line tool, the worker threads (a worker_threads entry must be built JS) and the
+// command-line tool, the first-run launcher, the worker threads (a worker_threads entry must be built JS) and the
 // benchmark. Entries and chunks sit side by side in out/main so that a worker is always found
 // next to the code that starts it.
 export default defineConfig({
@@ -18,6 +18,8 @@ export default defineConfig({
           'render-worker': resolve('src/main/core/evolution/render-worker.ts'),
           'ascent-worker': resolve('src/main/core/ascent/ascent-worker.ts'),
           bench: resolve('src/main/bench/bench.ts'),
+          // `npm start` (bin/start.js): first-run setup in plain Node, before Electron exists.
+          start: resolve('src/main/launcher/start.ts'),
         },
         output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
       },

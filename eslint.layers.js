@@ -6,6 +6,8 @@
  *   src/main/core         imports no host (electron, cli, server, host-common): plain Node
  *   src/main/host-common  what the hosts share (CSP, static files, the web host's shape); no host
  *   src/main/cli, server, electron: hosts; none imports another (src/main/entries puts them together)
+ *   src/main/launcher     `npm start`'s first run, in plain Node before Electron exists: it starts the
+ *                         app (or `fool serve`) as a program and imports nothing of it
  *
  * Each folder gets exactly one no-restricted-imports entry (ESLint does not merge a rule's options
  * across config objects: the last one matching a file wins). Patterns are regular expressions on
@@ -44,5 +46,9 @@ export function layers(opts = {}) {
     ),
     rule(['src/main/server/**'], [into(['cli', 'electron', 'entries'], 'Hosts do not import each other: share through src/main/host-common.')]),
     rule(['src/main/electron/**'], [into(['cli', 'server', 'entries'], 'Hosts do not import each other: share through src/main/host-common.')], []),
+    rule(
+      ['src/main/launcher/**'],
+      [into(['core', 'cli', 'server', 'electron', 'host-common', 'entries', 'shared'], 'The launcher runs before the app exists: it starts the app as a program and imports nothing of it.')],
+    ),
   ];
 }

@@ -1,32 +1,19 @@
 #!/usr/bin/env node
-// `npm start`: open the desktop app, or say clearly why it cannot open here.
-import { spawn } from 'node:child_process';
+// `npm start`: first-run setup (Electron's binary, better-sqlite3 for Electron), then the window;
+// the same app in the browser when that cannot be done here. The logic: src/main/launcher/start.ts.
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL('..', import.meta.url));
-let electron;
-try {
-  electron = require('electron'); // the path of the binary, or a throw when it was never downloaded
-} catch {
-  electron = undefined;
-}
-if (typeof electron !== 'string' || !existsSync(electron)) {
-  process.stderr.write(
-    'Fooling Lab: Electron is not installed here (its binary download is skipped on offline installs),\n' +
-      'so the desktop window cannot open. The same app runs in your browser:\n' +
-      '\n' +
-      '    npx fool serve\n' +
-      '\n' +
-      'then open the address it prints (http://127.0.0.1:5178/). To get the desktop app instead, run\n' +
-      '"node node_modules/electron/install.js" where the network allows, then "npm start" again.\n',
-  );
+const entry = fileURLToPath(new URL('../out/main/start.js', import.meta.url));
+if (!existsSync(entry)) {
+  process.stderr.write('Fooling Lab is not built yet. Run "npm run build" in the Fooling Lab folder (npm ci does it).\n');
   process.exit(1);
 }
-if (!existsSync(new URL('../out/main/index.js', import.meta.url))) {
-  process.stderr.write('Fooling Lab: not built yet. Run "npm run build" first.\n');
-  process.exit(1);
-}
-spawn(electron, [root], { stdio: 'inherit' }).on('exit', (code) => process.exit(code ?? 0));
+const { start } = await import(pathToFileURL(entry).href);
+// Ctrl-C reaches the started app (or `fool serve`) too: it stops on its own and its exit code is
+// ours. A SIGTERM sent to this process alone is passed on.
+const stop = new AbortController();
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => stop.abort());
+process.exitCode = await start(process.argv.slice(2), { root, signal: stop.signal });

@@ -43,7 +43,16 @@ describe.skipIf(!HAS_MODEL)('the API contract through both hosts', () => {
   const waiters = new Map<number, () => void>();
   /** What each host made, by name (runs, models, experiments), for the calls that follow. */
   const made: Record<Host, Record<string, number | string>> = { http: {}, ipc: {} };
-  const fx: { runId: number; individualId: number; cls: number; mask: string; png: string; experimentId: number; jobId: number } = { runId: 0, individualId: 0, cls: 0, mask: '', png: '', experimentId: 0, jobId: 0 };
+  const fx: { runId: number; individualId: number; cls: number; mask: string; png: string; experimentId: number; jobId: number; motif: { individualId: number; cls: number } } = {
+    runId: 0,
+    individualId: 0,
+    cls: 0,
+    mask: '',
+    png: '',
+    experimentId: 0,
+    jobId: 0,
+    motif: { individualId: 0, cls: 0 },
+  };
 
   async function http(method: string, params: unknown): Promise<Reply & { status: number }> {
     const res = await fetch(`${srv.url}api/call/${method}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(params) });
@@ -85,6 +94,15 @@ describe.skipIf(!HAS_MODEL)('the API contract through both hosts', () => {
     const champ = result<{ class: number; individualId: number }[]>(await call('ipc', 'runs.champions', { runId: fx.runId }))[0];
     fx.individualId = champ.individualId;
     fx.cls = champ.class;
+    // A champion with a repeated motif, for ablation.copies.
+    for (const c of result<{ class: number; individualId: number }[]>(await call('ipc', 'runs.champions', { runId: fx.runId }))) {
+      const motifs = result<{ copies: unknown[] }[]>(await call('ipc', 'ablation.detect', { runId: fx.runId, individualId: c.individualId }));
+      if (motifs.some((m) => m.copies.length >= 2)) {
+        fx.motif = { individualId: c.individualId, cls: c.class };
+        break;
+      }
+    }
+    expect(fx.motif.individualId, 'a champion with a repeated motif').toBeGreaterThan(0);
     fx.mask = Buffer.alloc(28 * 28, 0).fill(1, 0, 100).toString('base64');
     fx.png = join(dir, 'grey.png');
     await sharp(Buffer.alloc(28 * 28, 128), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(fx.png);
@@ -135,6 +153,12 @@ describe.skipIf(!HAS_MODEL)('the API contract through both hosts', () => {
     'ablation.apply': { valid: () => ({ runId: fx.runId, individualId: fx.individualId, class: fx.cls, mask: fx.mask }), same: true },
     'ablation.save': { valid: () => ({ runId: fx.runId, individualId: fx.individualId, class: fx.cls, mask: fx.mask, note: 'contract' }) },
     'ablation.list': { valid: () => ({ runId: fx.runId, individualId: fx.individualId }), same: true },
+    'ablation.copies': { valid: () => ({ runId: fx.runId, individualId: fx.motif.individualId, class: fx.motif.cls, motif: 0, draws: 3 }), same: true, missing: { runId: 9999, individualId: 0, class: 0, motif: 0 } },
+    'genome.nodes': { valid: () => ({ runId: fx.runId, individualId: fx.individualId }), same: true, missing: { runId: 9999, individualId: 0 } },
+    'genome.apply': { valid: () => ({ runId: fx.runId, individualId: fx.individualId, class: fx.cls, edits: [{ op: 'node-off', node: 4 }] }), same: true, missing: { runId: 9999, individualId: 0, class: 0, edits: [] } },
+    'genome.repetition': { valid: () => ({ runId: fx.runId, individualId: fx.individualId }), same: true, missing: { runId: 9999, individualId: 0 } },
+    'genome.save': { valid: () => ({ runId: fx.runId, individualId: fx.individualId, class: fx.cls, edits: [{ op: 'node-off', node: 4, value: 'mean' }] }), missing: { runId: 9999, individualId: 0, class: 0, edits: [{ op: 'node-off', node: 4 }] } },
+    'genome.list': { valid: () => ({ runId: fx.runId, individualId: fx.individualId }), same: true, missing: { runId: 9999, individualId: 0 } },
     'export.run': { valid: (h) => ({ runId: fx.runId, outDir: join(dir, `export-${h}`) }), missing: { runId: 9999, outDir: join(dir, 'x') } },
     'runs.report': { valid: () => ({ runId: fx.runId }), same: true, missing: { runId: 9999 } },
     'runs.delete': { valid: (h) => ({ runId: made[h].run }), missing: { runId: 9999 } },

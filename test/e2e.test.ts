@@ -124,6 +124,31 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await shot('05-detail');
   });
 
+  it('shows every CPPN node as an activation image; switching a node off changes the image and the confidence', async () => {
+    const acts = page.getByTestId('node-activation');
+    await expect.poll(() => acts.count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    const hrefs = await acts.evaluateAll((els) => els.map((e) => e.getAttribute('href') ?? ''));
+    for (const h of hrefs) expect(h).toMatch(/^data:image\/png;base64,/);
+    expect(await page.getByTestId('repetition').textContent()).toMatch(/Repetition starts at|No node's activation repeats/);
+    await shot('05b-cppn-activations');
+    // The output node (id 4): switched off to 0, the image goes black and the confidence falls.
+    await page.locator('[data-testid=cppn-node][data-node="4"]').click();
+    const after = page.getByTestId('genome-after');
+    await expect.poll(() => after.getAttribute('data-after'), { timeout: 20_000 }).not.toBeNull();
+    const before = Number(await after.getAttribute('data-before'));
+    const changed = Number(await after.getAttribute('data-after'));
+    expect(Math.abs(changed - before)).toBeGreaterThan(1e-4);
+    expect(await page.getByTestId('genome-delta').textContent()).toMatch(/pts/);
+    await page.getByTestId('genome-image').waitFor();
+    await expect.poll(() => page.locator('[data-testid=cppn-node][data-node="4"]').getAttribute('class')).toMatch(/\boff\b/);
+    await shot('05c-cppn-node-off');
+    await page.getByRole('button', { name: 'Save genome ablation' }).click();
+    await page.getByTestId('saved-genome-ablations').locator('img').waitFor();
+    // Back on: the image as evolved again.
+    await page.getByRole('button', { name: 'Reset' }).click();
+    await expect.poll(() => after.getAttribute('data-after')).toBeNull();
+  });
+
   it('opens a lineage and clicks through to an ancestor', async () => {
     await page.getByRole('link', { name: 'lineage' }).first().click();
     await page.waitForURL(/lineage\/\d+$/);

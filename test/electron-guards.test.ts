@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FuseV1Options, FuseVersion } from '@electron/fuses';
 
 /**
  * The Electron host's guards, with `electron` mocked (its binary is not installed on CI machines):
  * the dev server URL only in a development build, external links only to an allow-list, no
  * navigation or redirect away from the app in any web contents, no permissions, exports only to a
- * folder the user picks in the main process's dialog. And the fuses the packaging step flips.
+ * folder the user picks in the main process's dialog. (The fuses: test/packaging.test.ts.)
  */
 
 const app = { isPackaged: false, whenReady: () => new Promise(() => undefined), on: vi.fn(), quit: vi.fn() };
@@ -139,25 +138,5 @@ describe('the Electron host at start', () => {
     created({}, contents);
     expect(contents.on.mock.calls.map(([name]) => name).sort()).toEqual(['will-attach-webview', 'will-navigate', 'will-redirect']);
     delete process.env.FOOL_DB;
-  });
-});
-
-describe('Electron fuses for the packaged app', () => {
-  it('turn off running as Node, NODE_OPTIONS, --inspect and file: privileges; load only a checked app.asar', async () => {
-    const { FUSES, applyFuses } = await import('../src/main/packaging/fuses');
-    expect(FUSES).toMatchObject({
-      version: FuseVersion.V1,
-      [FuseV1Options.RunAsNode]: false,
-      [FuseV1Options.EnableNodeOptionsEnvironmentVariable]: false,
-      [FuseV1Options.EnableNodeCliInspectArguments]: false,
-      [FuseV1Options.GrantFileProtocolExtraPrivileges]: false,
-      [FuseV1Options.EnableEmbeddedAsarIntegrityValidation]: true,
-      [FuseV1Options.OnlyLoadAppFromAsar]: true,
-      [FuseV1Options.EnableCookieEncryption]: true,
-    });
-    const flip = vi.fn(async () => 0);
-    await applyFuses(__filename, flip as never);
-    expect(flip).toHaveBeenCalledWith(__filename, expect.objectContaining({ [FuseV1Options.RunAsNode]: false, [FuseV1Options.OnlyLoadAppFromAsar]: true }));
-    await expect(applyFuses('/nonexistent/electron', flip as never)).rejects.toThrow(/no Electron binary/);
   });
 });

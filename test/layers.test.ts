@@ -81,6 +81,12 @@ const CASES: Case[] = [
     bad: ['../server/server', '../server/security', '../cli/common'],
     good: ['electron', '../host-common/security', '../core/api'],
   },
+  {
+    layer: 'the launcher (npm start) imports nothing of the app',
+    file: 'src/main/launcher/example.ts',
+    bad: ['../core/paths', '../cli/common', '../electron/index', '../../shared/errors', 'electron'],
+    good: ['./child', 'node:child_process'],
+  },
 ];
 
 describe('layers enforced by lint (eslint.layers.js)', () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ablate, boxesMask, detectMotifs } from '../src/main/core/analysis/motifs';
+import { keepOneCopy, randomControls } from '../src/main/core/analysis/copies';
+import { Rng } from '../src/main/core/engine/rng';
 import type { Image } from '../src/main/core/models/image';
 import { rng } from './helpers';
 
@@ -101,5 +103,66 @@ describe('ablation', () => {
 
   it('refuses a mask of the wrong size', () => {
     expect(() => ablate(img, new Uint8Array(5), 'mean')).toThrow(/mask holds 5 pixels/);
+  });
+});
+
+describe('periodic textures as motifs', () => {
+  const grey = (size: number, f: (x: number, y: number) => number): Image => {
+    const data = new Uint8Array(size * size);
+    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) data[y * size + x] = Math.round(f(x, y));
+    return { width: size, height: size, channels: 1, data };
+  };
+
+  it('finds plain vertical stripes (a "theater curtain") as bands one period wide', () => {
+    const img = grey(256, (x) => 128 + 100 * Math.sin((2 * Math.PI * x) / 20));
+    const ms = detectMotifs(img);
+    const t = ms.find((m) => m.kind === 'stripes')!;
+    expect(t).toBeDefined();
+    expect(Math.abs(t.period! - 20) / 20).toBeLessThan(0.05);
+    // 256 / 20 = 12.8 periods: 13 or 14 bands (partial ones at the edges), full height, covering the image once
+    expect(t.copies.length).toBeGreaterThanOrEqual(13);
+    for (const c of t.copies) expect(c.height).toBe(256);
+    expect(t.copies.reduce((s, c) => s + c.width, 0)).toBe(256);
+  });
+
+  it('finds a grid as cells and rings as annuli; keep one copy removes all others', () => {
+    const line = (t: number) => (t % 16 < 3 ? 1 : 0);
+    const grid = detectMotifs(grey(128, (x, y) => 30 + 200 * Math.max(line(x), line(y)))).find((m) => m.kind === 'grid')!;
+    expect(grid).toBeDefined();
+    expect(grid.copies.length).toBeGreaterThanOrEqual(64);
+    const c = 127.5;
+    const img = grey(256, (x, y) => 128 + 100 * Math.sin((2 * Math.PI * Math.hypot(x - c, y - c)) / 24));
+    const rings = detectMotifs(img).find((m) => m.kind === 'rings')!;
+    expect(rings).toBeDefined();
+    expect(rings.copies.every((b) => b.ring)).toBe(true);
+    const k = keepOneCopy(img, rings, 'grey', 2);
+    // the kept ring is untouched, everything else is grey
+    const { inner, outer } = rings.copies[2].ring!;
+    for (let i = 0; i < 256 * 256; i++) {
+      const r = Math.round(Math.hypot((i % 256) - c, Math.floor(i / 256) - c));
+      expect(k.mask[i]).toBe(r >= inner && r < outer ? 0 : 1);
+    }
+    expect(k.image.data.filter((v) => v === 128).length).toBeGreaterThanOrEqual(k.maskedPixels);
+  });
+
+  it('random control: the same area, away from the copies where it can be, reproducible by seed', () => {
+    const places: [number, number][] = [
+      [4, 4], [40, 4], [4, 40],
+    ];
+    const img = tiled(96, 14, places, 1, 3, 2);
+    const m = detectMotifs(img, { textures: false })[0];
+    const k = keepOneCopy(img, m, 'mean');
+    const draw = (seed: number) => {
+      const g = Rng.of(seed);
+      return randomControls(img, k, 'mean', 5, () => g.float());
+    };
+    const a = draw(1);
+    expect(a.masks.map((x) => Array.from(x))).toEqual(draw(1).masks.map((x) => Array.from(x)));
+    expect(a.masks.map((x) => Array.from(x))).not.toEqual(draw(2).masks.map((x) => Array.from(x)));
+    for (const mk of a.masks) {
+      expect(mk.reduce((s, v) => s + v, 0)).toBe(k.maskedPixels);
+      // the least overlap of a few tries: mostly away from the copies
+      expect(mk.reduce((s, v, i) => s + (v && k.copiesMask[i] ? 1 : 0), 0)).toBeLessThan(0.25 * k.maskedPixels);
+    }
   });
 });

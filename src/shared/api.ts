@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ENCODINGS, type Champion, type GenerationStats } from './engine';
 import type { ErrorPayload } from './errors';
 import { absolutePath, limitedInt } from './limits';
+import { GenomeEditsSchema, type GenomeEdit, type NodeActivation, type RepetitionReport } from './genome';
 import { PRESET_NAMES, type Manifest, type ModelSummary } from './manifest';
 
 /**
@@ -58,6 +59,30 @@ export const ApiRequests = {
     .object({ runId, individualId: id, class: id, mask: z.string().min(1), fill: z.enum(['mean', 'grey', 'black']).default('mean'), note: z.string().max(2000).optional() })
     .strict(),
   'ablation.list': z.object({ runId, individualId: id }).strict(),
+  /**
+   * The paper's measure on one detected motif: keep one copy (all others filled), and the same area
+   * filled at random places (seeded draws): confidence, and the images the network is shown.
+   */
+  'ablation.copies': z
+    .object({
+      runId,
+      individualId: id,
+      class: id,
+      motif: id,
+      keep: id.default(0),
+      fill: z.enum(['mean', 'grey', 'black']).default('mean'),
+      draws: z.number().int().min(1).max(64).default(8),
+      seed: z.number().int().nonnegative().default(1),
+    })
+    .strict(),
+  /** Every hidden and output node's activation over the image (after the edits), and whether it repeats. */
+  'genome.nodes': z.object({ runId, individualId: id, edits: GenomeEditsSchema.default([]) }).strict(),
+  /** Re-render a CPPN individual with nodes or connections switched off (or weights changed) and re-classify it. */
+  'genome.apply': z.object({ runId, individualId: id, class: id, edits: GenomeEditsSchema, nodes: z.boolean().default(true) }).strict(),
+  /** Which nodes make the repetition, their periods, and the edits that remove it. */
+  'genome.repetition': z.object({ runId, individualId: id }).strict(),
+  'genome.save': z.object({ runId, individualId: id, class: id, edits: GenomeEditsSchema.min(1), note: z.string().max(2000).optional() }).strict(),
+  'genome.list': z.object({ runId, individualId: id }).strict(),
   // classes: checked against the run by the core (a class out of range is named in the error).
   'export.run': z.object({ runId, outDir: absolutePath, classes: z.array(z.number()).optional() }).strict(),
 
@@ -192,6 +217,15 @@ export interface IndividualDetail {
   cppn: { nodes: { id: number; kind: 'input' | 'output' | 'hidden'; activation: string | null; label: string }[]; connections: { from: number; to: number; weight: number }[] } | null;
   /** Pixel statistics for direct encodings (and any image). */
   pixels: { mean: number[]; std: number[]; histogram: number[] };
+  /** The part of the image the run's model sees (its centre crop), in image pixels; null when it sees all of it. */
+  crop: Box | null;
+}
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
 }
 
 export interface LineageStep {
@@ -215,9 +249,13 @@ export interface Lineage {
 }
 
 export interface Motif {
-  /** Bounding boxes of the copies of one repeated pattern (pixels). */
-  copies: { x: number; y: number; width: number; height: number }[];
+  /** Bounding boxes of the copies of one repeated pattern (pixels); a ring's copy is the annulus inside its box. */
+  copies: (Box & { ring?: { cx: number; cy: number; inner: number; outer: number } })[];
   score: number;
+  /** Discrete copies found by template matching, or a periodic texture found in the spectrum. */
+  kind: 'copies' | 'stripes' | 'grid' | 'rings';
+  /** A texture's period (pixels). */
+  period?: number;
 }
 
 export interface AblationResult {
@@ -225,6 +263,40 @@ export interface AblationResult {
   confidenceAfter: number;
   top: Prediction[];
   maskedPixels: number;
+  /** The filled image the network is shown (PNG data URL); saved ablations omit it. */
+  image?: string;
+}
+
+export interface CopiesAblation {
+  class: number;
+  confidenceBefore: number;
+  /** All copies but `kept` filled. */
+  keepOne: { kept: number; confidence: number; top: Prediction[]; maskedPixels: number; image: string };
+  /** The same area at random places: one confidence per draw, their mean and standard deviation, the first draw's image. */
+  control: { confidences: number[]; mean: number; std: number; image: string; seed: number };
+}
+
+export interface GenomeApplyResult {
+  confidenceBefore: number;
+  confidenceAfter: number;
+  top: Prediction[];
+  /** The re-rendered image (PNG data URL). */
+  image: string;
+  /** The nodes' activations after the edits (empty when not asked for). */
+  nodes: NodeActivation[];
+}
+
+export interface SavedGenomeAblation {
+  ablationId: number;
+  class: number;
+  edits: GenomeEdit[];
+  confidenceBefore: number;
+  confidenceAfter: number;
+  top: Prediction[];
+  note: string | null;
+  createdAt: string;
+  /** The re-rendered image, 64 px (PNG data URL). */
+  thumb: string;
 }
 
 export interface SavedAblation extends AblationResult {
@@ -250,6 +322,12 @@ export interface ApiResults {
   'ablation.apply': AblationResult;
   'ablation.save': SavedAblation;
   'ablation.list': SavedAblation[];
+  'ablation.copies': CopiesAblation;
+  'genome.nodes': NodeActivation[];
+  'genome.apply': GenomeApplyResult;
+  'genome.repetition': RepetitionReport;
+  'genome.save': SavedGenomeAblation;
+  'genome.list': SavedGenomeAblation[];
   'export.run': { dir: string; files: string[]; champions: number };
   'runs.report': RunReport;
   'runs.delete': { runId: number };

@@ -8,6 +8,7 @@ import { lrnBench } from './lrn-bench';
 import { gradientBench, trainingBench } from './grad-bench';
 import { evolutionBench } from './evolution-bench';
 import { galleryBench } from './gallery-bench';
+import { ablationBench } from './ablation-bench';
 
 /**
  * `npm run bench [-- --quick] [-- --only NAME,...]`: throughput tables with ratios, printed as
@@ -20,6 +21,7 @@ const SECTIONS: Record<string, (quick: boolean) => Promise<string[]>> = {
   training: trainingBench,
   evolution: evolutionBench,
   gallery: (quick) => galleryBench(quick),
+  ablation: ablationBench,
 };
 
 async function main() {

@@ -15,7 +15,7 @@ import {
 } from '../../shared/api';
 import { EvolutionSettingsSchema } from '../../shared/engine';
 import { FoolError, toErrorPayload } from '../../shared/errors';
-import { ablate, detectMotifs, type Fill } from './analysis/motifs';
+import { ablate, type Fill } from './analysis/motifs';
 import type { GenomeView } from './engine/encoding';
 import { encodingOf } from './engine/encodings';
 import { EvolutionRun } from './evolution/run';
@@ -27,6 +27,7 @@ import { encodePng } from './models/png';
 import { fitToModel } from './models/resize';
 import { topPredictions } from './models/top-k';
 import { AblationStore, type AblationRow } from './store/ablations';
+import { AblationTools, modelCrop, pngDataUrl } from './ablation-tools';
 import type { RunRow } from './store/runs';
 import type { ApiContext, Handler } from './api/context';
 import { experimentHandlers } from './api/experiments';
@@ -74,6 +75,7 @@ export class LabApi {
   private readonly classifiers = new Map<string, Promise<Classifier>>();
   private readonly thumbs = new Map<string, Buffer>();
   private readonly ablations: AblationStore;
+  private readonly tools: AblationTools;
   private closed = false;
   /** Long work of this process; its events go out on the same stream as the runs'. */
   readonly jobs: JobManager;
@@ -85,6 +87,7 @@ export class LabApi {
     private readonly opts: LabApiOptions = {},
   ) {
     this.ablations = new AblationStore(lab.db);
+    this.tools = new AblationTools(lab, (m) => this.classifier(m));
     this.jobs = new JobManager((e) => this.emit(e), lab.dbPath);
     const ctx: ApiContext = { lab, jobs: this.jobs, classifier: opts.classifier, isLive: (runId) => this.live.has(runId) };
     this.handlers = { ...experimentHandlers(ctx), ...modelHandlers(ctx), ...jobHandlers(ctx), ...runHandlers(ctx), ...workHandlers(ctx) } as Partial<Record<ApiMethod, Handler<ApiMethod>>>;
@@ -149,14 +152,30 @@ export class LabApi {
       case 'lineage.get':
         return this.lineage(q.runId as number, q.class as number);
       case 'ablation.detect':
-        return detectMotifs(this.image_(q.runId as number, q.individualId as number));
-      case 'ablation.apply':
-        return (await this.ablation(p as Parsed<'ablation.apply'>)).result;
+        return this.tools.motifs(q.runId as number, q.individualId as number);
+      case 'ablation.apply': {
+        const a = await this.ablation(p as Parsed<'ablation.apply'>);
+        return { ...a.result, image: await pngDataUrl(a.image) };
+      }
       case 'ablation.save':
         return this.ablationSave(p as Parsed<'ablation.save'>);
       case 'ablation.list':
         this.lab.runs.individual(q.runId as number, q.individualId as number);
         return this.ablations.list(q.runId as number, q.individualId as number).map(savedAblation);
+      case 'ablation.copies':
+        return this.tools.copies(p as Parsed<'ablation.copies'>);
+      case 'genome.nodes':
+        return this.tools.nodes(q.runId as number, q.individualId as number, (p as Parsed<'genome.nodes'>).edits);
+      case 'genome.apply': {
+        const { png: _png, ...r } = await this.tools.apply(p as Parsed<'genome.apply'>);
+        return r;
+      }
+      case 'genome.repetition':
+        return this.tools.repetition(q.runId as number, q.individualId as number);
+      case 'genome.save':
+        return this.tools.save(p as Parsed<'genome.save'>);
+      case 'genome.list':
+        return this.tools.list(q.runId as number, q.individualId as number);
       case 'export.run': {
         const e = p as Parsed<'export.run'>;
         return exportRun(this.lab, e.runId, e.outDir, { classes: e.classes });
@@ -295,6 +314,7 @@ export class LabApi {
       top,
       ...view,
       pixels: pixelStats(img),
+      crop: modelCrop(this.lab.models.get(run.model), img.width, img.height),
     };
   }
 

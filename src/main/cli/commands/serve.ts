@@ -5,6 +5,7 @@ import { openLabApi, packageRoot } from '../../core/api';
 import { generateToken, isLoopback } from '../../host-common/security';
 import type { StartWebHost } from '../../host-common/web-host';
 import { globals, limitedIntOption, run } from '../common';
+import { openInBrowser } from '../open-browser';
 import { classifierOptions, withClassifierOptions } from './shared-options';
 
 /**
@@ -18,10 +19,11 @@ export function registerServe(program: Command, startServer: StartWebHost): void
       .description('serve the app and its API to a browser (127.0.0.1 unless --host)')
       .option('--port <n>', 'port (0: any free one)', limitedIntOption('--port', 'port'), 5178)
       .option('--host <h>', 'address to bind; any but loopback needs --token', '127.0.0.1')
-      .option('--token <t>', 'secret every request must carry ("generate": make one and print it)'),
+      .option('--token <t>', 'secret every request must carry ("generate": make one and print it)')
+      .option('--open', 'open the app in the default browser ($BROWSER when set)'),
   ).action(
     run(async (cmd) => {
-      const o = cmd.opts() as { port: number; host: string; token?: string };
+      const o = cmd.opts() as { port: number; host: string; token?: string; open?: boolean };
       const { json, dbPath } = globals(cmd);
       const token = o.token === 'generate' ? generateToken() : o.token;
       if (token !== undefined && token.length < 8) throw new FoolError('BAD_INPUT', '--token must be at least 8 characters', 'Pick a longer secret, or --token generate');
@@ -38,6 +40,10 @@ export function registerServe(program: Command, startServer: StartWebHost): void
       else {
         process.stdout.write(`Fooling Lab is serving ${open}\n`);
         process.stderr.write(`lab ${dbPath}${isLoopback(o.host) ? '' : '; every request needs the token'}. Ctrl-C stops (live runs stop after their generation).\n`);
+      }
+      if (o.open) {
+        const failed = await openInBrowser(open);
+        if (failed) process.stderr.write(`fool: could not open a browser (${failed}); open ${open} yourself.\n`);
       }
       await new Promise<void>((done) => {
         const stop = (sig: NodeJS.Signals) => {

@@ -1,5 +1,6 @@
 import { FoolError } from '../../../shared/errors';
 import type { Image } from '../models/image';
+import { detectPeriod } from './periodicity';
 
 /**
  * Repeated motifs in an image, and their ablation. The paper notes that CPPN images often repeat
@@ -10,6 +11,9 @@ import type { Image } from '../models/image';
  * Detection is normalised cross-correlation (NCC) template matching: structured candidate patches
  * at a few scales are matched against the whole (downsampled) grey image, and every other place
  * where a patch matches almost exactly (NCC >= threshold, copies not overlapping) is a copy.
+ * Periodic textures (stripes, grids, rings) defeat template matching (a patch of stripes matches
+ * itself shifted along them, so it is no candidate): they are found from the image's spectrum
+ * (analysis/periodicity) and cut into copies one period wide.
  */
 
 
@@ -18,13 +22,21 @@ export interface Box {
   y: number;
   width: number;
   height: number;
+  /** A ring's copy: only the pixels of the box between these radii around (cx, cy). */
+  ring?: { cx: number; cy: number; inner: number; outer: number };
 }
+
+export type MotifKind = 'copies' | 'stripes' | 'grid' | 'rings';
 
 export interface MotifGroup {
   /** Bounding boxes of the copies of one pattern, in the image's pixels. */
   copies: Box[];
-  /** Mean NCC of the copies with the pattern (0..1). */
+  /** Mean NCC of the copies with the pattern (0..1); for a texture, its spectral strength. */
   score: number;
+  /** Discrete copies (template matching) or a periodic texture. */
+  kind: MotifKind;
+  /** A texture's period in pixels. */
+  period?: number;
 }
 
 export interface MotifOptions {
@@ -36,6 +48,8 @@ export interface MotifOptions {
   workSize?: number;
   /** Candidate patches tried per scale. */
   candidatesPerScale?: number;
+  /** Also report a periodic texture (stripes, grid, rings) as a motif (default true). */
+  textures?: boolean;
 }
 
 /** ITU-R 601 luma as float, then box-averaged by an integer factor. */
@@ -230,9 +244,87 @@ export function detectMotifs(img: Image, opts: MotifOptions = {}): MotifGroup[] 
       covered[i] = 1;
     }
     if (inside > total * 0.5) continue;
-    out.push({ copies: boxes.sort((a, b) => a.y - b.y || a.x - b.x), score: Math.min(1, mean(m.copies.map((c) => c.r))) });
+    out.push({ copies: boxes.sort((a, b) => a.y - b.y || a.x - b.x), score: Math.min(1, mean(m.copies.map((c) => c.r))), kind: 'copies' });
+  }
+  if (opts.textures !== false) {
+    const t = detectTexture(img);
+    if (t) out.push(t);
   }
   return out;
+}
+
+/** Where along a profile one period starts: at its darkest point, so a copy is dark-bright-dark. */
+function phase(profile: Float64Array, period: number): number {
+  let best = 0;
+  for (let i = 1; i < Math.min(profile.length, Math.ceil(period)); i++) if (profile[i] < profile[best]) best = i;
+  return best;
+}
+
+/** Intervals of one period covering [0, n), the first starting at `start` (partial ones at the ends clipped). */
+function periods(n: number, start: number, period: number): [number, number][] {
+  const out: [number, number][] = [];
+  let a = start - period * Math.ceil(start / period);
+  while (a < n) {
+    const lo = Math.max(0, Math.round(a));
+    const hi = Math.min(n, Math.round(a + period));
+    if (hi > lo) out.push([lo, hi]);
+    a += period;
+  }
+  return out;
+}
+
+/**
+ * A periodic texture of the image as a motif: axis-aligned stripes as bands one period wide, a grid
+ * as cells, rings around the centre (where a CPPN's d input is 0) as annuli. Diagonal stripes are
+ * not cut into copies (no box holds one). Null when the image does not repeat.
+ */
+export function detectTexture(img: Image): MotifGroup | null {
+  checkImage(img);
+  const { g, w, h } = greyDown(img, 1);
+  const p = detectPeriod(g, w, h);
+  if (!p) return null;
+  const P = p.period;
+  const cols = new Float64Array(w);
+  const rows = new Float64Array(h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      cols[x] += g[y * w + x] / h;
+      rows[y] += g[y * w + x] / w;
+    }
+  }
+  const near = (a: number, b: number) => Math.min(Math.abs(a - b), 180 - Math.abs(a - b)) <= 10;
+  let copies: Box[];
+  if (p.kind === 'stripes' && near(p.angle, 0)) {
+    copies = periods(w, phase(cols, P), P).map(([a, b]) => ({ x: a, y: 0, width: b - a, height: h }));
+  } else if (p.kind === 'stripes' && near(p.angle, 90)) {
+    copies = periods(h, phase(rows, P), P).map(([a, b]) => ({ x: 0, y: a, width: w, height: b - a }));
+  } else if (p.kind === 'grid' && (near(p.angle, 0) || near(p.angle, 90))) {
+    const xs = periods(w, phase(cols, P), P);
+    const ys = periods(h, phase(rows, P), P);
+    copies = ys.flatMap(([y0, y1]) => xs.map(([x0, x1]) => ({ x: x0, y: y0, width: x1 - x0, height: y1 - y0 })));
+  } else if (p.kind === 'rings') {
+    const cx = (w - 1) / 2;
+    const cy = (h - 1) / 2;
+    const maxR = Math.ceil(Math.hypot(cx, cy)) + 1;
+    const radial = new Float64Array(maxR + 1);
+    const n = new Float64Array(maxR + 1);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const r = Math.round(Math.hypot(x - cx, y - cy));
+        radial[r] += g[y * w + x];
+        n[r]++;
+      }
+    }
+    for (let r = 0; r <= maxR; r++) radial[r] /= Math.max(1, n[r]);
+    copies = periods(maxR, phase(radial, P), P).map(([inner, outer]) => {
+      const x = Math.max(0, Math.floor(cx - outer));
+      const y = Math.max(0, Math.floor(cy - outer));
+      return { x, y, width: Math.min(w, Math.ceil(cx + outer) + 1) - x, height: Math.min(h, Math.ceil(cy + outer) + 1) - y, ring: { cx, cy, inner, outer } };
+    });
+  } else {
+    return null;
+  }
+  return copies.length >= 2 ? { copies, score: p.strength, kind: p.kind, period: P } : null;
 }
 
 /**
@@ -265,13 +357,24 @@ function checkImage(img: Image): void {
   }
 }
 
-/** A one-byte-per-pixel mask (1 = inside) of the given boxes, clipped to the image. */
+/** A one-byte-per-pixel mask (1 = inside) of the given boxes (rings: their annulus), clipped to the image. */
 export function boxesMask(width: number, height: number, boxes: Box[]): Uint8Array {
   const m = new Uint8Array(width * height);
   for (const b of boxes) {
     const x0 = Math.max(0, b.x);
     const x1 = Math.min(width, b.x + b.width);
-    for (let y = Math.max(0, b.y); y < Math.min(height, b.y + b.height); y++) if (x1 > x0) m.fill(1, y * width + x0, y * width + x1);
+    for (let y = Math.max(0, b.y); y < Math.min(height, b.y + b.height); y++) {
+      if (x1 <= x0) continue;
+      if (!b.ring) {
+        m.fill(1, y * width + x0, y * width + x1);
+        continue;
+      }
+      const { cx, cy, inner, outer } = b.ring;
+      for (let x = x0; x < x1; x++) {
+        const r = Math.round(Math.hypot(x - cx, y - cy));
+        if (r >= inner && r < outer) m[y * width + x] = 1;
+      }
+    }
   }
   return m;
 }

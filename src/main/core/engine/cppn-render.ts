@@ -33,6 +33,22 @@ function activate(a: Float64Array, f: Activation): void {
   }
 }
 
+/**
+ * What the genome tools (analysis/genome.ts) ask of a CPPN rendering beyond the pixels: nodes whose
+ * output is held at a constant (a knocked-out node) or at its own mean, every node evaluated (also
+ * those feeding no output), and each node's output plane as it is computed.
+ */
+export interface CppnProbe {
+  /** Node id -> the constant that replaces its output at every pixel. */
+  constants?: ReadonlyMap<number, number>;
+  /** Nodes whose output is replaced by its own mean over the image (computed, then flattened). */
+  means?: ReadonlySet<number>;
+  /** Evaluate every node, not only the ancestors of an output. */
+  all?: boolean;
+  /** Called with each node's output (after its activation, or its constant); the array is scratch: copy it. */
+  onPlane?: (nodeId: number, values: Float64Array, preActivation: { min: number; max: number }) => void;
+}
+
 export class CppnRenderer {
   readonly pixels: number;
   /** Input planes: x, y, d (the bias is folded in as a constant). */
@@ -69,7 +85,7 @@ export class CppnRenderer {
    * CPPN -> pixels. Each output o gives int(|o| * 255); with 3 outputs those bytes are H,S,V (or H,L,S)
    * and are converted to RGB. Nodes that feed no output are skipped.
    */
-  renderCppn(g: CppnGenome, out: Uint8Array = new Uint8Array(this.pixels * this.opts.channels)): Uint8Array {
+  renderCppn(g: CppnGenome, out: Uint8Array = new Uint8Array(this.pixels * this.opts.channels), probe?: CppnProbe): Uint8Array {
     const { channels } = this.opts;
     const N = this.pixels;
     if (out.length !== N * channels) throw new RangeError(`output has ${out.length} bytes, expected ${N * channels}`);
@@ -92,9 +108,15 @@ export class CppnRenderer {
     const slot = new Map<number, Float64Array>();
     let k = 0;
     for (const node of topologicalOrder(g)) {
-      if (!needed.has(node.id)) continue;
+      if (!needed.has(node.id) && !probe?.all) continue;
       const a = this.plane(k++);
       slot.set(node.id, a);
+      const constant = probe?.constants?.get(node.id);
+      if (constant !== undefined) {
+        a.fill(constant);
+        probe?.onPlane?.(node.id, a, { min: Number.NaN, max: Number.NaN });
+        continue;
+      }
       let bias = 0;
       let first = true;
       for (const [from, w] of incoming.get(node.id)!) {
@@ -112,7 +134,23 @@ export class CppnRenderer {
       }
       if (first) a.fill(bias);
       else if (bias !== 0) for (let i = 0; i < N; i++) a[i] += bias;
+      let range = { min: Number.NaN, max: Number.NaN };
+      if (probe?.onPlane) {
+        let lo = Number.POSITIVE_INFINITY;
+        let hi = Number.NEGATIVE_INFINITY;
+        for (let i = 0; i < N; i++) {
+          if (a[i] < lo) lo = a[i];
+          if (a[i] > hi) hi = a[i];
+        }
+        range = { min: lo, max: hi };
+      }
       activate(a, node.activation);
+      if (probe?.means?.has(node.id)) {
+        let sum = 0;
+        for (let i = 0; i < N; i++) sum += a[i];
+        a.fill(sum / N);
+      }
+      probe?.onPlane?.(node.id, a, range);
     }
 
     if (channels === 1) {

@@ -1,9 +1,10 @@
 import type { EvolutionSettings, CppnGenome, Genome } from '../../../shared/engine';
-import { CppnRenderer } from './cppn-render';
+import { CppnRenderer, type CppnProbe } from './cppn-render';
 import type { GenomeRenderer, RenderOptions } from './encoding';
 import { encodingOf } from './encodings';
 
 export type { RenderOptions } from './encoding';
+export type { CppnProbe } from './cppn-render';
 
 /**
  * Genome -> 8-bit HWC pixels (channels 1 or 3, RGB), exactly what the classification service takes,
@@ -32,8 +33,8 @@ export class Renderer {
     return r(genome, out);
   }
 
-  /** A CPPN genome alone (the operator tests and the renderer's hand examples call it). */
-  renderCppn(g: CppnGenome, out?: Uint8Array): Uint8Array {
-    return (this.cppn ??= new CppnRenderer(this.opts)).renderCppn(g, out);
+  /** A CPPN genome alone (the operator tests, the renderer's hand examples and the genome tools call it). */
+  renderCppn(g: CppnGenome, out?: Uint8Array, probe?: CppnProbe): Uint8Array {
+    return (this.cppn ??= new CppnRenderer(this.opts)).renderCppn(g, out, probe);
   }
 }

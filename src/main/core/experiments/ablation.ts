@@ -1,5 +1,6 @@
 import { FoolError } from '../../../shared/errors';
 import { Rng } from '../engine/rng';
+import { controlMask } from '../analysis/copies';
 import { ablate, boxesMask, detectMotifs, type Box, type Fill, type MotifOptions } from '../analysis/motifs';
 import type { Image } from '../models/image';
 import type { Lab } from '../lab';
@@ -62,34 +63,7 @@ export interface AblationResult {
   seconds: number;
 }
 
-/**
- * The control mask: the removal mask moved by a random offset (cyclically, so its shape and pixel
- * count stay exactly the same), the offset that least overlaps the motif's copies out of a few
- * random tries: the same area, taken somewhere else.
- */
-export function controlMask(mask: Uint8Array, copies: Uint8Array, width: number, height: number, random: () => number, tries = 32): Uint8Array {
-  let best: Uint8Array = mask;
-  let bestOverlap = Number.POSITIVE_INFINITY;
-  for (let t = 0; t < tries && bestOverlap > 0; t++) {
-    const dx = 1 + Math.floor(random() * (width - 1));
-    const dy = Math.floor(random() * height);
-    const m = new Uint8Array(mask.length);
-    let overlap = 0;
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        if (!mask[y * width + x]) continue;
-        const j = ((y + dy) % height) * width + ((x + dx) % width);
-        m[j] = 1;
-        overlap += copies[j];
-      }
-    }
-    if (overlap < bestOverlap) {
-      best = m;
-      bestOverlap = overlap;
-    }
-  }
-  return best;
-}
+export { controlMask };
 
 export interface ImageAblation {
   copies: Box[];

@@ -53,6 +53,8 @@ export interface ExperimentKind<P = unknown, R = unknown> {
   kind: string;
   /** The name stored in the experiments table (defaults to `kind`; 'ablate' is stored as 'ablation'). */
   stored?: string;
+  /** Other names its experiments are stored under (variants with their own result, such as 'genome-ablation'). */
+  alsoStored?: string[];
   /** One line: what it measures (CLI help, experiments.list in the app). */
   description: string;
   /** The parameters, validated by the API before `run`. */

@@ -35,7 +35,7 @@ export function experimentKind(kind: string): ExperimentKind<unknown, unknown> {
 
 /** The kind of a stored experiment (the table's name: 'ablation' is the 'ablate' kind). */
 export function storedKind(stored: string): ExperimentKind<unknown, unknown> {
-  const k = [...KINDS.values()].find((x) => (x.stored ?? x.kind) === stored);
+  const k = [...KINDS.values()].find((x) => (x.stored ?? x.kind) === stored || x.alsoStored?.includes(stored));
   if (!k) throw new FoolError('UNSUPPORTED', `experiment kind "${stored}" is not known to this version`, 'Update Fooling Lab');
   return k as unknown as ExperimentKind<unknown, unknown>;
 }

@@ -13,14 +13,16 @@ function raw(img: Image): Sharp {
 
 /**
  * `img` as PNG bytes; with `size`, scaled to that many pixels on its longer side for display:
- * nearest-neighbour when enlarging (MNIST pixels stay crisp squares), Lanczos when shrinking.
- * (Display only: what a model sees is resized by resize.ts.)
+ * nearest-neighbour when enlarging (MNIST pixels stay crisp squares), Lanczos when shrinking, or
+ * nearest-neighbour both ways with `nearest` (a CPPN node's stripes a few pixels apart stay stripes in
+ * a thumbnail instead of averaging out to flat grey). (Display only: what a model sees is resized
+ * by resize.ts.)
  */
-export function encodePng(img: Image, opts: { size?: number } = {}): Promise<Buffer> {
+export function encodePng(img: Image, opts: { size?: number; nearest?: boolean } = {}): Promise<Buffer> {
   let s = raw(img);
   const side = Math.max(img.width, img.height);
   if (opts.size !== undefined && opts.size !== side) {
-    s = s.resize(opts.size, opts.size, { fit: 'inside', kernel: opts.size > side ? 'nearest' : 'lanczos3' });
+    s = s.resize(opts.size, opts.size, { fit: 'inside', kernel: opts.nearest || opts.size > side ? 'nearest' : 'lanczos3' });
   }
   return s.png().toBuffer();
 }

@@ -126,7 +126,23 @@ export const MIGRATIONS: string[] = [
    CREATE TRIGGER runs_forget_import AFTER DELETE ON runs BEGIN
      DELETE FROM imports WHERE kind = 'run' AND local_id = OLD.id;
    END;`,
-  // 7: who is running a run ("pid@host", NULL when nobody): a second process asked to resume a
+  // 7: ablations in the genome saved from the app's CPPN panel: the edits (nodes and connections
+  // switched off, weights changed) as JSON, the re-rendered image (PNG) and the confidences.
+  `CREATE TABLE genome_ablations (
+     id INTEGER PRIMARY KEY,
+     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+     individual_id INTEGER NOT NULL,
+     class INTEGER NOT NULL,
+     edits TEXT NOT NULL,
+     confidence_before REAL NOT NULL,
+     confidence_after REAL NOT NULL,
+     top TEXT NOT NULL,
+     image BLOB NOT NULL,
+     note TEXT,
+     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+   );
+   CREATE INDEX genome_ablations_individual ON genome_ablations (run_id, individual_id);`,
+  // 8: who is running a run ("pid@host", NULL when nobody): a second process asked to resume a
   // live run refuses instead of colliding with it; a run whose owner died may be resumed at once.
   `ALTER TABLE runs ADD COLUMN owner TEXT;`,
 ];

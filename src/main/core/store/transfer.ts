@@ -194,10 +194,13 @@ export class TransferStore {
     return runId;
   }
 
-  /** Ablations saved on the run (new ids; their individual ids are the run's own). */
+  /** Ablations saved on the run, in the image and in the genome (new ids; their individual ids are the run's own). */
   private copyAblations(src: SourceLabStore, srcRunId: number, runId: number): number {
-    if (src.columns('ablations').length === 0) return 0;
-    return this.copyRows(src, 'ablations', srcRunId, runId, 0, undefined, ['id']) ;
+    let n = 0;
+    for (const table of ['ablations', 'genome_ablations']) {
+      if (src.columns(table).length > 0) n = this.copyRows(src, table, srcRunId, runId, n, undefined, ['id']);
+    }
+    return n;
   }
 
   private copyRows(src: SourceLabStore, table: string, srcRunId: number, runId: number, n: number, onRows?: (n: number) => void, skip: string[] = []): number {

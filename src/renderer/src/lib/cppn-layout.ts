@@ -31,12 +31,16 @@ export interface CppnLayout {
 export const NODE_W = 64;
 export const NODE_H = 34;
 
+/** Node boxes that hold an activation image (thumbnail above the name). */
+export const NODE_IMG_W = 76;
+export const NODE_IMG_H = 100;
+
 /** Lays the network out left to right (inputs first, outputs last) with dagre's layered layout. */
-export function layoutCppn(cppn: Cppn): CppnLayout {
+export function layoutCppn(cppn: Cppn, size: { width: number; height: number } = { width: NODE_W, height: NODE_H }): CppnLayout {
   const g = new dagre.graphlib.Graph({ multigraph: true });
-  g.setGraph({ rankdir: 'LR', nodesep: 18, ranksep: 70, marginx: 12, marginy: 12 });
+  g.setGraph({ rankdir: 'LR', nodesep: 18, ranksep: size.width > NODE_W ? 56 : 70, marginx: 12, marginy: 12 });
   g.setDefaultEdgeLabel(() => ({}));
-  for (const n of cppn.nodes) g.setNode(String(n.id), { width: NODE_W, height: NODE_H });
+  for (const n of cppn.nodes) g.setNode(String(n.id), { width: size.width, height: n.kind === 'input' ? NODE_H : size.height });
   const known = new Set(cppn.nodes.map((n) => n.id));
   const conns = cppn.connections.filter((c) => known.has(c.from) && known.has(c.to));
   conns.forEach((c, i) => g.setEdge(String(c.from), String(c.to), {}, String(i)));

@@ -29,6 +29,22 @@ export class Mask {
     }
   }
 
+  /** An annulus around (cx, cy): pixels whose rounded distance is in [inner, outer) (the core's ring copies). */
+  ring(cx: number, cy: number, inner: number, outer: number, value: 0 | 1): void {
+    for (let y = Math.max(0, Math.floor(cy - outer)); y <= Math.min(this.height - 1, Math.ceil(cy + outer)); y++) {
+      for (let x = Math.max(0, Math.floor(cx - outer)); x <= Math.min(this.width - 1, Math.ceil(cx + outer)); x++) {
+        const r = Math.round(Math.hypot(x - cx, y - cy));
+        if (r >= inner && r < outer) this.data[y * this.width + x] = value;
+      }
+    }
+  }
+
+  /** A motif's copy: its box, or its annulus for a ring. */
+  copy(c: { x: number; y: number; width: number; height: number; ring?: { cx: number; cy: number; inner: number; outer: number } }, value: 0 | 1): void {
+    if (c.ring) this.ring(c.ring.cx, c.ring.cy, c.ring.inner, c.ring.outer, value);
+    else this.rect(c.x, c.y, c.width, c.height, value);
+  }
+
   clear(): void {
     this.data.fill(0);
   }

@@ -1,19 +1,52 @@
 import { z } from 'zod';
+import { REMOVALS, type GenomeAblationResult, type Removal } from '../../../../shared/genome';
 import { runAblation, type AblationParams, type AblationResult } from '../ablation';
+import { genomeAblationImagesTable, genomeAblationReport, genomeAblationTable, runGenomeAblation } from '../genome-ablation';
 import { defineExperiment } from '../kind';
 import { histogram } from '../plots';
 import { htmlTable, intOption, reportHint, textTable } from '../report-html';
 import { ablationImagesTable, ablationTable } from '../tables';
 
-/** The repetition ablation over a run's champions (paper section 3.3, figure 7). */
-export const ablate = defineExperiment<AblationParams, AblationResult>({
+/**
+ * `genome: true`: the same question asked of the CPPN genome (issue 11): the nodes where the
+ * repetition starts knocked out (or slowed to one period), against as many random non-repeating
+ * nodes; stored as 'genome-ablation'.
+ */
+type Params = AblationParams & { genome: boolean; remove: Removal; draws: number };
+type Result = AblationResult | GenomeAblationResult;
+const isGenome = (r: Result): r is GenomeAblationResult => 'remove' in r;
+
+/** The repetition ablation over a run's champions (paper section 3.3, figure 7), in the image or in the genome. */
+export const ablate = defineExperiment<Params, Result>({
   kind: 'ablate',
   stored: 'ablation',
+  alsoStored: ['genome-ablation'],
   description: "repetition ablation over a run's champions: remove all copies but one of each repeated motif (and, as a control, the same area at random) and re-classify",
-  params: z.object({ runId: z.number().int().positive(), fill: z.enum(['mean', 'grey', 'black']).default('mean'), seed: z.number().int().nonnegative().default(1) }).strict(),
+  params: z
+    .object({
+      runId: z.number().int().positive(),
+      fill: z.enum(['mean', 'grey', 'black']).default('mean'),
+      seed: z.number().int().nonnegative().default(1),
+      genome: z.boolean().default(false),
+      remove: z.enum(REMOVALS).default('knockout'),
+      draws: z.number().int().min(1).max(100).default(5),
+    })
+    .strict(),
   // One pass over the champions (seconds): a cancel lets it finish.
-  run: async (p, ctx) => {
-    const r = await runAblation(ctx.lab, p, {
+  run: async (p, ctx): Promise<{ id: number; result: Result }> => {
+    if (p.genome) {
+      return runGenomeAblation(
+        ctx.lab,
+        { runId: p.runId, remove: p.remove, draws: p.draws, seed: p.seed },
+        {
+          classifier: ctx.classifier,
+          signal: ctx.signal,
+          onCreated: (experimentId) => ctx.ids({ experimentId }),
+          onProgress: (done, total) => ctx.progress({ done, total, message: `${done}/${total} genomes ablated` }),
+        },
+      );
+    }
+    const r = await runAblation(ctx.lab, { runId: p.runId, fill: p.fill, seed: p.seed }, {
       classifier: ctx.classifier,
       onCreated: (experimentId) => {
         ctx.ids({ experimentId });
@@ -23,8 +56,12 @@ export const ablate = defineExperiment<AblationParams, AblationResult>({
     ctx.progress({ done: 1, total: 1, message: `${r.result.images.length} champions ablated` });
     return r;
   },
-  text: (r, { id, flags }) => [textTable(ablationTable(r)), ...(flags.images ? ['', textTable(ablationImagesTable(r))] : []), '', reportHint(id)].join('\n'),
+  text: (r, { id, flags }) =>
+    isGenome(r)
+      ? [textTable(genomeAblationTable(r)), ...(flags.images ? ['', textTable(genomeAblationImagesTable(r))] : []), '', reportHint(id)].join('\n')
+      : [textTable(ablationTable(r)), ...(flags.images ? ['', textTable(ablationImagesTable(r))] : []), '', reportHint(id)].join('\n'),
   report: (r) => {
+    if (isGenome(r)) return genomeAblationReport(r);
     const rep = r.images.filter((i) => i.ablated !== null);
     return {
       sections: [
@@ -57,9 +94,13 @@ export const ablate = defineExperiment<AblationParams, AblationResult>({
     arguments: [{ name: '<run>', description: 'run id', parse: intOption('run id') }],
     options: [
       { flags: '--fill <f>', description: 'what replaces removed pixels', choices: ['mean', 'grey', 'black'], default: 'mean' },
-      { flags: '--seed <s>', description: "seed of the control's random placement", parse: intOption('--seed', 0), default: 1 },
+      { flags: '--seed <s>', description: "seed of the control's random placement (--genome: of the control's random nodes)", parse: intOption('--seed', 0), default: 1 },
+      { flags: '--genome', description: 'ablate in the CPPN genome (CPPN runs): remove the nodes where the repetition starts, against as many random non-repeating nodes' },
+      { flags: '--remove <how>', description: 'with --genome: knock the repeating nodes out (to their mean), or lower their frequency to one period over the image', choices: REMOVALS, default: 'knockout' },
+      { flags: '--draws <n>', description: 'with --genome: control draws per champion', parse: intOption('--draws'), default: 5 },
       { flags: '--images', description: 'also print every champion' },
     ],
-    params: (o, args) => ({ runId: args[0] as number, fill: o.fill as AblationParams['fill'], seed: o.seed as number }),
+    progress: { bar: 'ablating |{bar}| {value}/{total}' },
+    params: (o, args) => ({ runId: args[0] as number, fill: o.fill as AblationParams['fill'], seed: o.seed as number, genome: !!o.genome, remove: o.remove as Removal, draws: o.draws as number }),
   },
 });
