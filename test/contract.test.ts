@@ -172,6 +172,26 @@ describe.skipIf(!HAS_MODEL)('the API contract through both hosts', () => {
         expect(end).toMatchObject({ status: 'finished', result: { imported: [], skipped: [{ runId: fx.runId }] } });
       },
     },
+    // A one-task local sweep (a real `fool evolve` in its own lab), imported; resuming it has nothing to redo.
+    'sweeps.start': {
+      valid: (h) => ({ spec: { models: [MODEL], encodings: ['cppn'], seeds: [1], generations: 1, batch: 10, dir: join(dir, `sweep-${h}`) } }),
+      missing: { spec: { models: ['nope'], encodings: ['cppn'], seeds: [1], generations: 1, dir: join(dir, 'sweep-x') } },
+      after: async (h, r) => {
+        const { jobId, sweepId } = r as { jobId: number; sweepId: number };
+        expect(await ended(jobId)).toMatchObject({ status: 'finished', result: { sweepId, imported: 1, failed: 0 } });
+        made[h].sweep = sweepId;
+      },
+    },
+    'sweeps.list': { valid: () => ({}), same: true },
+    'sweeps.get': { valid: (h) => ({ sweepId: made[h].sweep }), missing: { sweepId: 9999 } },
+    'sweeps.resume': {
+      valid: (h) => ({ sweepId: made[h].sweep }),
+      missing: { sweepId: 9999 },
+      after: async (_h, r) => {
+        expect(r).toMatchObject({ resubmitted: [] });
+        expect((await ended((r as { jobId: number }).jobId)).status).toBe('finished');
+      },
+    },
     'models.get': { valid: () => ({ name: MODEL }), same: true, missing: { name: 'nope' } },
     'models.add': { valid: (h) => ({ file: ONNX, name: `copy-${h}`, preset: 'mnist' }), missing: { file: join(dir, 'none.onnx'), name: 'x', preset: 'mnist' } },
     'models.remove': { valid: (h) => ({ name: `copy-${h}` }), missing: { name: 'nope' } },

@@ -25,6 +25,54 @@ const jobId = z.number().int().positive();
 const name = z.string().min(1);
 const path = z.string().min(1);
 
+/**
+ * A sweep (`fool sweep`): models x encodings x seeds x settings variants, one evolution run a task,
+ * each task in its own lab file under `dir` (shared storage on a cluster), run here N at a time
+ * (backend local) or as a Slurm job array (backend slurm); finished tasks are imported into the lab.
+ */
+export const SweepSpecSchema = z
+  .object({
+    models: z.array(z.string().min(1)).min(1),
+    encodings: z.array(z.enum(ENCODINGS)).min(1),
+    seeds: z.array(z.number().int().nonnegative()).min(1),
+    generations: z.number().int().positive().max(1_000_000),
+    batch: z.number().int().positive().max(100_000).optional(),
+    /** Settings variants (evolve's options by their long names, e.g. {"crossover": "sbx"}); one task per variant. */
+    settings: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))).min(1).default([{}]),
+    /** Folder of the task labs, the sbatch script and the logs (on a cluster: storage every node sees). */
+    dir: z.string().min(1),
+    backend: z.enum(['local', 'slurm']).default('local'),
+    /** local: tasks run at once. */
+    parallel: z.number().int().positive().max(256).default(2),
+    /** Execution provider of each task (cuda on GPU nodes). */
+    provider: z.enum(['auto', 'cpu', 'cuda']).default('cpu'),
+    /** Classifier workers of each task (Slurm: --cpus-per-task). */
+    workers: z.number().int().positive().max(256).default(1),
+    slurm: z
+      .object({
+        partition: z.string().min(1).optional(),
+        /** --time, e.g. 02:00:00 */
+        time: z.string().min(1).optional(),
+        /** --gres, e.g. gpu:1 */
+        gres: z.string().min(1).optional(),
+        mem: z.string().min(1).optional(),
+        /** At most this many tasks at once (--array=...%N). */
+        maxRunning: z.number().int().positive().optional(),
+        /** Shell lines run before each task (module load ..., source venv, ...). */
+        setup: z.array(z.string()).default([]),
+        /** More #SBATCH options, e.g. "--account=lab". */
+        options: z.array(z.string().regex(/^--?[A-Za-z]/, 'an sbatch option, e.g. --account=lab')).default([]),
+        /** The node binary on the compute nodes (default: this one, by absolute path). */
+        node: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ setup: [], options: [] }),
+  })
+  .strict();
+export type SweepSpec = z.output<typeof SweepSpecSchema>;
+
+const sweepId = z.number().int().positive();
+
 export const ApiRequests = {
   'models.list': z.object({}).strict(),
   'runs.list': z.object({}).strict(),
@@ -95,6 +143,14 @@ export const ApiRequests = {
   'runs.import': z.object({ file: path, runs: z.array(runId).min(1).optional() }).strict(),
   /** Writes a new lab file holding one run (and its models), to share or import elsewhere. */
   'runs.exportLab': z.object({ runId, out: path }).strict(),
+
+  // ---- sweeps (many runs, here or on Slurm, imported as they finish) ----
+  'sweeps.list': z.object({}).strict(),
+  'sweeps.get': z.object({ sweepId }).strict(),
+  /** A job: plans the tasks, submits them, follows them and imports each as it finishes. */
+  'sweeps.start': z.object({ spec: SweepSpecSchema }).strict(),
+  /** A job: follows a sweep again; resubmits only its failed or missing tasks. */
+  'sweeps.resume': z.object({ sweepId }).strict(),
 
   // ---- models ----
   'models.get': z.object({ name }).strict(),
@@ -333,6 +389,10 @@ export interface ApiResults {
   'runs.delete': { runId: number };
   'runs.import': JobStarted;
   'runs.exportLab': { file: string; runId: number; models: string[] };
+  'sweeps.list': SweepListing[];
+  'sweeps.get': SweepDetail;
+  'sweeps.start': JobStarted & { sweepId: number };
+  'sweeps.resume': JobStarted & { sweepId: number; resubmitted: number[] };
   'models.get': ModelDetail;
   'models.add': { model: { name: string; file: string; classes: number; source: string }; manifest: Manifest; notes: string[] };
   'models.remove': { removed: string };
@@ -364,6 +424,48 @@ export interface ImportResult {
   experiments: { sourceExperimentId: number; experimentId: number; kind: string }[];
   /** The models the copied runs use: `as` is this lab's name for it; copied false = same file (SHA-256) already here. */
   models: { name: string; as: string; hash: string; copied: boolean }[];
+}
+
+/** A sweep task's state: planned, submitted (queued or running), finished (its lab holds a finished run), imported, failed. */
+export type SweepTaskState = 'planned' | 'submitted' | 'running' | 'finished' | 'imported' | 'failed';
+
+export interface SweepTask {
+  task: number;
+  model: string;
+  encoding: string;
+  seed: number;
+  settings: Record<string, string | number | boolean>;
+  state: SweepTaskState;
+  /** Its lab file. */
+  lab: string;
+  /** Slurm: "JOBID_TASK"; local: null. */
+  slurmJob: string | null;
+  /** The last generation its lab has committed (null before the first). */
+  generation: number | null;
+  /** The run in this lab once imported. */
+  runId: number | null;
+  /** Why it failed (Slurm's state and exit code, or the last lines of its log). */
+  message: string | null;
+}
+
+export interface SweepListing {
+  sweepId: number;
+  backend: 'local' | 'slurm';
+  dir: string;
+  createdAt: string;
+  tasks: number;
+  imported: number;
+  failed: number;
+}
+
+export interface SweepDetail extends SweepListing {
+  spec: SweepSpec;
+  generations: number;
+  taskList: SweepTask[];
+  /** The merged archive: per class, the best champion over the sweep's imported runs. */
+  archive: { class: number; label: string; confidence: number; runId: number; individualId: number }[];
+  /** Slurm: the sbatch script last submitted. */
+  script: string | null;
 }
 
 /** Where an imported run came from (runs.report). */

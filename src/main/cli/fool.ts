@@ -9,6 +9,7 @@ import { registerExperiments } from './commands/experiments';
 import { registerLineage, registerRuns } from './commands/runs';
 import { registerTrain } from './commands/train';
 import { registerServe } from './commands/serve';
+import { registerSweep } from './commands/sweep';
 import type { StartWebHost } from '../host-common/web-host';
 
 /** What the command line is handed by its entry point: the other hosts it can start. */
@@ -38,6 +39,7 @@ export function buildProgram(hosts: CliHosts): Command {
     process.exit(2);
   });
   registerModels(program);
+  registerSweep(program);
   registerClassify(program);
   registerEvolve(program);
   registerRuns(program);

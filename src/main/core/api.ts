@@ -34,6 +34,7 @@ import { experimentHandlers } from './api/experiments';
 import { jobHandlers } from './api/jobs';
 import { modelHandlers } from './api/models';
 import { runHandlers } from './api/runs';
+import { sweepHandlers } from './api/sweeps';
 import { workHandlers } from './api/work';
 import { JobManager } from './jobs';
 
@@ -90,7 +91,7 @@ export class LabApi {
     this.tools = new AblationTools(lab, (m) => this.classifier(m));
     this.jobs = new JobManager((e) => this.emit(e), lab.dbPath);
     const ctx: ApiContext = { lab, jobs: this.jobs, classifier: opts.classifier, isLive: (runId) => this.live.has(runId) };
-    this.handlers = { ...experimentHandlers(ctx), ...modelHandlers(ctx), ...jobHandlers(ctx), ...runHandlers(ctx), ...workHandlers(ctx) } as Partial<Record<ApiMethod, Handler<ApiMethod>>>;
+    this.handlers = { ...experimentHandlers(ctx), ...modelHandlers(ctx), ...jobHandlers(ctx), ...runHandlers(ctx), ...sweepHandlers(ctx), ...workHandlers(ctx) } as Partial<Record<ApiMethod, Handler<ApiMethod>>>;
   }
 
   /** Subscribe to run events; returns the unsubscribe function. */

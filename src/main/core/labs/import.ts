@@ -142,3 +142,19 @@ function remapRuns(v: unknown, map: (id: number) => number): unknown {
     }),
   );
 }
+
+/** The runs of a lab file (opened read-only; null when it does not exist or cannot be read yet): a sweep task's progress. */
+export function labRuns(file: string): { id: number; status: string; lastGeneration: number }[] | null {
+  if (!existsSync(file)) return null;
+  try {
+    const db = openDb(file, { readonly: true });
+    try {
+      return new SourceLabStore(db).runs();
+    } finally {
+      db.close();
+    }
+  } catch {
+    // Being created by its task right now: no runs table yet.
+    return null;
+  }
+}

@@ -269,6 +269,11 @@ export class ModelRegistry {
     return manifest;
   }
 
+  /** Records a model whose files adoptFiles copied (outside an import; an import records it in its own transaction). */
+  addAdopted(manifest: Manifest): void {
+    this.store.add(manifest.name, manifest);
+  }
+
   remove(name: string): void {
     const info = this.get(name);
     if (info.source === 'shipped') {

@@ -142,7 +142,32 @@ export const MIGRATIONS: string[] = [
      created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
    );
    CREATE INDEX genome_ablations_individual ON genome_ablations (run_id, individual_id);`,
-  // 8: who is running a run ("pid@host", NULL when nobody): a second process asked to resume a
+  // 8: sweeps (fool sweep): the spec as asked, and one row a task (one evolution run in its own lab
+  // file), with its state, its Slurm job ("JOBID_TASK") and, once imported, its run here.
+  `CREATE TABLE sweeps (
+     id INTEGER PRIMARY KEY,
+     spec TEXT NOT NULL,
+     backend TEXT NOT NULL,
+     dir TEXT NOT NULL,
+     script TEXT,
+     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+   );
+   CREATE TABLE sweep_tasks (
+     sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+     task INTEGER NOT NULL,
+     model TEXT NOT NULL,
+     encoding TEXT NOT NULL,
+     seed INTEGER NOT NULL,
+     settings TEXT NOT NULL,
+     lab TEXT NOT NULL,
+     state TEXT NOT NULL DEFAULT 'planned',
+     slurm_job TEXT,
+     generation INTEGER,
+     run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+     message TEXT,
+     PRIMARY KEY (sweep_id, task)
+   ) WITHOUT ROWID;`,
+  // 9: who is running a run ("pid@host", NULL when nobody): a second process asked to resume a
   // live run refuses instead of colliding with it; a run whose owner died may be resumed at once.
   `ALTER TABLE runs ADD COLUMN owner TEXT;`,
 ];

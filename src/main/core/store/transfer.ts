@@ -28,6 +28,7 @@ export interface SourceRun {
   id: number;
   model: string;
   status: string;
+  lastGeneration: number;
 }
 
 export interface SourceExperiment {
@@ -83,7 +84,7 @@ export class SourceLabStore {
   }
 
   runs(): SourceRun[] {
-    return this.db.prepare('SELECT id, model, status FROM runs ORDER BY id').all() as SourceRun[];
+    return this.db.prepare('SELECT id, model, status, last_generation AS lastGeneration FROM runs ORDER BY id').all() as SourceRun[];
   }
 
   /** Where the source's run (or experiment) was born, if the source itself imported it. */

@@ -7,6 +7,7 @@
  *   #/run/3/individual/3000012        detail
  *   #/run/3/individual/3000012/ablation?class=5
  *   #/run/3/lineage/5                 the ancestors of class 5's champion
+ *   #/sweeps, #/sweeps/2              the sweeps (fool sweep); one sweep's tasks and merged archive
  */
 export type Route =
   | { view: 'runs' }
@@ -16,6 +17,7 @@ export type Route =
   | { view: 'detail'; runId: number; individualId: number }
   | { view: 'ablation'; runId: number; individualId: number; cls: number | null }
   | { view: 'lineage'; runId: number; cls: number }
+  | { view: 'sweeps'; sweepId: number | null }
   | { view: 'unknown'; path: string };
 
 const int = (s: string | undefined): number | null => (s !== undefined && /^\d+$/.test(s) ? Number(s) : null);
@@ -34,6 +36,10 @@ export function parseRoute(hash: string): Route {
   const [path, query = ''] = raw.split('?');
   const p = path.split('/').filter(Boolean);
   if (p.length === 1 && p[0] === 'runs') return { view: 'runs' };
+  if (p[0] === 'sweeps' && p.length <= 2) {
+    const sweepId = p.length === 2 ? int(p[1]) : null;
+    if (p.length === 1 || (sweepId !== null && sweepId > 0)) return { view: 'sweeps', sweepId };
+  }
   const runId = p[0] === 'run' ? int(p[1]) : null;
   if (runId !== null && runId > 0) {
     if (p.length === 2) return { view: 'run', runId };
@@ -61,6 +67,7 @@ window.addEventListener('hashchange', () => {
 
 export const href = {
   runs: () => '#/runs',
+  sweeps: (sweepId?: number) => (sweepId === undefined ? '#/sweeps' : `#/sweeps/${sweepId}`),
   run: (runId: number) => `#/run/${runId}`,
   gallery: (runId: number) => `#/run/${runId}/gallery`,
   compare: (runId: number, ids: number[]) => `#/run/${runId}/compare?ids=${ids.join(',')}`,
