@@ -77,6 +77,9 @@ const config: Configuration = {
     '!out/main/bench.js',
     '!out/main/start.js',
     'resources/models/**/*',
+    // The ImageNet class names and the self-check's photos (fool models add, models get).
+    'resources/labels/**/*',
+    'resources/check-images/**/*',
     // better-sqlite3: the Electron build only (the Node build and the sources are of no use here).
     '!node_modules/better-sqlite3/{build,deps,src}/**/*',
     // onnxruntime-node ships every platform's binaries; keep the target's.
@@ -86,6 +89,8 @@ const config: Configuration = {
   asar: true,
   asarUnpack: [
     'resources/models/**/*',
+    'resources/labels/**/*',
+    'resources/check-images/**/*',
     'node_modules/better-sqlite3/build-electron/**/*',
     'node_modules/onnxruntime-node/bin/**/*',
     // sharp's own advice for electron-builder: the package and its platform binaries.

@@ -193,8 +193,23 @@ describe.skipIf(!HAS_MODEL)('the API contract through both hosts', () => {
       },
     },
     'models.get': { valid: () => ({ name: MODEL }), same: true, missing: { name: 'nope' } },
-    'models.add': { valid: (h) => ({ file: ONNX, name: `copy-${h}`, preset: 'mnist' }), missing: { file: join(dir, 'none.onnx'), name: 'x', preset: 'mnist' } },
+    'models.add': {
+      valid: (h) => ({ file: ONNX, name: `copy-${h}`, preset: 'mnist' }),
+      missing: { file: join(dir, 'none.onnx'), name: 'x', preset: 'mnist' },
+      after: async (_h, r) => expect(r).toMatchObject({ check: { dataset: 'mnist-test-1000', passed: true } }),
+    },
     'models.remove': { valid: (h) => ({ name: `copy-${h}` }), missing: { name: 'nope' } },
+    'models.catalogue': { valid: () => ({}), same: true },
+    'models.download': {
+      // The smallest catalogue model; offline (as here) the job fails with the offline message.
+      valid: (h) => ({ name: 'squeezenet1.0', as: `dl-${h}` }),
+      missing: { name: 'nope' },
+      after: async (_h, r) => {
+        const end = await ended((r as { jobId: number }).jobId);
+        if (end.status === 'failed') expect(end.error).toMatchObject({ code: 'OFFLINE', message: expect.stringMatching(/fool models add \S+ --name dl-\w+ --preset caffe-imagenet/) });
+        else expect(end).toMatchObject({ status: 'finished', result: { check: { passed: true } } });
+      },
+    },
     'models.eval': {
       valid: () => ({ name: MODEL }),
       missing: { name: 'nope' },

@@ -150,7 +150,10 @@ describe.skipIf(!BUILT)('npm run dist: the packaging covers what the app loads (
     const models = readdirSync(join(ROOT, 'resources', 'models')).map((f) => `resources/models/${f}`);
     expect(models.some((f) => f.endsWith('.onnx'))).toBe(true);
     expect(models.some((f) => f.endsWith('.labels.txt'))).toBe(true);
-    for (const f of models) {
+    // The ImageNet labels and the self-check's photos (read from disk by the core and by sharp).
+    const checks = ['labels', 'check-images'].flatMap((d) => readdirSync(join(ROOT, 'resources', d)).map((f) => `resources/${d}/${f}`));
+    expect(checks).toEqual(expect.arrayContaining(['resources/labels/imagenet-1000.txt', 'resources/check-images/photos.json']));
+    for (const f of [...models, ...checks]) {
       expect(shipped(f), f).toBe(true);
       expect(unpacked(f), f).toBe(true);
     }

@@ -1,12 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { loadMnist } from '../src/main/core/data/mnist';
 import { type ModelProto, encodeModel } from '../src/main/core/models/onnx-graph';
 import { checkCase } from './grad-check';
-import { fool, foolJson, tempDir } from './helpers';
+import { foolJson, tempDir } from './helpers';
 import { SHIPPED_LENET, TORCH_MNIST_INPUT, mobilenetBlock, resnetBlock, torchMnistModel } from './torch-style-models';
 
 /**
@@ -129,22 +128,14 @@ describe('fool ascent on the torchvision-style MNIST models', { timeout: 600_000
     db = join(dir, 'lab.db');
   });
 
-  /**
-   * Registers the model with the PyTorch normalisation. `fool models add` takes presets only on
-   * this branch, so it is added with --preset mnist and its stored manifest then given the
-   * normalisation (the manifest flags of issue 13's item 1 replace this step).
-   */
+  /** Registers the model with the PyTorch normalisation, as a user would: the manifest flags of `fool models add`. */
   async function register(file: string, name: string) {
-    const add = await fool(['models', 'add', file, '--name', name, '--preset', 'mnist', '--output-kind', 'logits', '--db', db]);
-    expect(add.code, add.stderr).toBe(0);
-    const d = new Database(db);
-    const row = d.prepare('SELECT manifest FROM models WHERE name = ?').get(name) as { manifest: string };
-    const manifest = JSON.parse(row.manifest) as { input: Record<string, unknown> };
-    Object.assign(manifest.input, { scale: TORCH_MNIST_INPUT.scale, mean: [...TORCH_MNIST_INPUT.mean], std: [...TORCH_MNIST_INPUT.std] });
-    d.prepare('UPDATE models SET manifest = ? WHERE name = ?').run(JSON.stringify(manifest), name);
-    d.close();
-    const stored = join(dirname(db), 'lab.models', name, 'manifest.json');
-    writeFileSync(stored, JSON.stringify({ ...JSON.parse(readFileSync(stored, 'utf8')), input: manifest.input }, null, 2));
+    const { scale, mean, std } = TORCH_MNIST_INPUT;
+    const add = await foolJson<{ manifest: { input: { scale: number } }; check: { passed: boolean } }>([
+      'models', 'add', file, '--name', name, '--channels', 'grey', '--scale', String(scale), '--mean', mean.join(','), '--std', std.join(','), '--output-kind', 'logits', '--db', db,
+    ]);
+    expect(add.manifest.input.scale).toBeCloseTo(scale, 12);
+    expect(add.check.passed).toBe(true);
   }
 
   for (const opset of [13, 18]) {

@@ -3,7 +3,7 @@ import { ENCODINGS, type Champion, type GenerationStats } from './engine';
 import type { ErrorPayload } from './errors';
 import { absolutePath, limitedInt } from './limits';
 import { GenomeEditsSchema, type GenomeEdit, type NodeActivation, type RepetitionReport } from './genome';
-import { PRESET_NAMES, type Manifest, type ModelSummary } from './manifest';
+import { ManifestOverridesSchema, PRESET_NAMES, type CatalogueEntry, type Manifest, type ModelSummary, type SelfCheck } from './manifest';
 
 /**
  * The one API contract between the renderer and the core, served by both hosts: the Electron
@@ -154,18 +154,30 @@ export const ApiRequests = {
 
   // ---- models ----
   'models.get': z.object({ name }).strict(),
+  /**
+   * Registers a model: a preset, a manifest file (`manifest`, or FILE.json beside the model) and
+   * `overrides` (one field per `fool models add` flag), checked against the graph; then the
+   * preprocessing self-check (`check: false` skips it). name: else the manifest file's.
+   */
   'models.add': z
     .object({
       file: path,
-      name,
-      preset: z.enum(PRESET_NAMES),
+      name: name.optional(),
+      preset: z.enum(PRESET_NAMES).optional(),
+      manifest: path.optional(),
       labels: path.optional(),
       labelOffset: z.number().int().nonnegative().optional(),
       outputKind: z.enum(['probabilities', 'logits']).optional(),
       output: z.string().min(1).optional(),
       description: z.string().max(2000).optional(),
+      overrides: ManifestOverridesSchema.optional(),
+      check: z.boolean().default(true),
     })
     .strict(),
+  /** The catalogue of public classifiers `models.download` fetches. */
+  'models.catalogue': z.object({}).strict(),
+  /** A job: download a catalogue model (resumable, SHA-256 checked) and register it with the self-check. as: its name in the lab. */
+  'models.download': z.object({ name, as: name.optional(), check: z.boolean().default(true) }).strict(),
   'models.remove': z.object({ name }).strict(),
   /** A job: accuracy on a dataset. */
   'models.eval': z.object({ name, dataset: z.enum(['mnist-test']).default('mnist-test') }).strict(),
@@ -394,7 +406,10 @@ export interface ApiResults {
   'sweeps.start': JobStarted & { sweepId: number };
   'sweeps.resume': JobStarted & { sweepId: number; resubmitted: number[] };
   'models.get': ModelDetail;
-  'models.add': { model: { name: string; file: string; classes: number; source: string }; manifest: Manifest; notes: string[] };
+  'models.add': ModelAdded;
+  'models.catalogue': CatalogueEntry[];
+  /** Its job's result: ModelAdded & { entry, resumedFrom }. */
+  'models.download': JobStarted;
   'models.remove': { removed: string };
   'models.eval': JobStarted;
   classify: { results: { file: string; top: Prediction[] }[] };
@@ -548,9 +563,31 @@ export interface ModelDetail {
   file: string;
   classes: number;
   manifest: Manifest;
+  /** Empty when the files are missing. */
   labels: string[];
-  graph: { opset: number; parameters: number; ops: Record<string, number>; inputs: { name: string; dims: (number | string)[] }[]; outputs: { name: string; dims: (number | string)[]; producer: string }[] };
+  /** Null when the files are missing. */
+  graph: { opset: number; parameters: number; ops: Record<string, number>; inputs: { name: string; dims: (number | string)[] }[]; outputs: { name: string; dims: (number | string)[]; producer: string }[] } | null;
   description?: string;
+  /** The preprocessing self-check of its registration (null: skipped, shipped, or added before it existed). */
+  check: SelfCheck | null;
+  /** What of its files is gone (a lab copied without its .models folder), or null. */
+  missing: string | null;
+}
+
+/** What registering a model returns (models.add, and the models.download job with entry and resumedFrom). */
+export interface ModelAdded {
+  model: { name: string; file: string; classes: number; source: string };
+  manifest: Manifest;
+  /** What was decided without being asked (labels, label offset, the manifest file read) and what loading changed. */
+  notes: string[];
+  /** The self-check (null: skipped, or none fits the model); check.message is the line to show. */
+  check: SelfCheck | null;
+}
+
+export interface ModelDownloaded extends ModelAdded {
+  entry: CatalogueEntry;
+  /** Bytes already on disk from an interrupted earlier download. */
+  resumedFrom: number;
 }
 
 export interface DoctorInfo {

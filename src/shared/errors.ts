@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'UNSUPPORTED' // an operator or feature the project does not handle (yet)
   | 'IO' // a file that cannot be read or written
   | 'BUSY' // a run that another live process holds
+  | 'OFFLINE' // a download whose server cannot be reached
   | 'INTERNAL';
 
 export class FoolError extends Error {

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { ModelInfo, PresetName } from '../../shared/manifest';
 import { decodeModel, summarize } from '../core/models/onnx-graph';
 import { readModelFile } from '../core/models/prepare';
-import { presetManifest } from '../core/models/presets';
+import { presetManifest } from '../core/models/manifest-options';
 import { packageRoot } from '../core/paths';
 
 /** ../shared beside the checkout holds the real models the benchmarks use. */

@@ -285,3 +285,10 @@ export function table(rows: (string | number)[][]): string {
 export function pct(p: number, digits = 2): string {
   return `${(p * 100).toFixed(digits)}%`;
 }
+
+/** A one-line "working..." note on stderr while something without a count runs (terminals only). */
+export function progressNote(text: string): { stop(): void } {
+  if (process.stderr.isTTY !== true) return { stop: () => undefined };
+  process.stderr.write(text);
+  return { stop: () => process.stderr.write('\r\x1b[K') };
+}

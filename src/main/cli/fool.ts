@@ -28,6 +28,7 @@ export function buildProgram(hosts: CliHosts): Command {
     .description('Fooling Lab: evolve and study images that deep networks classify with 99.99% confidence')
     .option('--db <path>', 'lab database (default: $FOOL_DB, else the per-user data folder)')
     .option('--json', 'print one JSON document on stdout instead of text')
+    .option('--verbose', "show onnxruntime's own warnings too")
     .showHelpAfterError('(add --help for usage)')
     .configureHelp({ showGlobalOptions: true });
   program.exitOverride((err) => {
@@ -37,6 +38,10 @@ export function buildProgram(hosts: CliHosts): Command {
       process.stdout.write(JSON.stringify({ error: { code: 'BAD_INPUT', message: err.message.replace(/^error: /, '') } }) + '\n');
     }
     process.exit(2);
+  });
+  program.hook('preAction', (_program, action) => {
+    // Read by every onnxruntime session, worker threads included (they inherit the environment).
+    if ((action.optsWithGlobals() as { verbose?: boolean }).verbose) process.env.FOOL_VERBOSE = '1';
   });
   registerModels(program);
   registerSweep(program);

@@ -28,6 +28,11 @@ export function shippedModelsDir(): string {
   return join(packageRoot(), 'resources', 'models');
 }
 
+/** A file shipped in resources/ (labels, the self-check's photos). */
+export function resourcePath(...parts: string[]): string {
+  return join(packageRoot(), 'resources', ...parts);
+}
+
 /** A built JavaScript entry in out/main (worker threads need built JS). */
 export function builtEntry(name: string): string {
   const here = dirname(fileURLToPath(import.meta.url));

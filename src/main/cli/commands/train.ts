@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { jobResult, parseIntOption, pct, progressBar, run, withLab } from '../common';
+import { globals, jobResult, parseIntOption, pct, progressBar, run, withLab } from '../common';
 
 /** What a 'train' job returns. */
 interface TrainOutcome {
@@ -120,9 +120,15 @@ export function registerTrain(program: Command): void {
                 : `training stopped after ${r.epochsDone} finished epoch(s); ${paths.checkpoint} keeps the last one (${paths.onnx} was not written).\nContinue with: ${again}`,
           };
         }
+        // models add reads FILE.json beside the model: the name, preprocessing and labels come from it.
+        const q = (v: string) => (/^[\w./:@+-]+$/.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`);
+        const db = globals(cmd).db;
+        const register = `fool models add ${q(paths.onnx)}${db ? ` --db ${q(db)}` : ''}`;
         return {
-          json: { out: paths.onnx, epochs: r.epochsDone, seconds: r.seconds, testAccuracy: r.testAccuracy },
-          text: `${paths.onnx}: ${r.epochsDone} epochs, MNIST test accuracy ${pct(r.testAccuracy ?? Number.NaN)} (${r.seconds.toFixed(1)} s)\nmanifest ${paths.manifest}`,
+          json: { out: paths.onnx, epochs: r.epochsDone, seconds: r.seconds, testAccuracy: r.testAccuracy, manifest: paths.manifest, register },
+          text: `${paths.onnx}: ${r.epochsDone} epochs, MNIST test accuracy ${pct(r.testAccuracy ?? Number.NaN)} (${r.seconds.toFixed(1)} s)
+manifest ${paths.manifest}
+Register it in this lab with: ${register}`,
         };
       }),
     );

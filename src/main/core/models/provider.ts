@@ -3,12 +3,15 @@ import { createRequire } from 'node:module';
 import { availableParallelism, cpus } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import * as ort from 'onnxruntime-node';
+import { FoolError } from '../../../shared/errors';
 
 export type ProviderRequest = 'auto' | 'cpu' | 'cuda';
 
 export interface ProviderChoice {
   provider: 'cpu' | 'cuda';
   reason: string;
+  /** 'auto' chose the CPU although a GPU or the CUDA libraries are there: worth telling the user. */
+  fellBack?: boolean;
 }
 
 export interface GpuInfo {
@@ -61,7 +64,17 @@ export function chooseProvider(request: ProviderRequest = 'auto'): ProviderChoic
     };
   else choice = { provider: 'cpu', reason: `CUDA provider installed but ${gpu.description}` };
   if (want === 'cuda' && choice.provider !== 'cuda') {
-    return { provider: 'cpu', reason: `CUDA requested but unavailable: ${choice.reason}` };
+    throw new FoolError(
+      'UNSUPPORTED',
+      `CUDA was asked for (${request === 'cuda' ? '--provider cuda' : 'FOOL_PROVIDER=cuda'}) but cannot be used here: ${choice.reason}`,
+      'Use --provider auto (it falls back to the CPU and says so) or --provider cpu; "fool doctor" shows what was found',
+    );
+  }
+  if (choice.provider === 'cpu' && (installed || gpu.present)) {
+    choice.fellBack = true;
+    // Said once per process, on stderr (the command line's, the server's log): the user asked for
+    // the best provider and gets the CPU although a GPU or CUDA is there.
+    if (!cached) process.stderr.write(`fool: running on the CPU: ${choice.reason}\n`);
   }
   if (want === 'auto') cached = choice;
   return choice;
@@ -93,8 +106,15 @@ export function onnxruntimeVersion(): string {
   }
 }
 
+/** onnxruntime's own log (warnings about unused initializers, provider fallbacks) only with --verbose. */
+export function verbose(): boolean {
+  return process.env.FOOL_VERBOSE === '1';
+}
+
 export function sessionOptions(provider: 'cpu' | 'cuda', threads: number): ort.InferenceSession.SessionOptions {
+  ort.env.logLevel = verbose() ? 'warning' : 'error';
   return {
+    logSeverityLevel: verbose() ? 1 : 3,
     executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',

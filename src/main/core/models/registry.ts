@@ -1,25 +1,63 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { FoolError } from '../../../shared/errors';
-import { ManifestSchema, type Manifest, type ModelInfo, type ModelSummary, type PresetName, PRESET_NAMES } from '../../../shared/manifest';
+import {
+  ManifestSchema,
+  PRESET_NAMES,
+  type Manifest,
+  type ManifestOverrides,
+  type ModelInfo,
+  type ModelSummary,
+  type PresetName,
+  type SelfCheck,
+} from '../../../shared/manifest';
 import type { ModelStore } from '../store/models';
+import type { ClassifierOptions } from './classifier';
+import { addCommandLine, buildManifest, manifestBeside, outputClasses, readManifestFile } from './manifest-options';
+import { selfCheck } from './self-check';
 import { labModelsDir, shippedModelsDir } from '../paths';
-import { decodeModel, encodeModel, summarize, type Dim, type GraphSummary } from './onnx-graph';
+import { decodeModel, encodeModel, summarize, type GraphSummary } from './onnx-graph';
 import { prepareModel, readModelFile } from './prepare';
-import { presetManifest, type PresetManifestOptions } from './presets';
 import { sessionOptions } from './provider';
 
-export interface AddModelOptions extends PresetManifestOptions {
-  preset: PresetName;
+export interface AddModelOptions {
+  /** Name in this lab (else the manifest file's name). */
+  name?: string;
+  preset?: PresetName;
+  /** A manifest file (--manifest); without it, FILE.json beside the model is read when present. */
+  manifest?: string;
   labels?: string;
+  labelOffset?: number;
+  outputKind?: 'probabilities' | 'logits';
+  output?: string;
+  description?: string;
+  /** Every other manifest field (--channels, --layout, --size, --scale, --mean, --std, --resize, --resize-to). */
+  overrides?: ManifestOverrides;
+  /** Run the preprocessing self-check (default true; --no-check). */
+  check?: boolean;
+  /** For the self-check's classifier. */
+  classifier?: ClassifierOptions;
+  /** Move the file into the lab instead of copying it (a finished download). */
+  move?: boolean;
+  /** Where the file came from (a URL for a download), kept in the stored manifest.json. */
+  origin?: string;
+  /** How the command that registers this model is spelled, for the self-check's advice. */
+  commandFor?: (flags: string) => string;
+  /**
+   * When the self-check finds a preprocessing that scores clearly better, register with that one
+   * (catalogue entries whose manifest could not be verified where the catalogue was made).
+   */
+  adoptBest?: boolean;
 }
 
-const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
-
-function numeric(d: Dim | undefined): number | undefined {
-  return typeof d === 'number' && d > 0 ? d : undefined;
+export interface AddModelResult {
+  info: ModelInfo;
+  summary: GraphSummary;
+  /** What was decided without being asked (labels, offset) and what loading changed. */
+  notes: string[];
+  check?: SelfCheck;
 }
 
 export function readLabels(path: string): string[] {
@@ -63,7 +101,7 @@ export function checkManifest(m: Manifest, g: GraphSummary): void {
   if (!out) {
     throw new FoolError('MISMATCH', `the graph has no output "${m.output.name}"`, `Its outputs are: ${g.outputs.map((o) => o.name).join(', ')}`);
   }
-  const k = numeric(out.dims[out.dims.length - 1]);
+  const k = outputClasses(out.dims);
   if (k !== undefined) checkClassCount(m, k);
 }
 
@@ -104,6 +142,14 @@ export async function probeModel(bytes: Uint8Array, m: Manifest, source: string)
   }
 }
 
+/** A user model as stored: its manifest, self-check, and what of its files is missing. */
+interface UserEntry {
+  manifest: Manifest;
+  base: string;
+  check?: SelfCheck;
+  missing?: string;
+}
+
 /**
  * The model registry: models shipped in resources/models plus the models a user added to this lab
  * (a row in the database, files in the folder beside it).
@@ -129,31 +175,53 @@ export class ModelRegistry {
       });
   }
 
-  private user(): { manifest: Manifest; base: string }[] {
-    return this.store.list().map((r) => ({ manifest: ManifestSchema.parse(r.manifest), base: join(this.dir, r.name) }));
+  private user(): UserEntry[] {
+    return this.store.list().map((r) => {
+      const manifest = ManifestSchema.parse(r.manifest);
+      const base = join(this.dir, r.name);
+      const gone = [manifest.file, manifest.labels].filter((f) => !existsSync(resolve(base, f)));
+      return {
+        manifest,
+        base,
+        check: r.selfCheck ?? undefined,
+        missing: gone.length ? `${gone.join(' and ')} in ${base}` : undefined,
+      };
+    });
   }
 
   list(): ModelSummary[] {
-    const toSummary = (e: { manifest: Manifest; base: string }, source: 'shipped' | 'user'): ModelSummary => ({
-      name: e.manifest.name,
-      file: resolve(e.base, e.manifest.file),
-      classes: e.manifest.classes,
-      source,
-      description: e.manifest.description,
-    });
-    return [...this.shipped().map((e) => toSummary(e, 'shipped')), ...this.user().map((e) => toSummary(e, 'user'))];
+    const shipped = this.shipped().map(
+      (e): ModelSummary => ({ name: e.manifest.name, file: resolve(e.base, e.manifest.file), classes: e.manifest.classes, source: 'shipped', description: e.manifest.description }),
+    );
+    const user = this.user().map(
+      (e): ModelSummary => ({
+        name: e.manifest.name,
+        file: resolve(e.base, e.manifest.file),
+        classes: e.manifest.classes,
+        source: 'user',
+        description: e.manifest.description,
+        ...(e.check ? { check: e.check } : {}),
+        ...(e.missing ? { missing: e.missing } : {}),
+      }),
+    );
+    return [...shipped, ...user];
+  }
+
+  private missingError(name: string, missing: string): FoolError {
+    return new FoolError(
+      'NOT_FOUND',
+      `model "${name}" is registered in this lab but its files are missing: ${missing}`,
+      `Copy the lab's ${basename(this.dir)} folder back beside the database (a lab is the .db file and that folder), or "fool models remove ${name}" and add the model again`,
+    );
   }
 
   get(name: string): ModelInfo {
-    for (const [source, entries] of [
-      ['shipped', this.shipped()],
-      ['user', this.user()],
-    ] as const) {
-      const e = entries.find((x) => x.manifest.name === name);
-      if (e) {
-        const labels = readLabels(resolve(e.base, e.manifest.labels));
-        return { manifest: e.manifest, path: resolve(e.base, e.manifest.file), labels, source };
-      }
+    const s = this.shipped().find((x) => x.manifest.name === name);
+    if (s) return { manifest: s.manifest, path: resolve(s.base, s.manifest.file), labels: readLabels(resolve(s.base, s.manifest.labels)), source: 'shipped' };
+    const u = this.user().find((x) => x.manifest.name === name);
+    if (u) {
+      if (u.missing) throw this.missingError(name, u.missing);
+      return { manifest: u.manifest, path: resolve(u.base, u.manifest.file), labels: readLabels(resolve(u.base, u.manifest.labels)), source: 'user', ...(u.check ? { check: u.check } : {}) };
     }
     const known = this.list().map((m) => m.name);
     throw new FoolError(
@@ -164,55 +232,101 @@ export class ModelRegistry {
   }
 
   /**
-   * Validates everything first (file, graph, manifest, labels, a trial run in onnxruntime), then
-   * copies the files beside the database and records the model, so a failure leaves the
-   * registry as it was.
+   * Validates everything first (file, graph, manifest, labels, a trial run in onnxruntime, the
+   * self-check), then copies the files beside the database and records the model, so a failure
+   * leaves the registry as it was.
    */
-  async add(file: string, opts: AddModelOptions): Promise<{ info: ModelInfo; summary: GraphSummary; notes: string[] }> {
-    if (!PRESET_NAMES.includes(opts.preset)) {
-      throw new FoolError('BAD_INPUT', `unknown preset "${opts.preset}"`, `Use one of: ${PRESET_NAMES.join(', ')}`);
-    }
-    const nameCheck = ManifestSchema.shape.name.safeParse(opts.name);
-    if (!nameCheck.success) throw new FoolError('BAD_INPUT', `model name "${opts.name}" is not allowed: ${nameCheck.error.issues[0].message}`, 'Choose another --name');
+  async add(file: string, opts: AddModelOptions): Promise<AddModelResult> {
+    const path = resolve(file);
+    const bytes = readModelFile(path);
+    const besidePath = opts.manifest ? undefined : manifestBeside(path);
+    const manifestSource = opts.manifest ? readManifestFile(opts.manifest, true) : besidePath ? readManifestFile(besidePath, false) : undefined;
+    const name = opts.name ?? manifestSource?.data.name;
+    if (!name) throw new FoolError('BAD_INPUT', 'the model needs a name in this lab', 'Pass --name NAME');
+    const nameCheck = ManifestSchema.shape.name.safeParse(name);
+    if (!nameCheck.success) throw new FoolError('BAD_INPUT', `model name "${name}" is not allowed: ${nameCheck.error.issues[0].message}`, 'Choose another --name');
     // Names that differ only in case share a folder on case-insensitive file systems (macOS, Windows).
-    const same = this.list().find((m) => m.name.toLowerCase() === opts.name.toLowerCase());
+    const same = this.list().find((m) => m.name.toLowerCase() === name.toLowerCase());
     if (same) {
-      const how = same.name === opts.name ? `a model named "${opts.name}" already exists in this lab` : `"${opts.name}" differs only in case from the model "${same.name}" (their files would share a folder on macOS and Windows)`;
+      const how = same.name === name ? `a model named "${name}" already exists in this lab` : `"${name}" differs only in case from the model "${same.name}" (their files would share a folder on macOS and Windows)`;
       throw new FoolError('BAD_INPUT', how, `Choose another --name, or "fool models remove ${same.name}" first`);
     }
     this.removeStaleStaging();
-    const path = resolve(file);
-    const bytes = readModelFile(path);
+    const overrides: ManifestOverrides = {
+      ...opts.overrides,
+      ...(opts.preset !== undefined ? { preset: opts.preset } : {}),
+      ...(opts.labelOffset !== undefined ? { labelOffset: opts.labelOffset } : {}),
+      ...(opts.outputKind !== undefined ? { outputKind: opts.outputKind } : {}),
+      ...(opts.output !== undefined ? { output: opts.output } : {}),
+      ...(opts.description !== undefined ? { description: opts.description } : {}),
+    };
+    if (overrides.preset !== undefined && !PRESET_NAMES.includes(overrides.preset)) {
+      throw new FoolError('BAD_INPUT', `unknown preset "${overrides.preset}"`, `Use one of: ${PRESET_NAMES.join(', ')}`);
+    }
     const model = decodeModel(bytes, path);
     const summary = summarize(model);
-
-    let labels: string[];
-    if (opts.labels) labels = readLabels(resolve(opts.labels));
-    else if (opts.preset === 'mnist') labels = DIGITS;
-    else throw new FoolError('BAD_INPUT', `preset ${opts.preset} needs a labels file`, 'Pass --labels FILE with one class name a line (e.g. synset_words.txt)');
-
-    const manifest = presetManifest(opts.preset, summary, opts, labels.length, 'model.onnx', 'labels.txt');
-    checkManifest(manifest, summary);
+    let built = buildManifest(summary, { name, labels: opts.labels, overrides, manifest: manifestSource }, readLabels);
+    checkManifest(built.manifest, summary);
     const { notes } = prepareModel(model);
-    await probeModel(encodeModel(model), manifest, path);
+    await probeModel(encodeModel(model), built.manifest, path);
+    if (manifestSource && !manifestSource.explicit) built.notes.unshift(`manifest: ${manifestSource.path}`);
 
-    const target = join(this.dir, opts.name);
-    const staging = join(this.dir, `.${opts.name}.staging-${process.pid}`);
+    let check =
+      opts.check === false
+        ? undefined
+        : await selfCheck(
+            { manifest: built.manifest, path, labels: built.labels, source: 'user' },
+            {
+              classifier: opts.classifier,
+              commandFor:
+                opts.commandFor ??
+                ((flags) =>
+                  addCommandLine(
+                    { file, name: opts.name, manifest: opts.manifest, layout: overrides.layout, height: overrides.height, width: overrides.width, labels: opts.labels, labelOffset: overrides.labelOffset, output: overrides.output, outputKind: overrides.outputKind },
+                    flags,
+                  )),
+            },
+          );
+    const best = check?.alternatives?.[0];
+    if (opts.adoptBest && check && !check.passed && best && best.flags !== check.flags && best.accuracy >= check.threshold) {
+      // Only the preprocessing changes: the variant's fields replace the asked-for ones.
+      const { channels: _c, scale: _s, mean: _m, std: _d, resize: _r, resizeTo: _t, preset: _p, ...rest } = overrides;
+      void [_c, _s, _m, _d, _r, _t, _p];
+      const notesBefore = built.notes;
+      built = buildManifest(summary, { name, labels: opts.labels, overrides: { ...rest, ...best.overrides }, manifest: manifestSource }, readLabels);
+      built.notes.unshift(...notesBefore.filter((n) => !built.notes.includes(n)));
+      checkManifest(built.manifest, summary);
+      const pct = (a: number) => `${(a * 100).toFixed(1)}%`;
+      check = {
+        ...check,
+        passed: true,
+        accuracy: best.accuracy,
+        flags: best.flags,
+        replaced: { flags: check.flags, accuracy: check.accuracy },
+        message: `self-check: ${pct(best.accuracy)} with ${best.flags}, chosen by the self-check (${check.flags} scored ${pct(check.accuracy)})`,
+      };
+    }
+    const { manifest, labels } = built;
+
+    const target = join(this.dir, name);
+    const staging = join(this.dir, `.${name}.staging-${process.pid}`);
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true });
     try {
-      copyFileSync(path, join(staging, 'model.onnx'));
+      if (opts.move) renameSync(path, join(staging, 'model.onnx'));
+      else copyFileSync(path, join(staging, 'model.onnx'));
       writeFileSync(join(staging, 'labels.txt'), labels.join('\n') + '\n');
-      writeFileSync(join(staging, 'manifest.json'), JSON.stringify({ ...manifest, source: basename(path) }, null, 2) + '\n');
+      writeFileSync(join(staging, 'manifest.json'), JSON.stringify({ ...manifest, source: opts.origin ?? basename(path) }, null, 2) + '\n');
       rmSync(target, { recursive: true, force: true });
       renameSync(staging, target);
-      this.store.add(opts.name, manifest);
+      this.store.add(name, manifest, check);
     } catch (e) {
+      if (opts.move && existsSync(join(staging, 'model.onnx')) && !existsSync(path)) renameSync(join(staging, 'model.onnx'), path);
       rmSync(staging, { recursive: true, force: true });
       rmSync(target, { recursive: true, force: true });
-      throw new FoolError('IO', `could not store model "${opts.name}" in ${this.dir}: ${(e as Error).message}`, 'Check free space and permissions');
+      throw new FoolError('IO', `could not store model "${name}" in ${this.dir}: ${(e as Error).message}`, 'Check free space and permissions');
     }
-    return { info: this.get(opts.name), summary, notes };
+    return { info: this.get(name), summary, notes: [...built.notes, ...notes.map((n) => `on load: ${n}`)], check };
   }
 
   /** Staging folders of `models add` runs that were killed before they finished (hundreds of MB). */
@@ -224,7 +338,12 @@ export class ModelRegistry {
     }
   }
 
-  show(name: string): { info: ModelInfo; summary: GraphSummary } {
+  /** A model's manifest, labels and graph; for a model whose files are gone, what is missing instead. */
+  show(name: string): { info: ModelInfo; summary?: GraphSummary; missing?: string } {
+    const u = this.user().find((x) => x.manifest.name === name);
+    if (u?.missing) {
+      return { info: { manifest: u.manifest, path: resolve(u.base, u.manifest.file), labels: [], source: 'user', ...(u.check ? { check: u.check } : {}) }, missing: u.missing };
+    }
     const info = this.get(name);
     const model = decodeModel(readModelFile(info.path), info.path);
     return { info, summary: summarize(model) };
@@ -274,22 +393,13 @@ export class ModelRegistry {
     this.store.add(manifest.name, manifest);
   }
 
+  /** Removes a user model: its row and its folder, whether or not its files are still there. */
   remove(name: string): void {
-    const info = this.get(name);
-    if (info.source === 'shipped') {
+    if (this.shipped().some((x) => x.manifest.name === name)) {
       throw new FoolError('BAD_INPUT', `"${name}" ships with Fooling Lab and cannot be removed`, 'Only models added with "fool models add" can be removed');
     }
-    this.store.remove(name);
-    rmSync(dirname(info.path), { recursive: true, force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if (!this.store.remove(name)) this.get(name); // throws the NOT_FOUND with the known names
+    rmSync(join(this.dir, name), { recursive: true, force: true });
   }
 }
 
@@ -303,4 +413,13 @@ export function fileHash(path: string): string {
   const hash = createHash('sha256').update(readFileSync(path)).digest('hex');
   hashes.set(path, { mtimeMs: st.mtimeMs, size: st.size, hash });
   return hash;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
