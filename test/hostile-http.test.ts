@@ -120,6 +120,9 @@ describe('hostile HTTP requests to fool serve', () => {
       expect(r.body).toMatch(/own page only/);
     }
     expect(await runCount(open.port)).toBe(before);
+    // Nor may it upload a file (a model) to the lab.
+    const up = await raw(open.port, { method: 'POST', path: '/api/upload?name=x.onnx', headers: { Origin: 'http://evil.example', 'Content-Type': 'application/octet-stream' }, body: 'not a model' });
+    expect(up.status).toBe(403);
     // The app's own page (same origin) may.
     const own = await post(open.port, 'runs.list', '{}', { Origin: `http://127.0.0.1:${open.port}`, 'Sec-Fetch-Site': 'same-origin' });
     expect(own.status).toBe(200);

@@ -97,6 +97,10 @@ export const ApiRequests = {
   /** Top-5 of an individual's image under any registered model (a first look at transferability). */
   'individual.classify': z.object({ runId, individualId: id, model: z.string().min(1) }).strict(),
   'lineage.get': z.object({ runId, class: id }).strict(),
+  /** The run's phylogeny: all champions' ancestries merged back to generation 0 (and WordNet tables for ImageNet runs). */
+  'runs.tree': z.object({ runId }).strict(),
+  /** A gradient-ascent run, per class: the confidence after each step, steps to 99/99.9/99.99%, the final image. */
+  'runs.ascent': z.object({ runId }).strict(),
   /** Repeated motifs found by the core in a champion's image. */
   'ablation.detect': z.object({ runId, individualId: id }).strict(),
   /** Classify the image with the masked pixels replaced by a neutral fill. mask: one byte per pixel (0/1), base64. */
@@ -255,7 +259,14 @@ export interface RunListing {
   classes: number;
   median: number | null;
   at9999: number | null;
+  /** When the run was created (its start) and last written (its end, once it is not running). */
   createdAt: string;
+  updatedAt: string;
+  /** Compute time over all its sessions, and images classified. */
+  seconds: number;
+  evaluations: number;
+  /** Where its images were last classified ('cpu', 'cuda'); null for runs from before this was kept. */
+  provider: string | null;
 }
 
 export interface RunInfo extends RunListing {
@@ -314,6 +325,83 @@ export interface Lineage {
   chain: LineageStep[];
   /** Other champions sharing an ancestor with this one: the family (the paper saw one lineage win three lizard classes). */
   family: { class: number; label: string; individualId: number; commonAncestorId: number; commonAncestorGeneration: number }[];
+}
+
+/**
+ * One node of a run's phylogeny. Only the nodes that matter are kept: the random genomes a lineage
+ * starts from (generation 0), the ancestors where lineages split, and the champions; `parentId` is
+ * the nearest kept ancestor and `steps` how many generations of single descent lie between.
+ */
+export interface TreeNode {
+  individualId: number;
+  parentId: number | null;
+  generation: number;
+  /** The classes this individual holds now (empty for a split point). */
+  classes: number[];
+  /** Individuals on the path from the kept parent to this node (1 = direct child). */
+  steps: number;
+}
+
+/** Pairs of champions binned by how recent their last common ancestor is, against WordNet distance. */
+export interface WordnetAgeRow {
+  /** e.g. "last common ancestor in the last 10% of the run". */
+  bucket: string;
+  pairs: number;
+  meanDistance: number | null;
+  medianDistance: number | null;
+}
+
+export interface WordnetPair {
+  a: number;
+  b: number;
+  labelA: string;
+  labelB: string;
+  commonAncestorId: number;
+  commonAncestorGeneration: number;
+  distance: number | null;
+}
+
+export interface WordnetGroupRow {
+  group: string;
+  classes: number;
+  median: number;
+  min: number;
+  /** Share of its classes at >= 99.99%. */
+  at9999: number;
+}
+
+export interface RunTree {
+  runId: number;
+  classes: number;
+  lastGeneration: number;
+  nodes: TreeNode[];
+  champions: Champion[];
+  /** Per class, its WordNet group (ImageNet runs), else null. */
+  groups: string[] | null;
+  /** ImageNet runs: related classes sharing images, and the hardest groups to fool; null otherwise. */
+  wordnet: { byAge: WordnetAgeRow[]; closest: WordnetPair[]; perGroup: WordnetGroupRow[]; totalPairs: number } | null;
+  /** Why there are no WordNet tables, when there are none. */
+  wordnetNote: string | null;
+}
+
+export interface AscentClass {
+  class: number;
+  label: string;
+  /** The final image (an individual of the run). */
+  individualId: number;
+  confidence: number;
+  steps: number;
+  /** The class's probability before each step, and after the last. */
+  trace: number[];
+  stepsTo: Record<'0.99' | '0.999' | '0.9999', number | null>;
+}
+
+export interface AscentView {
+  runId: number;
+  settings: Record<string, unknown>;
+  /** The image every class starts from (the mean image, before the seeded noise), PNG data URL. */
+  startImage: string | null;
+  classes: AscentClass[];
 }
 
 export interface Motif {
@@ -386,6 +474,8 @@ export interface ApiResults {
   'individual.get': IndividualDetail;
   'individual.classify': { model: string; top: Prediction[] };
   'lineage.get': Lineage;
+  'runs.tree': RunTree;
+  'runs.ascent': AscentView;
   'ablation.detect': Motif[];
   'ablation.apply': AblationResult;
   'ablation.save': SavedAblation;

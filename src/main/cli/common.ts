@@ -282,6 +282,7 @@ export function table(rows: (string | number)[][]): string {
   return rows.map((r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd()).join('\n');
 }
 
+/** A share or an accuracy ("40.0% of the images"); confidences go through formatConfidence (src/shared/confidence.ts). */
 export function pct(p: number, digits = 2): string {
   return `${(p * 100).toFixed(digits)}%`;
 }

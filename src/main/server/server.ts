@@ -1,3 +1,6 @@
+import { createWriteStream, rmSync } from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseRequest } from '../../shared/api';
@@ -51,6 +54,24 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 const TOO_LARGE = { ok: false, error: { code: 'BAD_INPUT', message: `the request body is over ${MAX_BODY} bytes; API calls are small JSON documents` } };
+
+/** Models are large (MobileNet v2: 14 MB; VGG: 550 MB): uploads are streamed, up to this. */
+const MAX_UPLOAD = 2 * 1024 ** 3;
+
+function saveUpload(req: IncomingMessage, file: string): Promise<void> {
+  let size = 0;
+  const limit = new Transform({
+    transform(chunk: Buffer, _enc, next) {
+      size += chunk.length;
+      if (size > MAX_UPLOAD) next(new FoolError('BAD_INPUT', `the upload is over ${MAX_UPLOAD} bytes`, 'Register a file this large from the command line: fool models add FILE'));
+      else next(null, chunk);
+    },
+  });
+  return pipeline(req, limit, createWriteStream(file)).catch((e: unknown) => {
+    rmSync(file, { force: true });
+    throw e;
+  });
+}
 
 export function startServer(opts: ServeOptions): Promise<RunningServer> {
   const { api, token } = opts;
@@ -118,6 +139,22 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
         streams.delete(res);
       });
       return;
+    }
+
+    if (path === '/api/upload') {
+      // A file from the browser (a model, its labels): raw bytes, streamed to the lab's uploads
+      // folder; the answer is its path for models.add. Not a form post: octet-stream needs a CORS
+      // preflight, which is never granted, so other sites cannot upload.
+      if (req.method !== 'POST') return sendError(res, { code: 'BAD_INPUT', message: 'uploads are POST requests' });
+      if (!sameOrigin(req)) {
+        return sendJson(res, 403, { ok: false, error: { code: 'BAD_INPUT', message: `uploads are accepted from this lab's own page only, not from ${req.headers.origin ?? 'another site'}` } });
+      }
+      if (!/^application\/octet-stream\b/i.test(req.headers['content-type'] ?? '')) {
+        return sendError(res, { code: 'BAD_INPUT', message: 'uploads need Content-Type: application/octet-stream' });
+      }
+      const file = api.uploadPath(url.searchParams.get('name') ?? '');
+      await saveUpload(req, file);
+      return sendJson(res, 200, { ok: true, result: { path: file } });
     }
 
     const img = /^\/api\/image\/(\d+)\/(\d+)\.png$/.exec(path);

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { ApiParams } from '../../../shared/api';
-import { jobResult, limitedIntOption, parseIntOption, parseNumberOption, pct, progressBar, run, table, withLab } from '../common';
+import { jobResult, limitedIntOption, parseIntOption, parseNumberOption, progressBar, run, table, withLab } from '../common';
+import { formatConfidence } from '../../../shared/confidence';
 
 interface AscentResult {
   runId: number;
@@ -39,7 +40,7 @@ export function registerAscent(program: Command): void {
                   if (e.type !== 'job.progress') return;
                   bar.b ??= progressBar('ascent |{bar}| {value}/{total} images done  median now {median}', e.total);
                   const median = e.detail?.median;
-                  bar.b.update(e.done, { median: typeof median === 'number' ? pct(median) : '-' });
+                  bar.b.update(e.done, { median: typeof median === 'number' ? formatConfidence(median) : '-' });
                 },
                 null,
               ),
@@ -50,8 +51,8 @@ export function registerAscent(program: Command): void {
           const results = outcome.results.map((r) => ({ class: r.class, label: r.label, confidence: r.confidence, steps: r.steps, stepsTo: r.stepsTo }));
           const reached = results.filter((r) => r.confidence >= o.target).length;
           const text = [
-            table([['class', 'label', 'confidence', 'steps', 'to 99%', 'to 99.99%'], ...results.map((r) => [r.class, r.label.slice(0, 40), pct(r.confidence), r.steps, r.stepsTo['0.99'] ?? '-', r.stepsTo['0.9999'] ?? '-'])]),
-            `${reached}/${results.length} images at >= ${pct(o.target)} in ${outcome.seconds.toFixed(1)} s; stored as run ${outcome.runId} (fool export ${outcome.runId} --out DIR)`,
+            table([['class', 'label', 'confidence', 'steps', 'to 99%', 'to 99.99%'], ...results.map((r) => [r.class, r.label.slice(0, 40), formatConfidence(r.confidence), r.steps, r.stepsTo['0.99'] ?? '-', r.stepsTo['0.9999'] ?? '-'])]),
+            `${reached}/${results.length} images at >= ${formatConfidence(o.target)} in ${outcome.seconds.toFixed(1)} s; stored as run ${outcome.runId} (fool export ${outcome.runId} --out DIR)`,
           ].join('\n');
           return { json: { runId: outcome.runId, model: o.model, seconds: outcome.seconds, results }, text };
         });

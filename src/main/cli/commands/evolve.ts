@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { engineOverrides, ENCODINGS, type Encoding } from '../../../shared/engine';
-import { jobResult, limitedIntOption, parseIntOption, pct, progressBar, run, withLab, type LabClient } from '../common';
+import { jobResult, limitedIntOption, parseIntOption, progressBar, run, withLab, type LabClient } from '../common';
+import { formatConfidence } from '../../../shared/confidence';
 import { classifierOptions, engineOptions, withClassifierOptions, withEngineOptions } from './shared-options';
 
 /** What an evolution job returns (LabApi's 'evolve' jobs). */
@@ -25,7 +26,7 @@ async function follow(lab: LabClient, runId: number, jobId: number): Promise<Run
       jobId,
       (e) => {
         if (e.type === 'run.progress' && e.runId === runId) {
-          bar.update(e.generation, { median: pct(e.stats.median), max: pct(e.stats.max), cells: `${e.stats.at9999}`, ips: e.evaluationsPerSecond.toFixed(0) });
+          bar.update(e.generation, { median: formatConfidence(e.stats.median), max: formatConfidence(e.stats.max), cells: `${e.stats.at9999}`, ips: e.evaluationsPerSecond.toFixed(0) });
         }
       },
       undefined,
@@ -54,7 +55,7 @@ async function result(lab: LabClient, s: RunSummary) {
   const text = [
     `Run ${run.runId} (${run.encoding} on ${run.model}, seed ${run.seed}): ${s.stopped ? 'stopped' : 'finished'} at generation ${run.generation}` +
       ` in ${s.seconds.toFixed(1)} s (${json.evaluationsPerSecond.toFixed(0)} images/s).`,
-    stats ? `Median confidence ${pct(stats.median)}, ${stats.at9999}/${run.classes} classes at >= 99.99%, ${stats.at99} at >= 99%.` : '',
+    stats ? `Median confidence ${formatConfidence(stats.median)}, ${stats.at9999}/${run.classes} classes at >= 99.99%, ${stats.at99} at >= 99%.` : '',
     s.stopped ? `Resume with: fool resume ${run.runId}` : `Export with: fool export ${run.runId} --out DIR`,
   ].filter(Boolean);
   return { json, text: text.join('\n') };

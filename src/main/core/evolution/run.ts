@@ -178,6 +178,7 @@ export class EvolutionRun {
       lab.runs.release(runId, 'stopped');
       throw e;
     }
+    lab.runs.setProvider(runId, classifier.provider.provider);
     let evaluator: Evaluator | undefined;
     const t0 = performance.now();
     let evaluations = 0;

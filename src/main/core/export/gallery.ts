@@ -3,6 +3,7 @@ import { prepareOutDir } from '../out-dir';
 import { join } from 'node:path';
 import type { OverlayOptions } from 'sharp';
 import { EvolutionSettingsSchema } from '../../../shared/engine';
+import { formatConfidence } from '../../../shared/confidence';
 import { FoolError } from '../../../shared/errors';
 import { encodingOf } from '../engine/encodings';
 import { Renderer, renderOptions } from '../engine/render';
@@ -19,7 +20,7 @@ export interface ExportResult {
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const slug = (s: string) => s.replace(/^n\d{8}\s+/, '').split(',')[0].trim().toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'class';
-const pct = (p: number) => `${(p * 100).toFixed(2)}%`;
+const pct = formatConfidence;
 
 /** The pixels of a stored champion, re-rendered from its genome (images are not stored). */
 export function championImage(lab: Lab, runId: number, individualId: number): Image {

@@ -193,6 +193,10 @@ export class RunStore {
       median: last?.median ?? null,
       at9999: last?.at9999 ?? null,
       createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+      seconds: r.seconds,
+      evaluations: r.evaluations,
+      provider: typeof r.settings.provider === 'string' ? r.settings.provider : null,
     };
   }
 
@@ -231,6 +235,14 @@ export class RunStore {
   /** Gives the run back with its final status. */
   release(id: number, status: RunStatus): void {
     this.db.prepare("UPDATE runs SET status = ?, owner = NULL, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").run(status, id);
+  }
+
+  /**
+   * Records where the run's images are classified ('cpu' or 'cuda'), beside its settings: the
+   * same settings on another provider give another speed, and the run page says which.
+   */
+  setProvider(id: number, provider: string): void {
+    this.db.prepare("UPDATE runs SET settings = json_set(settings, '$.provider', ?) WHERE id = ?").run(provider, id);
   }
 
   /** Extends the run's length (resume with more generations). */
@@ -359,6 +371,25 @@ export class RunStore {
       .all(runId, runId) as RawIndividual[];
     const cache = new GenomeCache();
     return new Map(rows.map((r) => [r.id, this.resolve(runId, r, cache)]));
+  }
+
+  /**
+   * Every ancestor of every current champion (the champions included), with its parent and
+   * generation: the run's whole phylogeny, merged back to generation 0. One recursive query,
+   * no genomes read.
+   */
+  ancestry(runId: number): { id: number; parentId: number | null; generation: number }[] {
+    this.get(runId);
+    return this.db
+      .prepare(
+        `WITH RECURSIVE anc(id) AS (
+           SELECT individual_id FROM champions WHERE run_id = ?
+           UNION
+           SELECT i.parent_id FROM individuals i JOIN anc ON i.run_id = ? AND i.id = anc.id WHERE i.parent_id IS NOT NULL
+         )
+         SELECT i.id, i.parent_id AS parentId, i.generation FROM individuals i JOIN anc ON i.run_id = ? AND i.id = anc.id`,
+      )
+      .all(runId, runId, runId) as { id: number; parentId: number | null; generation: number }[];
   }
 
   /** The chain of ancestors of class `cls`'s champion, generation 0 first. */

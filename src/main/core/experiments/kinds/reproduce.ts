@@ -1,11 +1,12 @@
 import { LIMITS } from '../../../../shared/limits';
+import { formatConfidence } from '../../../../shared/confidence';
 import { z } from 'zod';
 import { ENCODINGS, type Encoding } from '../../../../shared/engine';
 import { defineExperiment } from '../kind';
 import { lineChart } from '../plots';
 import { esc, htmlTable, intOption, nameList, reportHint, textTable } from '../report-html';
 import { runReproduce, type ReproduceParams, type ReproduceResult } from '../reproduce';
-import { pct, reproduceTable, reproduceVerdict } from '../tables';
+import { reproduceTable, reproduceVerdict } from '../tables';
 
 function seedList(v: string): number[] {
   const seeds = nameList(v).map(Number);
@@ -55,7 +56,7 @@ export const reproduce = defineExperiment<ReproduceParams, ReproduceResult>({
           done: e.generation,
           total: e.generations,
           message: `run ${e.index + 1}/${runs} (${e.encoding}, seed ${e.seed}): generation ${e.generation}/${e.generations}`,
-          detail: { label: `run ${e.index + 1}/${runs} (${e.encoding}, seed ${e.seed})`, median: pct(e.median, 4), cells: e.at9999, runId: e.runId },
+          detail: { label: `run ${e.index + 1}/${runs} (${e.encoding}, seed ${e.seed})`, median: formatConfidence(e.median), cells: e.at9999, runId: e.runId },
         }),
     });
   },

@@ -1,4 +1,5 @@
 import { LIMITS } from '../../../../shared/limits';
+import { formatConfidence } from '../../../../shared/confidence';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ENCODINGS } from '../../../../shared/engine';
@@ -6,7 +7,7 @@ import { defineExperiment } from '../kind';
 import { lineChart } from '../plots';
 import { htmlTable, intOption, reportHint, textTable } from '../report-html';
 import { runRetrain, type RetrainParams, type RetrainResult } from '../retrain';
-import { pct, retrainTable } from '../tables';
+import { retrainTable } from '../tables';
 
 type Params = Omit<RetrainParams, 'workDir'> & { workDir?: string };
 
@@ -44,7 +45,7 @@ export const retrain = defineExperiment<Params, RetrainResult>({
     ),
   text: (r, { id }) => `${textTable(retrainTable(r))}\n\n${reportHint(id)}`,
   report: (r) => {
-    const runs = [['iteration', 'run', 'seed', 'median best confidence', 'generations to 99.99%'], ...r.iterations.flatMap((it) => it.runs.map((x) => [`DNN_${it.iteration}`, String(x.runId), String(x.seed), pct(x.median), x.generationsTo9999 === null ? 'not reached' : String(x.generationsTo9999)]))];
+    const runs = [['iteration', 'run', 'seed', 'median best confidence', 'generations to 99.99%'], ...r.iterations.flatMap((it) => it.runs.map((x) => [`DNN_${it.iteration}`, String(x.runId), String(x.seed), formatConfidence(x.median), x.generationsTo9999 === null ? 'not reached' : String(x.generationsTo9999)]))];
     return {
       sections: [
         { title: 'Per iteration', html: htmlTable(retrainTable(r)) + (r.done ? '' : '<p><b>Not finished</b>: the iterations so far.</p>') },
