@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ENCODINGS, type Champion, type GenerationStats } from './engine';
 import type { ErrorPayload } from './errors';
+import { absolutePath, limitedInt } from './limits';
 import { GenomeEditsSchema, type GenomeEdit, type NodeActivation, type RepetitionReport } from './genome';
 import { ManifestOverridesSchema, PRESET_NAMES, type CatalogueEntry, type Manifest, type ModelEvaluation, type ModelSummary, type SelfCheck } from './manifest';
 
@@ -80,9 +81,9 @@ export const ApiRequests = {
     .object({
       model: z.string().min(1),
       encoding: z.enum(ENCODINGS),
-      generations: z.number().int().positive().max(1_000_000).optional(),
-      batch: z.number().int().positive().max(100_000).optional(),
-      seed: z.number().int().nonnegative().optional(),
+      generations: limitedInt('generations').optional(),
+      batch: limitedInt('batch').optional(),
+      seed: limitedInt('seed').optional(),
       overrides: z.record(z.string(), z.unknown()).optional(),
       /** Fitness = softmax averaged over 10 crops (the original's Caffe oversample). */
       tenCrop: z.boolean().optional(),
@@ -90,7 +91,7 @@ export const ApiRequests = {
     .strict(),
   'runs.stop': z.object({ runId }).strict(),
   /** takeOver: resume even when another process seems to run it (the command line: its user knows it died). */
-  'runs.resume': z.object({ runId, generations: z.number().int().positive().optional(), takeOver: z.boolean().optional() }).strict(),
+  'runs.resume': z.object({ runId, generations: limitedInt('generations').optional(), takeOver: z.boolean().optional() }).strict(),
   'runs.champions': z.object({ runId }).strict(),
   'individual.get': z.object({ runId, individualId: id }).strict(),
   /** Top-5 of an individual's image under any registered model (a first look at transferability). */
@@ -135,7 +136,7 @@ export const ApiRequests = {
   'genome.save': z.object({ runId, individualId: id, class: id, edits: GenomeEditsSchema.min(1), note: z.string().max(2000).optional() }).strict(),
   'genome.list': z.object({ runId, individualId: id }).strict(),
   // classes: checked against the run by the core (a class out of range is named in the error).
-  'export.run': z.object({ runId, outDir: z.string().min(1), classes: z.array(z.number()).optional() }).strict(),
+  'export.run': z.object({ runId, outDir: absolutePath, classes: z.array(z.number()).optional() }).strict(),
 
   // ---- runs (beyond the app's first methods) ----
   /** A run's settings and statistics per generation (`fool runs show`). */
@@ -204,13 +205,13 @@ export const ApiRequests = {
       decay: z.number().default(0.01),
       blur: z.number().default(0),
       target: z.number().default(0.9999),
-      workers: z.number().int().positive().optional(),
+      workers: limitedInt('workers').optional(),
     })
     .strict(),
   /** A job: train Caffe's MNIST LeNet. extraClass: a folder of 28x28 images, or run ids "3,4" of this lab. */
   'train.start': z
     .object({
-      out: path,
+      out: absolutePath,
       seed: z.number().int().nonnegative().max(0x7fffffff).default(1),
       epochs: z.number().int().positive().default(10),
       extraClass: z.string().min(1).optional(),
@@ -218,10 +219,13 @@ export const ApiRequests = {
       batch: z.number().int().positive().default(64),
       threads: z.number().int().positive().default(1),
       resume: z.boolean().optional(),
+      /** The first n MNIST training / test images only (0 = all): quick checks. */
+      trainLimit: z.number().int().min(0).max(60_000).default(0),
+      testLimit: z.number().int().min(0).max(10_000).default(0),
     })
     .strict(),
   /** The champions' fooling images as an ImageFolder (DIR/<className>/*.png) plus DIR/<className>.csv. */
-  'dataset.export': z.object({ runs: z.array(runId).min(1), outDir: path, className: z.string().min(1).default('fooling') }).strict(),
+  'dataset.export': z.object({ runs: z.array(runId).min(1), outDir: absolutePath, className: z.string().min(1).default('fooling') }).strict(),
 
   // ---- experiments (kinds: experiments.kinds; parameters validated by the kind's schema) ----
   'experiments.kinds': z.object({}).strict(),
@@ -229,7 +233,7 @@ export const ApiRequests = {
   'experiments.get': z.object({ experimentId }).strict(),
   /** A job: runs an experiment of a registered kind; returns once it is stored (its id) or failed its checks. */
   'experiments.start': z.object({ kind: name, params: z.record(z.string(), z.unknown()).default({}) }).strict(),
-  'experiments.report': z.object({ experimentId, outDir: path }).strict(),
+  'experiments.report': z.object({ experimentId, outDir: absolutePath }).strict(),
 
   // ---- jobs ----
   'jobs.list': z.object({}).strict(),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { explainError } from './system-errors';
 import {
   parseRequest,
   type ApiEvent,
@@ -97,7 +98,7 @@ export class LabApi {
   ) {
     this.ablations = new AblationStore(lab.db);
     this.tools = new AblationTools(lab, (m) => this.classifier(m));
-    this.jobs = new JobManager((e) => this.emit(e));
+    this.jobs = new JobManager((e) => this.emit(e), lab.dbPath);
     const ctx: ApiContext = { lab, jobs: this.jobs, classifier: opts.classifier, isLive: (runId) => this.live.has(runId) };
     this.handlers = { ...experimentHandlers(ctx), ...modelHandlers(ctx), ...jobHandlers(ctx), ...runHandlers(ctx), ...sweepHandlers(ctx), ...workHandlers(ctx) } as Partial<Record<ApiMethod, Handler<ApiMethod>>>;
   }
@@ -132,7 +133,7 @@ export class LabApi {
       const result = await this.dispatch(method, params);
       return { ok: true, result: result as ApiResults[M] };
     } catch (e) {
-      return { ok: false, error: toErrorPayload(e) };
+      return { ok: false, error: toErrorPayload(explainError(e, this.lab.dbPath)) };
     }
   }
 
@@ -546,6 +547,7 @@ export { experimentKinds, registerExperiment } from './experiments/registry';
 export type { CliOptionSpec, ExperimentKind } from './experiments/kind';
 export type { ClassifierOptions } from './models/classifier';
 export { packageRoot, resolveDbPath } from './paths';
+export { explainError } from './system-errors';
 export { Lab };
 
 /** One lab and its API, as an in-process host (the CLI, tests) opens them; close the API when done. */

@@ -1,8 +1,8 @@
-import { join } from 'node:path';
+import { FoolError } from '../../../shared/errors';
+import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ApiEvent } from '../../../shared/api';
 import { experimentKinds, type CliOptionSpec, type ExperimentKind } from '../../core/api';
-import { FoolError } from '../../../shared/errors';
 import { jobResult, parseIntOption, progressBar, run, table, withLab } from '../common';
 import { writeRunReport } from './runs';
 import { classifierOptions, engineOptions, withClassifierOptions, withEngineOptions } from './shared-options';
@@ -108,34 +108,53 @@ export function registerExperiments(program: Command): void {
         const o = cmd.opts() as { out: string; className: string };
         const ids = (runs as string[]).map((r) => idList('run ids')(r)).flat();
         return withLab(cmd, async (lab) => {
-          const r = await lab.call('dataset.export', { runs: ids, outDir: o.out, className: o.className });
+          const r = await lab.call('dataset.export', { runs: ids, outDir: resolve(o.out), className: o.className });
           return { json: r, text: `${r.images} images in ${join(r.dir, o.className)}; index ${r.csv}` };
         });
       }),
     );
 
+  // `fool report` took experiment ids where every other command takes run ids: the canonical form
+  // is now `fool experiments report`, and `fool report` (kept for scripts) says which id it wants.
+  const experimentReport = async (cmd: Command, id: unknown) => {
+    const o = cmd.opts() as { out: string };
+    return withLab(cmd, async (lab) => {
+      const known = await lab.call('experiments.list', {});
+      if (!known.some((e) => e.id === id)) {
+        const runs = await lab.call('runs.list', {});
+        if (runs.some((r) => r.runId === id)) {
+          throw new FoolError('NOT_FOUND', `there is no experiment ${String(id)}: ${String(id)} is a run id in this lab`, `Reports are of experiments (ids from "fool experiments list"); a run's report is "fool report --run ${String(id)} --out DIR", its images are exported with "fool export ${String(id)} --out DIR"`);
+        }
+      }
+      const r = await lab.call('experiments.report', { experimentId: id as number, outDir: resolve(o.out) });
+      return { json: r, text: `${r.kind} report: ${join(r.dir, 'index.html')} (${r.files.length} files)` };
+    });
+  };
+  const reportAction = run(experimentReport);
   program
     .command('report')
-    .description("an experiment's report (fool report EXPERIMENT) or a run's (fool report --run RUN): index.html with tables, plots as PNG and SVG")
-    .argument('[experiment]', 'experiment id (fool experiments list)', parseIntOption('experiment id'))
+    .description("an experiment's report (fool report EXPERIMENT, same as fool experiments report) or a run's (fool report --run RUN, same as fool runs report): index.html with tables, plots as PNG and SVG")
+    .argument('[experiment]', 'EXPERIMENT id, not a run id (fool experiments list); for a run, --run RUN', parseIntOption('experiment id'))
     .option('--run <run>', "a run's report instead (same as fool runs report RUN)", parseIntOption('run id'))
-    .requiredOption('--out <dir>', 'the report folder')
+    .requiredOption('--out <dir>', 'the report folder (new or empty)')
     .action(
       run(async (cmd, id) => {
         const o = cmd.opts() as { out: string; run?: number };
         if (o.run !== undefined && id !== undefined) throw new FoolError('BAD_INPUT', `fool report got both an experiment id (${String(id)}) and --run ${o.run}`, 'Pass one: fool report EXPERIMENT --out DIR, or fool report --run RUN --out DIR');
         if (o.run !== undefined) return writeRunReport(cmd, o.run, o.out);
         if (id === undefined) throw new FoolError('BAD_INPUT', 'fool report needs an experiment id or --run RUN', 'Pass one: fool report EXPERIMENT --out DIR (fool experiments list), or fool report --run RUN --out DIR (fool runs list)');
-        return withLab(cmd, async (lab) => {
-          const r = await lab.call('experiments.report', { experimentId: id as number, outDir: o.out });
-          return { json: r, text: `${r.kind} report: ${join(r.dir, 'index.html')} (${r.files.length} files)` };
-        });
+        return experimentReport(cmd, id);
       }),
     );
 
-  program
-    .command('experiments')
-    .description('experiments stored in this lab')
+  const experiments = program.command('experiments').description('experiments stored in this lab: list, report');
+  experiments
+    .command('report')
+    .description("an experiment's report: index.html with tables, plots as PNG and SVG, result.json")
+    .argument('<experiment>', 'experiment id (fool experiments list)', parseIntOption('experiment id'))
+    .requiredOption('--out <dir>', 'the report folder (new or empty)')
+    .action(reportAction);
+  experiments
     .command('list')
     .description('every experiment: id, kind, date, whether it finished')
     .action(

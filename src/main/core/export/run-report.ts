@@ -1,11 +1,11 @@
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { formatConfidence, nines, ninesLabel } from '../../../shared/confidence';
-import { FoolError } from '../../../shared/errors';
 import { lineChart } from '../experiments/plots';
 import { esc, htmlTable } from '../experiments/report-html';
 import type { Lab } from '../lab';
 import { encodePng, writeSvgAsPng } from '../models/png';
+import { prepareOutDir } from '../out-dir';
 import { championImage } from './gallery';
 
 /**
@@ -29,13 +29,9 @@ export interface RunReportFiles {
 
 export async function writeRunReport(lab: Lab, runId: number, outDir: string): Promise<RunReportFiles> {
   const run = lab.runs.get(runId);
-  const dir = resolve(outDir);
-  try {
-    mkdirSync(join(dir, 'champions'), { recursive: true });
-    accessSync(dir, constants.W_OK);
-  } catch (err) {
-    throw new FoolError('IO', `cannot write to ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'Choose a folder you can write to (--out)');
-  }
+  // New, empty, or written by the lab before: a user's own folder is never written over.
+  const dir = prepareOutDir(outDir, 'run report');
+  mkdirSync(join(dir, 'champions'), { recursive: true });
   const stats = lab.runs.stats(runId);
   const champions = lab.runs.champions(runId).sort((a, b) => a.class - b.class);
   const byClass = new Map(champions.map((c) => [c.class, c]));

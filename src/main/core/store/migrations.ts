@@ -170,7 +170,10 @@ export const MIGRATIONS: string[] = [
   // 9: the preprocessing self-check of each user model (JSON, see SelfCheck in shared/manifest),
   // NULL when it was skipped (--no-check) or for models added before it existed.
   `ALTER TABLE models ADD COLUMN self_check TEXT;`,
-  // 10: the last evaluation of each model on each test set (the Models page's "Evaluate", fool
+  // 10: who is running a run ("pid@host", NULL when nobody): a second process asked to resume a
+  // live run refuses instead of colliding with it; a run whose owner died may be resumed at once.
+  `ALTER TABLE runs ADD COLUMN owner TEXT;`,
+  // 11: the last evaluation of each model on each test set (the Models page's "Evaluate", fool
   // models eval), kept so the accuracy is shown again later. Shipped models have no row in
   // models, hence no foreign key; removing a user model deletes its evaluations (store/models.ts).
   `CREATE TABLE model_evaluations (

@@ -4,7 +4,7 @@ import type { Db } from './db';
 /**
  * The models a user added to this lab (migration 1): name, manifest (JSON) and the preprocessing
  * self-check of its registration (migration 9; NULL when skipped); and the evaluations of any model,
- * shipped ones included (migration 10). The files live in the folder
+ * shipped ones included (migration 11). The files live in the folder
  * beside the database (models/registry.ts copies them there); shipped models are not here.
  */
 
@@ -37,7 +37,7 @@ export class ModelStore {
     })();
   }
 
-  /** Keeps a model's evaluation on a test set (migration 10), replacing the one before. */
+  /** Keeps a model's evaluation on a test set (migration 11), replacing the one before. */
   saveEvaluation(model: string, e: Omit<ModelEvaluation, 'evaluatedAt'>): ModelEvaluation {
     this.db
       .prepare(

@@ -1,3 +1,4 @@
+import { LIMITS } from '../../../../shared/limits';
 import { formatConfidence } from '../../../../shared/confidence';
 import { z } from 'zod';
 import { ENCODINGS, type Encoding } from '../../../../shared/engine';
@@ -91,9 +92,9 @@ export const reproduce = defineExperiment<ReproduceParams, ReproduceResult>({
       { flags: '--model <name>', description: 'the model to fool', default: 'lenet-mnist' },
       { flags: '--encodings <list>', description: 'genome encodings, e.g. cppn,direct', parse: encodingList, default: ['cppn', 'direct'] },
       { flags: '--seeds <list>', description: 'one run per seed and encoding', parse: seedList, default: [1, 2, 3] },
-      { flags: '--generations <n>', description: 'length of every run (paper: 200)', parse: intOption('--generations'), default: 200 },
+      { flags: '--generations <n>', description: 'length of every run (paper: 200)', parse: intOption('--generations', LIMITS.generations.min, LIMITS.generations.max), default: 200 },
       { flags: '--checkpoint <g>', description: 'generation by which every class should be at >= 99.99% (paper: 50)', parse: intOption('--checkpoint', 0), default: 50 },
-      { flags: '--batch <n>', description: 'images per generation (paper: 200)', parse: intOption('--batch') },
+      { flags: '--batch <n>', description: 'images per generation (paper: 200)', parse: intOption('--batch', LIMITS.batch.min, LIMITS.batch.max) },
     ],
     params: (o, _args, engine) => ({
       model: o.model as string,

@@ -1,3 +1,4 @@
+import { LIMITS } from '../../../../shared/limits';
 import { formatConfidence } from '../../../../shared/confidence';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -66,13 +67,13 @@ export const retrain = defineExperiment<Params, RetrainResult>({
       { flags: '--model <name>', description: 'DNN_1', default: 'lenet-mnist' },
       { flags: '--iterations <m>', description: 'networks to evolve against (DNN_1..DNN_m)', parse: intOption('--iterations'), default: 3 },
       { flags: '--runs-per-iteration <k>', description: 'evolution runs against each DNN_i', parse: intOption('--runs-per-iteration'), default: 4 },
-      { flags: '--generations <n>', description: 'generations per run', parse: intOption('--generations'), default: 200 },
-      { flags: '--batch <n>', description: 'images per generation', parse: intOption('--batch'), default: 200 },
+      { flags: '--generations <n>', description: 'generations per run', parse: intOption('--generations', LIMITS.generations.min, LIMITS.generations.max), default: 200 },
+      { flags: '--batch <n>', description: 'images per generation', parse: intOption('--batch', LIMITS.batch.min, LIMITS.batch.max), default: 200 },
       { flags: '--encoding <e>', description: 'genome encoding', choices: ENCODINGS, default: 'cppn' },
       { flags: '--seed <s>', description: 'first run seed (runs use seed, seed+1, ...; DNN_i+1 trains with seed+i)', parse: intOption('--seed', 0), default: 1 },
       { flags: '--epochs <n>', description: 'training epochs of each DNN_i (i >= 2) on MNIST + the fooling class', parse: intOption('--epochs'), default: 2 },
-      { flags: '--train-limit <n>', description: 'train on the first n MNIST images only (0 = all 60,000)', parse: intOption('--train-limit', 0), default: 0 },
-      { flags: '--test-limit <n>', description: 'test on the first n MNIST test images only (0 = all 10,000)', parse: intOption('--test-limit', 0), default: 0 },
+      { flags: '--train-limit <n>', description: 'train on the first n MNIST images only (0 = all 60,000)', parse: intOption('--train-limit', 0, 60_000), default: 0 },
+      { flags: '--test-limit <n>', description: 'test on the first n MNIST test images only (0 = all 10,000)', parse: intOption('--test-limit', 0, 10_000), default: 0 },
       { flags: '--fooling-images <dir>', description: 'start the fooling class with these 28x28 images (a folder, or a "fool dataset export" folder)' },
       { flags: '--work-dir <dir>', description: 'where DNN_2.. are written (default: beside the database)' },
     ],
