@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -343,6 +343,16 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await page.getByTestId('report-below').waitFor();
     expect(await page.getByTestId('report-facts').textContent()).toMatch(/Images evaluated\s*[1-9]/);
     await shot('15-report');
+    // The same report as a folder (runs.writeReport, as fool report --run).
+    await page.getByRole('button', { name: 'Save as a folder…' }).click();
+    const saveBox = page.getByTestId('report-dialog');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('outDir');
+    await saveBox.locator('input[name=outDir]').fill(join(dir, 'run-report'));
+    await saveBox.getByRole('button', { name: 'Save report' }).click();
+    await page.getByTestId('report-dialog-result').waitFor();
+    expect(readFileSync(join(dir, 'run-report', 'index.html'), 'utf8')).toMatch(/Classes still below 99\.99%/);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => saveBox.count()).toBe(0);
   });
 
   it('compares runs: overlaid curves of two seeds', async () => {
