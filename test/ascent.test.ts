@@ -47,8 +47,8 @@ describe('fool ascent: fooling images by gradient ascent', () => {
     for (const [args, pattern] of [
       [['--classes', '3,12'], /class 12 is out of range: the model has 10 classes/],
       [['--classes', 'seven'], /cannot read the class list "seven"/],
-      [['--steps', '0'], /--steps must be an integer >= 1/],
-      [['--target', '1.5'], /target must be in \(0, 1\)/],
+      [['--steps', '0'], /--steps must be a whole number from 1/],
+      [['--target', '1.5'], /--target must be a number above 0/],
     ] as [string[], RegExp][]) {
       const r = await fool(['ascent', '--model', 'lenet-mnist', ...args, '--db', db]);
       expect(r.code, args.join(' ')).toBe(2);

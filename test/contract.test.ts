@@ -149,6 +149,7 @@ describe.skipIf(!HAS_MODEL)('the API contract through both hosts', () => {
     'individual.get': { valid: () => ({ runId: fx.runId, individualId: fx.individualId }), same: true, missing: { runId: fx.runId, individualId: 999_999 } },
     'individual.classify': { valid: () => ({ runId: fx.runId, individualId: fx.individualId, model: MODEL }), same: true, missing: { runId: fx.runId, individualId: fx.individualId, model: 'nope' } },
     'lineage.get': { valid: () => ({ runId: fx.runId, class: fx.cls }), same: true, missing: { runId: 9999, class: 0 } },
+    'runs.tree': { valid: () => ({ runId: fx.runId }), same: true, missing: { runId: 9999 } },
     'ablation.detect': { valid: () => ({ runId: fx.runId, individualId: fx.individualId }), same: true },
     'ablation.apply': { valid: () => ({ runId: fx.runId, individualId: fx.individualId, class: fx.cls, mask: fx.mask }), same: true },
     'ablation.save': { valid: () => ({ runId: fx.runId, individualId: fx.individualId, class: fx.cls, mask: fx.mask, note: 'contract' }) },
@@ -223,11 +224,13 @@ describe.skipIf(!HAS_MODEL)('the API contract through both hosts', () => {
     'ascent.start': {
       valid: () => ({ model: MODEL, classes: '3', steps: 3 }),
       missing: { model: 'nope' },
-      after: async (_h, r) => {
+      after: async (h, r) => {
         const end = await ended((r as { jobId: number }).jobId);
         expect(end).toMatchObject({ status: 'finished', result: { model: MODEL, results: [{ class: 3 }] } });
+        made[h].ascent = (end.result as { runId: number }).runId;
       },
     },
+    'runs.ascent': { valid: (h) => ({ runId: made[h].ascent }), missing: { runId: 9999 } },
     'train.start': {
       // Started, then cancelled at once: stopped during its first epoch, nothing written.
       valid: (h) => ({ out: join(dir, `train-${h}.onnx`), epochs: 1 }),

@@ -149,8 +149,8 @@ describe('fool evolve on the shipped LeNet', () => {
     const before = readFileSync(db);
     const cases: [string[], RegExp][] = [
       [['evolve', '--model', 'no-such-model'], /no model named "no-such-model"/],
-      [['evolve', '--model', MODEL, '--generations', '0'], /--generations must be an integer >= 1/],
-      [['evolve', '--model', MODEL, '--batch', '0'], /--batch must be an integer >= 1/],
+      [['evolve', '--model', MODEL, '--generations', '0'], /--generations must be a whole number from 1 to 1000000/],
+      [['evolve', '--model', MODEL, '--batch', '0'], /--batch must be a whole number from 1 to 100000/],
       [['resume', '99'], /there is no run 99/],
       [['lineage', '1', '--class', '10'], /class 10 is out of range/],
       [['runs', 'show', '7'], /there is no run 7/],

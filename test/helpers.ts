@@ -34,7 +34,8 @@ export interface CliResult {
   stderr: string;
 }
 
-const FOOL = resolve(__dirname, '../bin/fool.js');
+/** The built `fool`; FOOL_BIN runs the same tests against another build (e.g. an older commit's). */
+export const FOOL = process.env.FOOL_BIN ? resolve(process.env.FOOL_BIN) : resolve(__dirname, '../bin/fool.js');
 
 /** Runs the real, built `fool` command. */
 export function fool(args: string[], env: Record<string, string> = {}): Promise<CliResult> {

@@ -96,6 +96,12 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED)(`fool runs import / export-lab (${HAS
     expect(r.imported.map((i) => i.sourceRunId)).toEqual([runs.direct, runs.cppn, runs.user]);
     expect(r.skipped).toEqual([]);
     for (const { sourceRunId, runId } of r.imported) expect(runContent(target, runId)).toEqual(runContent(source, sourceRunId));
+    // The direct run's genomes are mostly stored as deltas against their parents (store/genome-delta.ts):
+    // copied as they are, under the new run id, the chains resolve to the same genomes (checked above).
+    const raw = new Database(target, { readonly: true });
+    const newDirect = r.imported.find((i) => i.sourceRunId === runs.direct)!.runId;
+    expect((raw.prepare('SELECT COUNT(*) AS n FROM individuals WHERE run_id = ? AND genome_base IS NOT NULL').get(newDirect) as { n: number }).n).toBeGreaterThan(0);
+    raw.close();
     // The ablation experiment came along, pointing at the CPPN run's new id.
     expect(r.experiments).toEqual([{ sourceExperimentId: experimentId, experimentId: 1, kind: 'ablation' }]);
     const newCppn = r.imported.find((i) => i.sourceRunId === runs.cppn)!.runId;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -112,6 +112,22 @@ describe.skipIf(!HAS_MODEL)('fool serve', () => {
     expect(img.status).toBe(200);
     expect(img.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await img.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('takes a model upload (raw bytes) and registers it; refuses uploads that are not models or not octet-stream', async () => {
+    const onnx = readFileSync(join(__dirname, '../resources/models/lenet-mnist.onnx'));
+    const up = await fetch(`${s.url}api/upload?name=${encodeURIComponent('my lenet.onnx')}`, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: onnx });
+    expect(up.status).toBe(200);
+    const { result } = (await up.json()) as { result: { path: string } };
+    expect(readFileSync(result.path).equals(onnx)).toBe(true);
+    const added = (await (await call(s.url, 'models.add', { file: result.path, name: 'uploaded', preset: 'mnist' })).json()) as { ok: boolean; result: { model: { classes: number } } };
+    expect(added).toMatchObject({ ok: true, result: { model: { classes: 10 } } });
+    // Not a model file; not raw bytes (a cross-site form could send that without a preflight).
+    const exe = await fetch(`${s.url}api/upload?name=x.exe`, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: 'x' });
+    expect(exe.status).toBe(400);
+    expect(((await exe.json()) as { error: { message: string } }).error.message).toMatch(/only \.onnx models/);
+    const form = await fetch(`${s.url}api/upload?name=x.onnx`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'x' });
+    expect(form.status).toBe(400);
   });
 
   it('answers bad requests with 400 and a message, and keeps working', async () => {

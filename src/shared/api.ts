@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ENCODINGS, type Champion, type GenerationStats } from './engine';
 import type { ErrorPayload } from './errors';
+import { absolutePath, limitedInt } from './limits';
 import { GenomeEditsSchema, type GenomeEdit, type NodeActivation, type RepetitionReport } from './genome';
 import { ManifestOverridesSchema, PRESET_NAMES, type CatalogueEntry, type Manifest, type ModelSummary, type SelfCheck } from './manifest';
 
@@ -80,9 +81,9 @@ export const ApiRequests = {
     .object({
       model: z.string().min(1),
       encoding: z.enum(ENCODINGS),
-      generations: z.number().int().positive().max(1_000_000).optional(),
-      batch: z.number().int().positive().max(100_000).optional(),
-      seed: z.number().int().nonnegative().optional(),
+      generations: limitedInt('generations').optional(),
+      batch: limitedInt('batch').optional(),
+      seed: limitedInt('seed').optional(),
       overrides: z.record(z.string(), z.unknown()).optional(),
       /** Fitness = softmax averaged over 10 crops (the original's Caffe oversample). */
       tenCrop: z.boolean().optional(),
@@ -90,12 +91,16 @@ export const ApiRequests = {
     .strict(),
   'runs.stop': z.object({ runId }).strict(),
   /** takeOver: resume even when another process seems to run it (the command line: its user knows it died). */
-  'runs.resume': z.object({ runId, generations: z.number().int().positive().optional(), takeOver: z.boolean().optional() }).strict(),
+  'runs.resume': z.object({ runId, generations: limitedInt('generations').optional(), takeOver: z.boolean().optional() }).strict(),
   'runs.champions': z.object({ runId }).strict(),
   'individual.get': z.object({ runId, individualId: id }).strict(),
   /** Top-5 of an individual's image under any registered model (a first look at transferability). */
   'individual.classify': z.object({ runId, individualId: id, model: z.string().min(1) }).strict(),
   'lineage.get': z.object({ runId, class: id }).strict(),
+  /** The run's phylogeny: all champions' ancestries merged back to generation 0 (and WordNet tables for ImageNet runs). */
+  'runs.tree': z.object({ runId }).strict(),
+  /** A gradient-ascent run, per class: the confidence after each step, steps to 99/99.9/99.99%, the final image. */
+  'runs.ascent': z.object({ runId }).strict(),
   /** Repeated motifs found by the core in a champion's image. */
   'ablation.detect': z.object({ runId, individualId: id }).strict(),
   /** Classify the image with the masked pixels replaced by a neutral fill. mask: one byte per pixel (0/1), base64. */
@@ -131,7 +136,7 @@ export const ApiRequests = {
   'genome.save': z.object({ runId, individualId: id, class: id, edits: GenomeEditsSchema.min(1), note: z.string().max(2000).optional() }).strict(),
   'genome.list': z.object({ runId, individualId: id }).strict(),
   // classes: checked against the run by the core (a class out of range is named in the error).
-  'export.run': z.object({ runId, outDir: z.string().min(1), classes: z.array(z.number()).optional() }).strict(),
+  'export.run': z.object({ runId, outDir: absolutePath, classes: z.array(z.number()).optional() }).strict(),
 
   // ---- runs (beyond the app's first methods) ----
   /** A run's settings and statistics per generation (`fool runs show`). */
@@ -198,13 +203,13 @@ export const ApiRequests = {
       decay: z.number().default(0.01),
       blur: z.number().default(0),
       target: z.number().default(0.9999),
-      workers: z.number().int().positive().optional(),
+      workers: limitedInt('workers').optional(),
     })
     .strict(),
   /** A job: train Caffe's MNIST LeNet. extraClass: a folder of 28x28 images, or run ids "3,4" of this lab. */
   'train.start': z
     .object({
-      out: path,
+      out: absolutePath,
       seed: z.number().int().nonnegative().max(0x7fffffff).default(1),
       epochs: z.number().int().positive().default(10),
       extraClass: z.string().min(1).optional(),
@@ -212,10 +217,13 @@ export const ApiRequests = {
       batch: z.number().int().positive().default(64),
       threads: z.number().int().positive().default(1),
       resume: z.boolean().optional(),
+      /** The first n MNIST training / test images only (0 = all): quick checks. */
+      trainLimit: z.number().int().min(0).max(60_000).default(0),
+      testLimit: z.number().int().min(0).max(10_000).default(0),
     })
     .strict(),
   /** The champions' fooling images as an ImageFolder (DIR/<className>/*.png) plus DIR/<className>.csv. */
-  'dataset.export': z.object({ runs: z.array(runId).min(1), outDir: path, className: z.string().min(1).default('fooling') }).strict(),
+  'dataset.export': z.object({ runs: z.array(runId).min(1), outDir: absolutePath, className: z.string().min(1).default('fooling') }).strict(),
 
   // ---- experiments (kinds: experiments.kinds; parameters validated by the kind's schema) ----
   'experiments.kinds': z.object({}).strict(),
@@ -223,7 +231,7 @@ export const ApiRequests = {
   'experiments.get': z.object({ experimentId }).strict(),
   /** A job: runs an experiment of a registered kind; returns once it is stored (its id) or failed its checks. */
   'experiments.start': z.object({ kind: name, params: z.record(z.string(), z.unknown()).default({}) }).strict(),
-  'experiments.report': z.object({ experimentId, outDir: path }).strict(),
+  'experiments.report': z.object({ experimentId, outDir: absolutePath }).strict(),
 
   // ---- jobs ----
   'jobs.list': z.object({}).strict(),
@@ -251,7 +259,14 @@ export interface RunListing {
   classes: number;
   median: number | null;
   at9999: number | null;
+  /** When the run was created (its start) and last written (its end, once it is not running). */
   createdAt: string;
+  updatedAt: string;
+  /** Compute time over all its sessions, and images classified. */
+  seconds: number;
+  evaluations: number;
+  /** Where its images were last classified ('cpu', 'cuda'); null for runs from before this was kept. */
+  provider: string | null;
 }
 
 export interface RunInfo extends RunListing {
@@ -310,6 +325,83 @@ export interface Lineage {
   chain: LineageStep[];
   /** Other champions sharing an ancestor with this one: the family (the paper saw one lineage win three lizard classes). */
   family: { class: number; label: string; individualId: number; commonAncestorId: number; commonAncestorGeneration: number }[];
+}
+
+/**
+ * One node of a run's phylogeny. Only the nodes that matter are kept: the random genomes a lineage
+ * starts from (generation 0), the ancestors where lineages split, and the champions; `parentId` is
+ * the nearest kept ancestor and `steps` how many generations of single descent lie between.
+ */
+export interface TreeNode {
+  individualId: number;
+  parentId: number | null;
+  generation: number;
+  /** The classes this individual holds now (empty for a split point). */
+  classes: number[];
+  /** Individuals on the path from the kept parent to this node (1 = direct child). */
+  steps: number;
+}
+
+/** Pairs of champions binned by how recent their last common ancestor is, against WordNet distance. */
+export interface WordnetAgeRow {
+  /** e.g. "last common ancestor in the last 10% of the run". */
+  bucket: string;
+  pairs: number;
+  meanDistance: number | null;
+  medianDistance: number | null;
+}
+
+export interface WordnetPair {
+  a: number;
+  b: number;
+  labelA: string;
+  labelB: string;
+  commonAncestorId: number;
+  commonAncestorGeneration: number;
+  distance: number | null;
+}
+
+export interface WordnetGroupRow {
+  group: string;
+  classes: number;
+  median: number;
+  min: number;
+  /** Share of its classes at >= 99.99%. */
+  at9999: number;
+}
+
+export interface RunTree {
+  runId: number;
+  classes: number;
+  lastGeneration: number;
+  nodes: TreeNode[];
+  champions: Champion[];
+  /** Per class, its WordNet group (ImageNet runs), else null. */
+  groups: string[] | null;
+  /** ImageNet runs: related classes sharing images, and the hardest groups to fool; null otherwise. */
+  wordnet: { byAge: WordnetAgeRow[]; closest: WordnetPair[]; perGroup: WordnetGroupRow[]; totalPairs: number } | null;
+  /** Why there are no WordNet tables, when there are none. */
+  wordnetNote: string | null;
+}
+
+export interface AscentClass {
+  class: number;
+  label: string;
+  /** The final image (an individual of the run). */
+  individualId: number;
+  confidence: number;
+  steps: number;
+  /** The class's probability before each step, and after the last. */
+  trace: number[];
+  stepsTo: Record<'0.99' | '0.999' | '0.9999', number | null>;
+}
+
+export interface AscentView {
+  runId: number;
+  settings: Record<string, unknown>;
+  /** The image every class starts from (the mean image, before the seeded noise), PNG data URL. */
+  startImage: string | null;
+  classes: AscentClass[];
 }
 
 export interface Motif {
@@ -382,6 +474,8 @@ export interface ApiResults {
   'individual.get': IndividualDetail;
   'individual.classify': { model: string; top: Prediction[] };
   'lineage.get': Lineage;
+  'runs.tree': RunTree;
+  'runs.ascent': AscentView;
   'ablation.detect': Motif[];
   'ablation.apply': AblationResult;
   'ablation.save': SavedAblation;

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'BAD_DATABASE' // a database that is not ours, or is newer than this build
   | 'UNSUPPORTED' // an operator or feature the project does not handle (yet)
   | 'IO' // a file that cannot be read or written
+  | 'BUSY' // a run that another live process holds
   | 'OFFLINE' // a download whose server cannot be reached
   | 'INTERNAL';
 

@@ -8,6 +8,7 @@ import { lrnBench } from './lrn-bench';
 import { gradientBench, trainingBench } from './grad-bench';
 import { evolutionBench } from './evolution-bench';
 import { galleryBench } from './gallery-bench';
+import { phylogenyBench } from './phylogeny-bench';
 import { ablationBench } from './ablation-bench';
 
 /**
@@ -21,6 +22,7 @@ const SECTIONS: Record<string, (quick: boolean) => Promise<string[]>> = {
   training: trainingBench,
   evolution: evolutionBench,
   gallery: (quick) => galleryBench(quick),
+  phylogeny: phylogenyBench,
   ablation: ablationBench,
 };
 

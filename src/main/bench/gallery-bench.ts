@@ -16,26 +16,26 @@ import { printTable } from './timing';
  * generation 0 alone fills every cell).
  */
 
-const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'];
+export const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'];
 /** The gallery's thumbnail request size (Gallery.svelte's THUMB). */
 const THUMB = 128;
 
-function fool(root: string, db: string, args: string[]): string {
+export function fool(root: string, db: string, args: string[]): string {
   const r = spawnSync(process.execPath, [join(root, 'bin/fool.js'), '--db', db, ...args], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`fool ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout;
 }
 
-/** A real 1000-class run: SqueezeNet, CPPN, one generation after the random start. */
-function makeRun(root: string, db: string, quick: boolean): number | null {
+/** A real 1000-class run: SqueezeNet, CPPN, `generations` generations after the random start. */
+export function makeRun(root: string, db: string, quick: boolean, generations = 1): number | null {
   const dir = resolve(root, '../shared/models/squeezenet1.0');
   if (!existsSync(join(dir, 'squeezenet1.0.onnx'))) return null;
   fool(root, db, ['models', 'add', join(dir, 'squeezenet1.0.onnx'), '--name', 'squeezenet', '--preset', 'caffe-imagenet', '--labels', join(dir, 'synset_words.txt')]);
-  const out = fool(root, db, ['--json', 'evolve', '--model', 'squeezenet', '--encoding', 'cppn', '--generations', '1', '--batch', quick ? '200' : '400', '--seed', '1']);
+  const out = fool(root, db, ['--json', 'evolve', '--model', 'squeezenet', '--encoding', 'cppn', '--generations', String(generations), '--batch', quick ? '200' : '400', '--seed', '1']);
   return (JSON.parse(out) as { runId: number }).runId;
 }
 
-function serve(root: string, db: string): Promise<{ url: string; stop: () => void }> {
+export function serve(root: string, db: string): Promise<{ url: string; stop: () => void }> {
   const proc = spawn(process.execPath, [join(root, 'bin/fool.js'), '--db', db, '--json', 'serve', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { explainError } from './system-errors';
 import {
   parseRequest,
   type ApiEvent,
@@ -10,11 +14,17 @@ import {
   type Lineage,
   type Prediction,
   type RunInfo,
+  type RunTree,
+  type AscentClass,
+  type AscentView,
   type SavedAblation,
 } from '../../shared/api';
 import { EvolutionSettingsSchema } from '../../shared/engine';
 import { FoolError, toErrorPayload } from '../../shared/errors';
 import { ablate, type Fill } from './analysis/motifs';
+import { buildTree } from './analysis/phylogeny';
+import { meanImage } from './ascent/ascent';
+import { WordNet } from './analysis/wordnet';
 import type { GenomeView } from './engine/encoding';
 import { encodingOf } from './engine/encodings';
 import { EvolutionRun } from './evolution/run';
@@ -88,7 +98,7 @@ export class LabApi {
   ) {
     this.ablations = new AblationStore(lab.db);
     this.tools = new AblationTools(lab, (m) => this.classifier(m));
-    this.jobs = new JobManager((e) => this.emit(e));
+    this.jobs = new JobManager((e) => this.emit(e), lab.dbPath);
     const ctx: ApiContext = { lab, jobs: this.jobs, classifier: opts.classifier, isLive: (runId) => this.live.has(runId) };
     this.handlers = { ...experimentHandlers(ctx), ...modelHandlers(ctx), ...jobHandlers(ctx), ...runHandlers(ctx), ...sweepHandlers(ctx), ...workHandlers(ctx) } as Partial<Record<ApiMethod, Handler<ApiMethod>>>;
   }
@@ -123,7 +133,7 @@ export class LabApi {
       const result = await this.dispatch(method, params);
       return { ok: true, result: result as ApiResults[M] };
     } catch (e) {
-      return { ok: false, error: toErrorPayload(e) };
+      return { ok: false, error: toErrorPayload(explainError(e, this.lab.dbPath)) };
     }
   }
 
@@ -151,6 +161,10 @@ export class LabApi {
         return this.classifyUnder(q.runId as number, q.individualId as number, q.model as string);
       case 'lineage.get':
         return this.lineage(q.runId as number, q.class as number);
+      case 'runs.tree':
+        return this.tree(q.runId as number);
+      case 'runs.ascent':
+        return this.ascentView(q.runId as number);
       case 'ablation.detect':
         return this.tools.motifs(q.runId as number, q.individualId as number);
       case 'ablation.apply': {
@@ -347,6 +361,36 @@ export class LabApi {
     return { runId, class: cls, label: run.labels[cls] ?? String(cls), chain: steps, family };
   }
 
+  private async ascentView(runId: number): Promise<AscentView> {
+    const run = this.lab.runs.get(runId);
+    if (run.kind !== 'ascent') throw new FoolError('BAD_INPUT', `run ${runId} is an evolution run, not a gradient-ascent run`, `Open it as a run: #/run/${runId}`);
+    const inds = this.lab.runs.championIndividuals(runId);
+    const classes: AscentClass[] = this.lab.runs.champions(runId).map((c) => {
+      const extra = (inds.get(c.individualId)?.extra ?? {}) as { trace?: number[]; stepsTo?: AscentClass['stepsTo'] };
+      const trace = extra.trace ?? [];
+      return { class: c.class, label: c.label, individualId: c.individualId, confidence: c.confidence, steps: Math.max(0, trace.length - 1), trace, stepsTo: extra.stepsTo ?? { '0.99': null, '0.999': null, '0.9999': null } };
+    });
+    let startImage: string | null = null;
+    try {
+      const info = this.lab.models.get(run.model);
+      const s = info.manifest.input;
+      const mean = meanImage(info);
+      const png = await encodePng({ width: s.width, height: s.height, channels: s.channels as 1 | 3, data: Uint8Array.from(mean, (v) => Math.round(v)) });
+      startImage = `data:image/png;base64,${png.toString('base64')}`;
+    } catch {
+      // The model was removed since: the classes still show.
+    }
+    return { runId, settings: run.settings, startImage, classes };
+  }
+
+  private wordnet: WordNet | null | undefined;
+
+  private tree(runId: number): RunTree {
+    const run = this.lab.runs.get(runId);
+    if (this.wordnet === undefined) this.wordnet = WordNet.open();
+    return buildTree(runId, run.classes, run.labels, run.lastGeneration, this.lab.runs.ancestry(runId), this.lab.runs.champions(runId), this.wordnet);
+  }
+
   // ---- ablation -------------------------------------------------------------------------------
 
   private async ablation(p: { runId: number; individualId: number; class: number; mask: string; fill: Fill }) {
@@ -419,6 +463,21 @@ export class LabApi {
     return c;
   }
 
+  /**
+   * Where a file sent by the browser is kept (the web host's upload route streams it there): a new
+   * file in the lab's uploads folder, beside its database, named after the original. models.add
+   * then copies it into the lab's model folder like any file on this machine.
+   */
+  uploadPath(name: string): string {
+    const base = basename(name).replace(/[^A-Za-z0-9._-]/g, '_').slice(-120);
+    if (!/\.(onnx|txt|json)$/i.test(base)) {
+      throw new FoolError('BAD_INPUT', `cannot take "${name}": only .onnx models and .txt or .json label files are uploaded`, 'Choose an ONNX file (and optionally its labels, one per line)');
+    }
+    const dir = join(dirname(resolve(this.lab.dbPath)), 'uploads');
+    mkdirSync(dir, { recursive: true });
+    return join(dir, `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}-${base}`);
+  }
+
   /** Runs in flight (ids). */
   liveRuns(): number[] {
     return [...this.live.keys()];
@@ -436,6 +495,7 @@ export class LabApi {
     this.classifiers.clear();
     await Promise.all(cs.map((c) => c.then((x) => x.close()).catch(() => undefined)));
     this.listeners.clear();
+    this.wordnet?.close();
     this.lab.close();
   }
 }
@@ -487,6 +547,7 @@ export { experimentKinds, registerExperiment } from './experiments/registry';
 export type { CliOptionSpec, ExperimentKind } from './experiments/kind';
 export type { ClassifierOptions } from './models/classifier';
 export { packageRoot, resolveDbPath } from './paths';
+export { explainError } from './system-errors';
 export { Lab };
 
 /** One lab and its API, as an in-process host (the CLI, tests) opens them; close the API when done. */

@@ -1,6 +1,7 @@
 import type { JobEvent, JobInfo, JobProgress } from '../../shared/api';
 
 type JobEndStatus = 'finished' | 'cancelled' | 'failed';
+import { explainError } from './system-errors';
 import { toErrorPayload } from '../../shared/errors';
 
 /**
@@ -32,7 +33,11 @@ export class JobManager {
   private readonly jobs = new Map<number, Job>();
   private next = 1;
 
-  constructor(private readonly emit: (e: JobEvent) => void) {}
+  constructor(
+    private readonly emit: (e: JobEvent) => void,
+    /** The lab, named in errors the system raises without a path (a full disk, a read-only file). */
+    private readonly dbPath?: string,
+  ) {}
 
   /**
    * Starts `work` in the background. `started` resolves once the job has told its ids (or has ended),
@@ -79,7 +84,7 @@ export class JobManager {
         j.status = ac.signal.aborted ? 'cancelled' : 'finished';
       } catch (e) {
         j.status = 'failed';
-        j.error = toErrorPayload(e);
+        j.error = toErrorPayload(explainError(e, this.dbPath));
         if (!hasIds && opts.waitForIds) {
           hasIds = true;
           failedEarly(e);

@@ -29,7 +29,8 @@ export class Lab {
     this.models = new ModelRegistry(new ModelStore(this.db), dbPath);
     this.runs = new RunStore(this.db);
     // Provenance for the runs other labs import from this one (store/transfer.ts).
-    new TransferStore(this.db).rememberHost(hostname());
+    // A lab on a read-only medium is opened read-only (store/db.ts): reading it must not write.
+    if (!this.db.readonly) new TransferStore(this.db).rememberHost(hostname());
   }
 
   close(): void {

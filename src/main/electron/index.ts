@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { app, BrowserWindow, ipcMain, protocol, session, shell, dialog, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, protocol, session, shell, dialog, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { parseRequest, type ApiResponse, type ApiMethod } from '../../shared/api';
 import { toErrorPayload } from '../../shared/errors';
 import { LabApi } from '../core/api';
@@ -45,39 +45,100 @@ export function createWindow(): BrowserWindow {
     },
   });
   win.once('ready-to-show', () => win.show());
-  // Links open in the user's browser, never inside the app.
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:/.test(url)) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  // The window never navigates away from the app.
-  win.webContents.on('will-navigate', (e, url) => {
-    if (!isAppUrl(url)) e.preventDefault();
-  });
-  const devUrl = process.env.ELECTRON_RENDERER_URL;
-  void win.loadURL(devUrl ?? `${APP_ORIGIN}/index.html`);
+  hardenContents(win.webContents);
+  void win.loadURL(devUrl() ?? `${APP_ORIGIN}/index.html`);
   return win;
 }
 
-function isAppUrl(url: string): boolean {
-  const dev = process.env.ELECTRON_RENDERER_URL;
+/**
+ * The dev server's URL (electron-vite sets ELECTRON_RENDERER_URL), honoured only in a development
+ * build: in a packaged app the variable would let anyone who can set the environment load their
+ * page with the full API.
+ */
+export function devUrl(): string | undefined {
+  return app?.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL || undefined;
+}
+
+export function isAppUrl(url: string): boolean {
+  const dev = devUrl();
   return url.startsWith(`${APP_ORIGIN}/`) || (!!dev && url.startsWith(dev));
 }
+
+/** The only sites the app opens in the user's browser: the paper and the project's sources. */
+export const EXTERNAL_HOSTS = ['arxiv.org', 'openaccess.thecvf.com', 'www.evolvingai.org', 'github.com'];
+
+/** Opens `url` in the system browser when it is https on an allowed host; says whether it did. */
+export function openExternalSafely(url: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  if (u.protocol !== 'https:' || !EXTERNAL_HOSTS.includes(u.hostname) || u.username || u.password) return false;
+  void shell.openExternal(u.href);
+  return true;
+}
+
+type Contents = Pick<WebContents, 'setWindowOpenHandler' | 'on'>;
+
+/**
+ * Every web contents (the window's, and any created later) stays on the app: no new windows (allowed
+ * links go to the browser), no navigation or redirect elsewhere, no <webview>.
+ */
+export function hardenContents(contents: Contents): void {
+  contents.setWindowOpenHandler(({ url }) => {
+    openExternalSafely(url);
+    return { action: 'deny' };
+  });
+  const stayHome = (e: { preventDefault(): void }, url: string) => {
+    if (!isAppUrl(url)) e.preventDefault();
+  };
+  contents.on('will-navigate', stayHome);
+  contents.on('will-redirect', stayHome);
+  contents.on('will-attach-webview', (e: { preventDefault(): void }) => e.preventDefault());
+}
+
+/** Methods that write files into a folder the caller names (the parameter that names it). */
+const WRITES_TO_FOLDER: Partial<Record<ApiMethod, 'outDir'>> = { 'export.run': 'outDir', 'dataset.export': 'outDir', 'experiments.report': 'outDir' };
 
 /**
  * The `api:call` handler: only the app's own pages may call; the request is validated against the
  * schema in src/shared BEFORE the core is reached; failures come back as { ok: false, error }.
+ * With `chooseFolder` (the app passes its folder dialog), a method that writes into a folder writes
+ * where the user picked in the main process's dialog, never where the renderer said.
  */
-export async function handleCall(api: Pick<LabApi, 'execute'>, event: Pick<IpcMainInvokeEvent, 'senderFrame'> | null, method: unknown, params: unknown): Promise<ApiResponse<ApiMethod>> {
+export async function handleCall(
+  api: Pick<LabApi, 'execute'>,
+  event: Pick<IpcMainInvokeEvent, 'senderFrame'> | null,
+  method: unknown,
+  params: unknown,
+  chooseFolder?: (suggested: string) => Promise<string | undefined>,
+): Promise<ApiResponse<ApiMethod>> {
   const from = event?.senderFrame?.url ?? '';
   if (!isAppUrl(from)) return { ok: false, error: { code: 'BAD_INPUT', message: `API calls are accepted from the app's own pages only, not ${from || 'an unknown frame'}` } };
   const req = parseRequest(typeof method === 'string' ? method : String(method), params);
   if (!req.ok) return { ok: false, error: req.error };
   try {
+    const key = WRITES_TO_FOLDER[req.method];
+    if (key && chooseFolder) {
+      // The renderer does not pick where files are written: the user does, in the main process's
+      // folder dialog (the renderer's folder is only the dialog's starting point).
+      const p = req.params as Record<string, unknown>;
+      const dir = await chooseFolder(String(p[key] ?? ''));
+      if (!dir) return { ok: false, error: { code: 'BAD_INPUT', message: 'cancelled: no folder was chosen. Choose a folder in the dialog to write there' } };
+      return await api.execute(req.method, { ...p, [key]: dir } as typeof req.params);
+    }
     return await api.execute(req.method, req.params);
   } catch (e) {
     return { ok: false, error: toErrorPayload(e) };
   }
+}
+
+/** The folder dialog of the main process, for exports. */
+async function chooseExportFolder(suggested: string): Promise<string | undefined> {
+  const r = await dialog.showOpenDialog({ title: 'Export the run to a folder', defaultPath: suggested || undefined, properties: ['openDirectory', 'createDirectory'] });
+  return r.canceled ? undefined : r.filePaths[0];
 }
 
 /** fool://app/...: the built renderer with the CSP header, and the API's images. */
@@ -110,7 +171,7 @@ function dbFlag(argv: string[]): string | undefined {
   return argv.find((a) => a.startsWith('--db='))?.slice(5);
 }
 
-function start(): void {
+export function start(): void {
   let api: LabApi;
   try {
     api = new LabApi(new Lab(resolveDbPath(dbFlag(process.argv))));
@@ -125,8 +186,11 @@ function start(): void {
   });
   // The app asks for no permissions (camera, notifications, ...): refuse them all.
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, done) => done(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+  // Any web contents created later (a devtools page, a future dialog) gets the same guards.
+  app.on('web-contents-created', (_e, contents) => hardenContents(contents));
   protocol.handle('fool', (req) => handleProtocol(api, join(__dirname, '../renderer'), req));
-  ipcMain.handle(CALL_CHANNEL, (event, method: unknown, params: unknown) => handleCall(api, event, method, params));
+  ipcMain.handle(CALL_CHANNEL, (event, method: unknown, params: unknown) => handleCall(api, event, method, params, chooseExportFolder));
   api.onEvent((e) => {
     for (const w of BrowserWindow.getAllWindows()) if (!w.isDestroyed()) w.webContents.send(EVENT_CHANNEL, e);
   });

@@ -49,9 +49,30 @@ function sameToken(a: string, b: string): boolean {
 function cookieToken(req: IncomingMessage): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === COOKIE) return decodeURIComponent(v.join('='));
+    if (k !== COOKIE) continue;
+    // A malformed cookie (bad percent-encoding) is no token, not a server error.
+    try {
+      return decodeURIComponent(v.join('='));
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
+}
+
+/**
+ * Whether a request that changes the lab comes from the app's own page. Browsers name the page
+ * that sent a POST in Origin (and Sec-Fetch-Site): a page on another site, which could otherwise
+ * post to 127.0.0.1 with the user's cookie, is refused. Clients that are not browsers (curl,
+ * scripts) send neither and rely on the Host and token checks.
+ */
+export function sameOrigin(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  const host = req.headers.host;
+  return !!host && (origin === `http://${host}` || origin === `https://${host}`);
 }
 
 /**

@@ -1,8 +1,11 @@
+import { createWriteStream, rmSync } from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseRequest } from '../../shared/api';
 import { FoolError, toErrorPayload, type ErrorPayload } from '../../shared/errors';
-import { authorize, isLoopback, securityHeaders } from '../host-common/security';
+import { authorize, isLoopback, sameOrigin, securityHeaders } from '../host-common/security';
 import { sendFile, staticFile } from '../host-common/static';
 import type { RunningWebHost, WebHostOptions } from '../host-common/web-host';
 
@@ -21,7 +24,7 @@ export interface RunningServer extends RunningWebHost {
 /** Bodies are small JSON documents (the largest: an ablation mask, one byte per pixel in base64). */
 const MAX_BODY = 16 * 1024 * 1024;
 
-const STATUS: Partial<Record<ErrorPayload['code'], number>> = { NOT_FOUND: 404, INTERNAL: 500 };
+const STATUS: Partial<Record<ErrorPayload['code'], number>> = { NOT_FOUND: 404, BUSY: 409, INTERNAL: 500 };
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -33,19 +36,40 @@ function sendError(res: ServerResponse, error: ErrorPayload): void {
   sendJson(res, STATUS[error.code] ?? 400, { ok: false, error });
 }
 
+/** A body over MAX_BODY: answered 413 once it has been read past (a reset would hide the answer). */
+class TooLarge extends Error {}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((done, fail) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        fail(new FoolError('BAD_INPUT', `the request body is over ${MAX_BODY} bytes`));
-        req.destroy();
-      } else chunks.push(c);
+      if (size <= MAX_BODY) chunks.push(c);
+      else chunks.length = 0; // keep reading (and dropping) so the client gets the answer
     });
-    req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => (size > MAX_BODY ? fail(new TooLarge()) : done(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', fail);
+  });
+}
+
+const TOO_LARGE = { ok: false, error: { code: 'BAD_INPUT', message: `the request body is over ${MAX_BODY} bytes; API calls are small JSON documents` } };
+
+/** Models are large (MobileNet v2: 14 MB; VGG: 550 MB): uploads are streamed, up to this. */
+const MAX_UPLOAD = 2 * 1024 ** 3;
+
+function saveUpload(req: IncomingMessage, file: string): Promise<void> {
+  let size = 0;
+  const limit = new Transform({
+    transform(chunk: Buffer, _enc, next) {
+      size += chunk.length;
+      if (size > MAX_UPLOAD) next(new FoolError('BAD_INPUT', `the upload is over ${MAX_UPLOAD} bytes`, 'Register a file this large from the command line: fool models add FILE'));
+      else next(null, chunk);
+    },
+  });
+  return pipeline(req, limit, createWriteStream(file)).catch((e: unknown) => {
+    rmSync(file, { force: true });
+    throw e;
   });
 }
 
@@ -69,17 +93,30 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
 
     if (path.startsWith('/api/call/')) {
       if (req.method !== 'POST') return sendError(res, { code: 'BAD_INPUT', message: 'API calls are POST requests with a JSON body' });
+      if (!sameOrigin(req)) {
+        return sendJson(res, 403, { ok: false, error: { code: 'BAD_INPUT', message: `API calls are accepted from this lab's own page only, not from ${req.headers.origin ?? 'another site'}` } });
+      }
       // JSON only: a cross-site form cannot send it without a CORS preflight, which is never granted.
       if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
         return sendError(res, { code: 'BAD_INPUT', message: 'API calls need Content-Type: application/json' });
       }
-      const method = decodeURIComponent(path.slice('/api/call/'.length));
+      let method: string;
+      try {
+        method = decodeURIComponent(path.slice('/api/call/'.length));
+      } catch {
+        return sendError(res, { code: 'BAD_INPUT', message: 'the API method name is not valid percent-encoding' });
+      }
+      if (Number(req.headers['content-length']) > MAX_BODY) {
+        res.setHeader('Connection', 'close');
+        return sendJson(res, 413, TOO_LARGE);
+      }
       let params: unknown;
       try {
         const text = await readBody(req);
         params = text.trim() === '' ? {} : JSON.parse(text);
       } catch (e) {
-        return sendError(res, e instanceof SyntaxError ? { code: 'BAD_INPUT', message: `the request body is not JSON: ${e.message}` } : toErrorPayload(e));
+        if (e instanceof TooLarge) return sendJson(res, 413, TOO_LARGE);
+        return sendError(res, e instanceof SyntaxError || e instanceof RangeError ? { code: 'BAD_INPUT', message: `the request body is not JSON: ${e.message}` } : toErrorPayload(e));
       }
       const parsed = parseRequest(method, params);
       if (!parsed.ok) return sendError(res, parsed.error);
@@ -102,6 +139,22 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
         streams.delete(res);
       });
       return;
+    }
+
+    if (path === '/api/upload') {
+      // A file from the browser (a model, its labels): raw bytes, streamed to the lab's uploads
+      // folder; the answer is its path for models.add. Not a form post: octet-stream needs a CORS
+      // preflight, which is never granted, so other sites cannot upload.
+      if (req.method !== 'POST') return sendError(res, { code: 'BAD_INPUT', message: 'uploads are POST requests' });
+      if (!sameOrigin(req)) {
+        return sendJson(res, 403, { ok: false, error: { code: 'BAD_INPUT', message: `uploads are accepted from this lab's own page only, not from ${req.headers.origin ?? 'another site'}` } });
+      }
+      if (!/^application\/octet-stream\b/i.test(req.headers['content-type'] ?? '')) {
+        return sendError(res, { code: 'BAD_INPUT', message: 'uploads need Content-Type: application/octet-stream' });
+      }
+      const file = api.uploadPath(url.searchParams.get('name') ?? '');
+      await saveUpload(req, file);
+      return sendJson(res, 200, { ok: true, result: { path: file } });
     }
 
     const img = /^\/api\/image\/(\d+)\/(\d+)\.png$/.exec(path);

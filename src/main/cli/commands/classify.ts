@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { parseIntOption, pct, run, withLab } from '../common';
+import { parseIntOption, run, withLab } from '../common';
+import { formatConfidence } from '../../../shared/confidence';
 import { classifierOptions, withClassifierOptions } from './shared-options';
 
 export function registerClassify(program: Command): void {
@@ -17,7 +18,7 @@ export function registerClassify(program: Command): void {
         cmd,
         async (lab) => {
           const { results } = await lab.call('classify', { model: o.model, files: files as string[], top: o.top });
-          const text = results.map((r) => [r.file, ...r.top.map((t) => `  ${pct(t.confidence).padStart(8)}  ${t.class}  ${t.label}`)].join('\n')).join('\n');
+          const text = results.map((r) => [r.file, ...r.top.map((t) => `  ${formatConfidence(t.confidence).padStart(8)}  ${t.class}  ${t.label}`)].join('\n')).join('\n');
           return { json: { results }, text };
         },
         { classifier: classifierOptions(cmd) },

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { FoolError } from '../../../shared/errors';
+import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ApiEvent } from '../../../shared/api';
 import { experimentKinds, type CliOptionSpec, type ExperimentKind } from '../../core/api';
@@ -106,30 +107,43 @@ export function registerExperiments(program: Command): void {
         const o = cmd.opts() as { out: string; className: string };
         const ids = (runs as string[]).map((r) => idList('run ids')(r)).flat();
         return withLab(cmd, async (lab) => {
-          const r = await lab.call('dataset.export', { runs: ids, outDir: o.out, className: o.className });
+          const r = await lab.call('dataset.export', { runs: ids, outDir: resolve(o.out), className: o.className });
           return { json: r, text: `${r.images} images in ${join(r.dir, o.className)}; index ${r.csv}` };
         });
       }),
     );
 
+  // `fool report` took experiment ids where every other command takes run ids: the canonical form
+  // is now `fool experiments report`, and `fool report` (kept for scripts) says which id it wants.
+  const reportAction = run(async (cmd, id) => {
+    const o = cmd.opts() as { out: string };
+    return withLab(cmd, async (lab) => {
+      const known = await lab.call('experiments.list', {});
+      if (!known.some((e) => e.id === id)) {
+        const runs = await lab.call('runs.list', {});
+        if (runs.some((r) => r.runId === id)) {
+          throw new FoolError('NOT_FOUND', `there is no experiment ${String(id)}: ${String(id)} is a run id in this lab`, `Reports are of experiments (ids from "fool experiments list"); a run's images are exported with "fool export ${String(id)} --out DIR"`);
+        }
+      }
+      const r = await lab.call('experiments.report', { experimentId: id as number, outDir: resolve(o.out) });
+      return { json: r, text: `${r.kind} report: ${join(r.dir, 'index.html')} (${r.files.length} files)` };
+    });
+  });
   program
+    .command('report')
+    .description("an experiment's report (same as \"fool experiments report\"): index.html with tables, plots as PNG and SVG, result.json")
+    .argument('<experiment>', 'EXPERIMENT id, not a run id (fool experiments list)', parseIntOption('experiment id'))
+    .requiredOption('--out <dir>', 'the report folder (new or empty)')
+    .action(reportAction);
+
+  const experiments = program.command('experiments').description('experiments stored in this lab: list, report');
+  experiments
     .command('report')
     .description("an experiment's report: index.html with tables, plots as PNG and SVG, result.json")
     .argument('<experiment>', 'experiment id (fool experiments list)', parseIntOption('experiment id'))
-    .requiredOption('--out <dir>', 'the report folder')
-    .action(
-      run(async (cmd, id) => {
-        const o = cmd.opts() as { out: string };
-        return withLab(cmd, async (lab) => {
-          const r = await lab.call('experiments.report', { experimentId: id as number, outDir: o.out });
-          return { json: r, text: `${r.kind} report: ${join(r.dir, 'index.html')} (${r.files.length} files)` };
-        });
-      }),
-    );
-
-  program
-    .command('experiments')
-    .description('experiments stored in this lab')
+    .requiredOption('--out <dir>', 'the report folder (new or empty)')
+    .action(reportAction);
+  experiments
     .command('list')
     .description('every experiment: id, kind, date, whether it finished')
     .action(

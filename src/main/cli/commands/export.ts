@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { parseIntOption, run, withLab } from '../common';
 
@@ -13,7 +14,7 @@ export function registerExport(program: Command): void {
         const o = cmd.opts() as { out: string; classes?: string };
         const classes = o.classes?.split(',').map((s) => Number(s.trim()));
         return withLab(cmd, async (lab) => {
-          const r = await lab.call('export.run', { runId: runId as number, outDir: o.out, classes });
+          const r = await lab.call('export.run', { runId: runId as number, outDir: resolve(o.out), classes });
           return { json: r, text: `Exported ${r.champions} champions of run ${runId as number} to ${r.dir} (${r.files.length} files; open index.html)` };
         });
       }),

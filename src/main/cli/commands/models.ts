@@ -104,7 +104,7 @@ export function registerModels(program: Command): void {
             `${m.name} (${info.source})  ${info.path}`,
             m.description ? `  ${m.description}` : '',
             missing ? `  MISSING ${missing}: the lab was copied without its models folder? Copy it back beside the database, or "fool models remove ${m.name}"` : '',
-            `  input   ${m.input.name} ${m.input.layout} ${m.input.channels}x${m.input.height}x${m.input.width}, ${m.input.channelOrder}, ${describeInput(m.input)}, resize ${m.input.resize}${m.input.resizeTo ? ` ${m.input.resizeTo}` : ''}`,
+            `  input   ${m.input.name} ${m.input.layout} ${m.input.channels}x${m.input.height}x${m.input.width}, ${m.input.channels === 1 ? 'grey' : m.input.channelOrder}, ${describeInput(m.input)}, resize ${m.input.resize}${m.input.resizeTo ? ` ${m.input.resizeTo}` : ''}`,
             `  output  ${m.output.name} (${m.output.kind}), ${m.classes} classes, label offset ${m.labelOffset}${info.labels.length ? `: ${info.labels.slice(0, 3).join(', ')}${m.classes > 3 ? ', ...' : ''}` : ''}`,
             info.check ? `  check   ${info.check.passed ? '' : 'WARNING '}${info.check.message}` : '',
             summary ? `  graph   opset ${summary.opset}, ${summary.parameters.toLocaleString('en')} parameters, ops ${Object.entries(summary.ops).map(([k, v]) => `${k} x${v}`).join(', ')}` : '',

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import type { ImportResult } from '../../../shared/api';
+import { formatConfidence } from '../../../shared/confidence';
 import { FoolError } from '../../../shared/errors';
-import { jobResult, parseIntOption, pct, run, table, withLab } from '../common';
+import { jobResult, parseIntOption, run, table, withLab } from '../common';
 
 export function registerRuns(program: Command): void {
   const runs = program.command('runs').description('the runs kept in this lab');
@@ -17,7 +18,7 @@ export function registerRuns(program: Command): void {
           const text = list.length
             ? table([
                 ['run', 'kind', 'model', 'encoding', 'seed', 'status', 'generation', 'median', '>= 99.99%'],
-                ...list.map((r) => [r.runId, r.kind, r.model, r.encoding, r.seed, r.status, `${r.generation}/${r.generations ?? '-'}`, r.median === null ? '-' : pct(r.median), r.at9999 === null ? '-' : `${r.at9999}/${r.classes}`]),
+                ...list.map((r) => [r.runId, r.kind, r.model, r.encoding, r.seed, r.status, `${r.generation}/${r.generations ?? '-'}`, r.median === null ? '-' : formatConfidence(r.median), r.at9999 === null ? '-' : `${r.at9999}/${r.classes}`]),
               ])
             : 'No runs yet. Start one with: fool evolve --model lenet-mnist';
           return { json: { runs: list }, text };
@@ -35,7 +36,7 @@ export function registerRuns(program: Command): void {
       run(async (cmd, runId) =>
         withLab(cmd, async (lab) => {
           const r = await lab.call('runs.report', { runId: runId as number });
-          const rows = r.stats.map((s) => [s.generation, pct(s.median), pct(s.mean), pct(s.max), pct(s.min), s.at99, s.at9999, s.evaluationsPerSecond.toFixed(0)]);
+          const rows = r.stats.map((s) => [s.generation, formatConfidence(s.median), formatConfidence(s.mean), formatConfidence(s.max), formatConfidence(s.min), s.at99, s.at9999, s.evaluationsPerSecond.toFixed(0)]);
           const text = [
             `Run ${r.runId}: ${r.kind} ${r.encoding} on ${r.model}, seed ${r.seed}, ${r.status}, generation ${r.lastGeneration}, ${r.evaluations} evaluations in ${r.seconds.toFixed(1)} s`,
             `settings ${JSON.stringify(r.settings)}`,
@@ -116,7 +117,7 @@ export function registerLineage(program: Command): void {
           const chain = l.chain.map((c) => ({ individualId: c.individualId, parentId: c.parentId, generation: c.generation, confidence: c.confidence, classesHeld: c.classesHeld, top: c.top }));
           const text = [
             `Lineage of class ${o.class} (${l.label}) in run ${l.runId}: ${chain.length} individuals`,
-            table([['gen', 'individual', 'conf. for class', 'classes won at birth'], ...l.chain.map((c) => [c.generation, c.individualId, c.confidence === null ? '-' : pct(c.confidence), c.labelsHeld.join(', ')])]),
+            table([['gen', 'individual', 'conf. for class', 'classes won at birth'], ...l.chain.map((c) => [c.generation, c.individualId, c.confidence === null ? '-' : formatConfidence(c.confidence), c.labelsHeld.join(', ')])]),
           ].join('\n');
           return { json: { runId: l.runId, class: o.class, label: l.label, chain }, text };
         });

@@ -4,7 +4,7 @@ import { FoolError } from '../../../shared/errors';
 import { openLabApi, packageRoot } from '../../core/api';
 import { generateToken, isLoopback } from '../../host-common/security';
 import type { StartWebHost } from '../../host-common/web-host';
-import { globals, parseIntOption, run } from '../common';
+import { globals, limitedIntOption, run } from '../common';
 import { openInBrowser } from '../open-browser';
 import { classifierOptions, withClassifierOptions } from './shared-options';
 
@@ -17,7 +17,7 @@ export function registerServe(program: Command, startServer: StartWebHost): void
     program
       .command('serve')
       .description('serve the app and its API to a browser (127.0.0.1 unless --host)')
-      .option('--port <n>', 'port (0: any free one)', parseIntOption('--port', 0), 5178)
+      .option('--port <n>', 'port (0: any free one)', limitedIntOption('--port', 'port'), 5178)
       .option('--host <h>', 'address to bind; any but loopback needs --token', '127.0.0.1')
       .option('--token <t>', 'secret every request must carry ("generate": make one and print it)')
       .option('--open', 'open the app in the default browser ($BROWSER when set)'),

@@ -1,15 +1,15 @@
 import { Command, Option } from 'commander';
 import type { EngineOptions } from '../../../shared/engine';
 import type { ClassifierOptions } from '../../core/api';
-import { parseIntOption } from '../common';
+import { limitedIntOption } from '../common';
 
 /** Options of every command that runs a classifier. */
 export function withClassifierOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--provider <p>', 'execution provider').choices(['auto', 'cpu', 'cuda']).default('auto'))
-    .option('--workers <n>', 'worker threads, each with its own session (default: one per core)', parseIntOption('--workers'))
-    .option('--threads <n>', 'onnxruntime threads per worker (default: cores / workers)', parseIntOption('--threads'))
-    .option('--max-batch <n>', 'largest batch per session run', parseIntOption('--max-batch'));
+    .option('--workers <n>', 'worker threads, each with its own session (default: one per core)', limitedIntOption('--workers', 'workers'))
+    .option('--threads <n>', 'onnxruntime threads per worker (default: cores / workers)', limitedIntOption('--threads', 'threads'))
+    .option('--max-batch <n>', 'largest batch per session run', limitedIntOption('--max-batch', 'maxBatch'));
 }
 
 export function classifierOptions(cmd: Command): ClassifierOptions {

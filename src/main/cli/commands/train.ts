@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { globals, jobResult, parseIntOption, pct, progressBar, run, withLab } from '../common';
 
@@ -19,6 +20,8 @@ interface TrainLenetOptions {
   batch: number;
   resume?: boolean;
   threads: number;
+  trainLimit: number;
+  testLimit: number;
 }
 
 function parseSeed(v: string): number {
@@ -50,6 +53,8 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--optimizer <name>', 'sgd (Caffe lenet_solver) or adam (lenet_solver_adam)').choices(['sgd', 'adam']).default('sgd'))
     .option('--batch <n>', 'mini-batch size', parseIntOption('--batch'), 64)
     .option('--threads <n>', 'onnxruntime threads (results are bit-identical only for the same count)', parseIntOption('--threads'), 1)
+    .option('--train-limit <n>', 'train on the first n MNIST images only (0 = all 60,000; for quick checks)', parseIntOption('--train-limit', 0, 60_000), 0)
+    .option('--test-limit <n>', 'test on the first n MNIST test images only (0 = all 10,000)', parseIntOption('--test-limit', 0, 10_000), 0)
     .option('--resume', 'continue from FILE.onnx.ckpt (the last finished epoch) up to --epochs')
     .addHelpText(
       'after',
@@ -66,7 +71,7 @@ export function registerTrain(program: Command): void {
         try {
           // The core checks --out and the extra class's images in full before any training starts.
           r = await withLab(cmd, async (lab) => {
-            const { jobId } = await lab.call('train.start', { out: o.out, seed: o.seed, epochs: o.epochs, extraClass: o.extraClass, optimizer: o.optimizer, batch: o.batch, threads: o.threads, resume: o.resume });
+            const { jobId } = await lab.call('train.start', { out: resolve(o.out), seed: o.seed, epochs: o.epochs, extraClass: o.extraClass, optimizer: o.optimizer, batch: o.batch, threads: o.threads, resume: o.resume, trainLimit: o.trainLimit, testLimit: o.testLimit });
             // Ctrl-C: finish the batch, keep the last checkpoint. A second Ctrl-C quits at once.
             const end = await lab.follow(
               jobId,
@@ -79,7 +84,7 @@ export function registerTrain(program: Command): void {
                     bar?.stop();
                     barEpoch = p.epoch;
                     bar = progressBar(
-                      `epoch ${p.epoch}/${p.epochs} [{bar}] {value}/{total} batches | loss {loss} | {ips} images/s | epoch ETA {eta_formatted} | all {left}`,
+                      `epoch ${p.epoch}/${p.epochs} [{bar}] {value}/{total} batches | loss {loss} | {ips} images/s | epoch ETA {eta_text} | all {left}`,
                       p.batches,
                     );
                   }
@@ -95,6 +100,7 @@ export function registerTrain(program: Command): void {
                 }
               },
               'fool: stopping after this batch (Ctrl-C again to quit now)',
+              (m) => (bar ? bar.interrupt(m) : process.stderr.write(`\n${m}\n`)),
             );
             return jobResult<TrainOutcome>(end);
           });

@@ -35,7 +35,7 @@ export function workHandlers(ctx: ApiContext): Handlers<Methods> {
       return { jobId: job.jobId };
     },
     'train.start': (p) => {
-      const settings = settingsFor(p.optimizer, p.seed, p.epochs, { batch: p.batch, threads: p.threads });
+      const settings = settingsFor(p.optimizer, p.seed, p.epochs, { batch: p.batch, threads: p.threads, ...(p.trainLimit > 0 ? { trainLimit: p.trainLimit } : {}) });
       // --extra-class 3,4: the fooling images of runs of this lab (each cell's first and final champion).
       const fromRuns = p.extraClass !== undefined && /^\d+(,\d+)*$/.test(p.extraClass) && !existsSync(p.extraClass);
       const extraImages = fromRuns ? runImages(ctx, p.extraClass!) : undefined;
@@ -44,6 +44,7 @@ export function workHandlers(ctx: ApiContext): Handlers<Methods> {
           out: p.out,
           ...(extraImages ? { extraImages } : { extraClassDir: p.extraClass }),
           resume: p.resume,
+          testLimit: p.testLimit,
           signal: jc.signal,
           onProgress: (e) => jc.progress({ done: e.batch, total: e.batches, detail: { phase: 'batch', ...e } }),
           onEpoch: (e) => jc.progress({ message: `epoch ${e.epoch}`, detail: { phase: 'epoch', epoch: e.epoch, loss: e.loss, testAccuracy: e.testAccuracy, seconds: e.seconds } }),

@@ -1,4 +1,5 @@
 import { FoolError } from '../../../shared/errors';
+import { limitProblem } from '../../../shared/limits';
 import type { ModelInfo } from '../../../shared/manifest';
 import { loadMnist } from '../data/mnist';
 import { buildGradientModel } from '../grad/backward';
@@ -76,10 +77,16 @@ export function meanImage(info: ModelInfo): Float32Array {
   return out;
 }
 
-function checkSettings(s: AscentSettings): void {
-  if (!Number.isInteger(s.steps) || s.steps < 1) throw new FoolError('BAD_INPUT', `steps must be a positive integer, got ${s.steps}`);
-  if (!(s.decay >= 0 && s.decay < 1)) throw new FoolError('BAD_INPUT', `decay must be in [0, 1), got ${s.decay}`);
-  if (!(s.target > 0 && s.target < 1)) throw new FoolError('BAD_INPUT', `target must be in (0, 1), got ${s.target}`);
+/** The same ranges as the command line's parsers: a setting outside them is refused before any work. */
+function checkSettings(s: AscentSettings, workers: number | undefined): void {
+  const fail = (problem: string) => new FoolError('BAD_INPUT', problem, 'Leave it out for the default, or pass a value in that range');
+  if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > 1_000_000) throw fail(`steps must be a whole number from 1 to 1000000, got ${s.steps}`);
+  if (!(s.stepSize > 0 && s.stepSize <= 255)) throw fail(`the step size must be above 0 and at most 255 (pixel units), got ${s.stepSize}`);
+  if (!(s.decay >= 0 && s.decay < 1)) throw fail(`decay must be in [0, 1), got ${s.decay}`);
+  if (!(s.blurSigma >= 0 && s.blurSigma <= 100)) throw fail(`the blur sigma must be from 0 (off) to 100 pixels, got ${s.blurSigma}`);
+  if (!(s.target > 0 && s.target < 1)) throw fail(`target must be in (0, 1), got ${s.target}`);
+  const bad = workers === undefined ? null : limitProblem('workers', workers);
+  if (bad) throw fail(`workers ${bad}, got ${workers}`);
 }
 
 /**
@@ -91,7 +98,7 @@ function checkSettings(s: AscentSettings): void {
 export async function runAscent(lab: Lab, req: AscentRequest, onProgress?: (done: number, total: number, best: number[]) => void): Promise<AscentOutcome> {
   const info = lab.models.get(req.model);
   const settings: AscentSettings = { ...DEFAULT_ASCENT, ...req.settings };
-  checkSettings(settings);
+  checkSettings(settings, req.workers);
   const classes = req.classes;
   for (const c of classes) {
     if (!Number.isInteger(c) || c < 0 || c >= info.labels.length) {

@@ -1,5 +1,6 @@
 import { defaultSettings, EvolutionSettingsSchema, type Encoding, type EvolutionSettings, type GenerationStats, type Genome } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
+import { limitProblem } from '../../../shared/limits';
 import type { ModelInfo } from '../../../shared/manifest';
 import type { ArchiveSnapshot, Elite } from '../engine/archive';
 import type { GenomeEncoding } from '../engine/encoding';
@@ -54,7 +55,15 @@ export interface RunSummary {
 export function settingsFor(info: ModelInfo, req: EvolveRequest): EvolutionSettings {
   const shape = imageShapeFor(info);
   const base = defaultSettings(shape.channels === 1 ? 'mnist' : 'imagenet', req.encoding);
-  const raw: Record<string, unknown> = { ...base, ...shape, ...(req.overrides ?? {}) };
+  // The image the genomes render to is the model's: an override of its size or channels would only
+  // fail later (a 100000x100000 image cannot be allocated), so it is refused here.
+  for (const k of ['width', 'height', 'channels'] as const) {
+    const v = req.overrides?.[k];
+    if (v !== undefined && v !== shape[k]) {
+      throw new FoolError('BAD_INPUT', `the override ${k} = ${String(v)} does not match model "${info.manifest.name}" (${k} ${shape[k]})`, `Leave ${k} out: the image size comes from the model`);
+    }
+  }
+  const raw: Record<string, unknown> = { ...base, ...(req.overrides ?? {}), ...shape };
   if (req.generations !== undefined) raw.generations = req.generations;
   if (req.batch !== undefined) {
     raw.initSize = req.batch;
@@ -62,9 +71,9 @@ export function settingsFor(info: ModelInfo, req: EvolveRequest): EvolutionSetti
   }
   for (const k of ['generations', 'initSize', 'batchSize'] as const) {
     const v = raw[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-      throw new FoolError('BAD_INPUT', `${k === 'initSize' || k === 'batchSize' ? 'batch' : k} must be a positive integer, got ${String(v)}`, 'Pass a number >= 1');
-    }
+    const name = k === 'generations' ? 'generations' : 'batch';
+    const bad = typeof v === 'number' ? limitProblem(name, v) : 'must be a number';
+    if (bad) throw new FoolError('BAD_INPUT', `${name} ${bad}, got ${String(v)}`, `Pass a ${name} in that range`);
   }
   const parsed = EvolutionSettingsSchema.safeParse(raw);
   if (!parsed.success) {
@@ -127,11 +136,19 @@ export class EvolutionRun {
     if (info.labels.length !== run.classes) {
       throw new FoolError('MISMATCH', `model "${run.model}" now has ${info.labels.length} classes but run ${runId} was made with ${run.classes}`, 'Re-register the original model');
     }
+    lab.runs.assertNotLive(runId);
     let settings = EvolutionSettingsSchema.parse(run.settings);
+    const at = run.lastGeneration;
     if (generations !== undefined) {
-      if (!Number.isInteger(generations) || generations <= 0) throw new FoolError('BAD_INPUT', `generations must be a positive integer, got ${generations}`);
+      if (!Number.isInteger(generations) || generations <= 0) throw new FoolError('BAD_INPUT', `generations must be a positive integer, got ${generations}`, 'Pass a number >= 1');
+      // The stored length only grows: a shorter one would describe a run that went past its end.
+      if (generations <= at) {
+        throw new FoolError('BAD_INPUT', `run ${runId} is already at generation ${at}; --generations ${generations} would not extend it`, `Pass --generations above ${at} (the new total), or export the run as it is`);
+      }
       settings = { ...settings, generations };
       lab.runs.updateSettings(runId, run.settings.tenCrop === true ? { ...settings, tenCrop: true } : settings);
+    } else if (at >= settings.generations) {
+      throw new FoolError('BAD_INPUT', `run ${runId} already finished (generation ${at} of ${settings.generations}); there is nothing to resume`, `Pass --generations N with N above ${at} to extend it`);
     }
     return new EvolutionRun(lab, runId, settings, run.seed, info);
   }
@@ -150,11 +167,18 @@ export class EvolutionRun {
         ? new Scheduler({ settings, seed: this.seed, numClasses: K, lastGeneration: stored.lastGeneration, archive: loadArchive(lab, stored) })
         : new Scheduler({ settings, seed: this.seed, numClasses: K });
     if (scheduler.done) {
-      lab.runs.setStatus(runId, 'finished');
+      lab.runs.release(runId, 'finished');
       return { run: lab.runs.get(runId), stopped: false, seconds: 0, evaluations: 0 };
     }
-    lab.runs.setStatus(runId, 'running');
-    const classifier = await Classifier.open(info, opts.classifier);
+    lab.runs.claim(runId);
+    let classifier: Classifier;
+    try {
+      classifier = await Classifier.open(info, opts.classifier);
+    } catch (e) {
+      lab.runs.release(runId, 'stopped');
+      throw e;
+    }
+    lab.runs.setProvider(runId, classifier.provider.provider);
     let evaluator: Evaluator | undefined;
     const t0 = performance.now();
     let evaluations = 0;
@@ -208,9 +232,15 @@ export class EvolutionRun {
         evaluations += batch.length;
         opts.onGeneration?.({ runId, generation: told.generation, generations: settings.generations, stats, evaluationsPerSecond: stats.evaluationsPerSecond, seconds });
       }
-      lab.runs.setStatus(runId, stopped ? 'stopped' : 'finished');
+      lab.runs.release(runId, stopped ? 'stopped' : 'finished');
     } catch (e) {
-      lab.runs.setStatus(runId, 'failed');
+      // Still resumable from its last committed generation. On a full disk this write may fail
+      // too: the original error is the one to report (the owner is dead then, so resume works).
+      try {
+        lab.runs.release(runId, 'failed');
+      } catch {
+        // reported below
+      }
       throw e;
     } finally {
       await evaluator?.close();

@@ -1,3 +1,4 @@
+import type { AblatedImage, AblationSummary, AblationResult } from '../../../shared/experiment-results';
 import { FoolError } from '../../../shared/errors';
 import { Rng } from '../engine/rng';
 import { controlMask } from '../analysis/copies';
@@ -25,43 +26,8 @@ export interface AblationParams {
   seed: number;
 }
 
-export interface AblatedImage {
-  class: number;
-  label: string;
-  individualId: number;
-  /** Copies of the strongest motif (0: no repetition found). */
-  copies: number;
-  before: number;
-  /** After removing all copies but one; null without repetition. */
-  ablated: number | null;
-  /** After removing the same area at random; null without repetition. */
-  control: number | null;
-  maskedPixels: number;
-  controlPixels: number;
-}
 
-export interface AblationSummary {
-  champions: number;
-  withRepeats: number;
-  /** Of those with repeats: the share whose confidence dropped (by more than 0.01 points). */
-  droppedShare: number;
-  controlDroppedShare: number;
-  /** Median / mean drop (before - after, in probability). */
-  medianDrop: number;
-  meanDrop: number;
-  controlMedianDrop: number;
-  controlMeanDrop: number;
-  /** Share where removing the copies hurt more than the control did. */
-  ablationWorseShare: number;
-}
 
-export interface AblationResult {
-  runId: number;
-  model: string;
-  images: AblatedImage[];
-  summary: AblationSummary;
-  seconds: number;
-}
 
 export { controlMask };
 
@@ -169,3 +135,5 @@ export async function runAblation(lab: Lab, params: AblationParams, opts: { clas
   store.setResult(id, result);
   return { id, result };
 }
+
+export type { AblatedImage, AblationSummary, AblationResult };

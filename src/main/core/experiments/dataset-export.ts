@@ -1,4 +1,5 @@
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, writeFileSync } from 'node:fs';
+import { makeDirs } from '../out-dir';
 import { join, resolve } from 'node:path';
 import { FoolError } from '../../../shared/errors';
 import type { Lab } from '../lab';
@@ -32,7 +33,7 @@ export async function exportFoolingDataset(lab: Lab, runIds: number[], outDir: s
   const dir = resolve(outDir);
   const classDir = join(dir, className);
   try {
-    mkdirSync(classDir, { recursive: true });
+    makeDirs(classDir);
     accessSync(classDir, constants.W_OK);
   } catch (e) {
     throw new FoolError('IO', `cannot write to ${classDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'Choose a folder you can write to (--out)');

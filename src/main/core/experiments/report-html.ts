@@ -25,12 +25,13 @@ export function idList(name: string): (v: string) => number[] {
   };
 }
 
-export function intOption(name: string, min = 1): (v: string) => number {
+/** An integer option in [min, max] written in digits, as the command line's own parsers take them. */
+export function intOption(name: string, min = 1, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${v}"`);
+    if (!/^\s*\+?\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${v}"`);
     return n;
   };
 }
 
-export const reportHint = (id: number): string => `Experiment ${id} stored. Report: fool report ${id} --out DIR`;
+export const reportHint = (id: number): string => `Experiment ${id} stored. Report: fool experiments report ${id} --out DIR`;

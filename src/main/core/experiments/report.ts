@@ -1,5 +1,6 @@
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { prepareOutDir } from '../out-dir';
+import { join } from 'node:path';
 import { FoolError } from '../../../shared/errors';
 import type { Lab } from '../lab';
 import { writeSvgAsPng } from '../models/png';
@@ -15,13 +16,7 @@ import { esc } from './report-html';
 export async function renderReport(lab: Lab, id: number, outDir: string): Promise<{ dir: string; files: string[]; experiment: ExperimentRow }> {
   const e = new ExperimentStore(lab.db).get(id);
   if (e.result === null) throw new FoolError('BAD_INPUT', `experiment ${id} (${e.kind}) has no result yet`, 'Wait for it to finish, or run it again');
-  const dir = resolve(outDir);
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-  } catch (err) {
-    throw new FoolError('IO', `cannot write to ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'Choose a folder you can write to (--out)');
-  }
+  const dir = prepareOutDir(outDir, 'report');
   const { sections, plots } = storedKind(e.kind).report(e.result, lab);
   const files: string[] = [];
   for (const p of plots) {

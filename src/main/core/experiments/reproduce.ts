@@ -1,3 +1,4 @@
+import type { ReproduceRow, ReproduceResult } from '../../../shared/experiment-results';
 import { engineOverrides, ENCODINGS, type Encoding, type EngineOptions } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
 import { EvolutionRun, settingsFor } from '../evolution/run';
@@ -27,37 +28,7 @@ export interface ReproduceParams {
   options: EngineOptions;
 }
 
-export interface ReproduceRow {
-  runId: number;
-  encoding: Encoding;
-  seed: number;
-  /** First generation with every class at >= 99.99%; null = not within the run. */
-  firstAllAt9999: number | null;
-  medianAtCheckpoint: number;
-  at9999AtCheckpoint: number;
-  medianAtEnd: number;
-  at9999AtEnd: number;
-  /** The classes still below 99.99% at the checkpoint. */
-  laggingAtCheckpoint: string[];
-  /** The paper's two claims for this run. */
-  allByCheckpoint: boolean;
-  medianAtEndAt9999: boolean;
-  seconds: number;
-}
 
-export interface ReproduceResult {
-  model: string;
-  classes: number;
-  checkpoint: number;
-  generations: number;
-  rows: ReproduceRow[];
-  /** Runs meeting each claim, out of rows.length. */
-  allByCheckpoint: number;
-  medianAtEndAt9999: number;
-  /** False while runs are missing (running, or stopped: the stopped run stays in the lab, resumable). */
-  done: boolean;
-  seconds: number;
-}
 
 export interface ReproduceProgress {
   index: number;
@@ -151,3 +122,5 @@ function rowOf(lab: Lab, runId: number, encoding: Encoding, seed: number, p: Rep
     seconds,
   };
 }
+
+export type { ReproduceRow, ReproduceResult };

@@ -1,3 +1,4 @@
+import type { RetrainRunResult, RetrainIteration, RetrainResult } from '../../../shared/experiment-results';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Encoding } from '../../../shared/engine';
@@ -43,38 +44,8 @@ export interface RetrainParams {
   workDir: string;
 }
 
-export interface RetrainRunResult {
-  runId: number;
-  seed: number;
-  /** Median over the 10 digit cells of their best confidence at the end. */
-  median: number;
-  /** First generation at which all 10 digit cells were at >= 99.99% (null: never). */
-  generationsTo9999: number | null;
-}
 
-export interface RetrainIteration {
-  iteration: number;
-  model: string;
-  /** MNIST test accuracy (DNN_1: argmax over its 10 outputs; later: over the 11, fooling included). */
-  testAccuracy: number;
-  testImages: number;
-  /** Fooling-class images DNN_i was trained with (0 for DNN_1). */
-  foolingImages: number;
-  trainSeconds: number;
-  runs: RetrainRunResult[];
-  /** Median of every digit cell's best confidence, over the iteration's runs. */
-  medianConfidence: number;
-  /** Median over runs of generationsTo9999 (null when most runs never got there). */
-  generationsTo9999: number | null;
-  /** Per generation, the median over runs of the archive median (the plot). */
-  medianByGeneration: number[];
-}
 
-export interface RetrainResult {
-  iterations: RetrainIteration[];
-  done: boolean;
-  seconds: number;
-}
 
 export interface RetrainProgress {
   iteration: number;
@@ -236,3 +207,5 @@ async function registerDnn(lab: Lab, p: RetrainParams, id: number, i: number, we
   await lab.models.add(file, { name, preset: 'mnist', labels, labelOffset: 1, description });
   return name;
 }
+
+export type { RetrainRunResult, RetrainIteration, RetrainResult };

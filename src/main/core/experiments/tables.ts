@@ -1,3 +1,4 @@
+import { formatConfidence } from '../../../shared/confidence';
 import type { AblationResult } from './ablation';
 import type { ReproduceResult } from './reproduce';
 import type { RetrainResult } from './retrain';
@@ -5,17 +6,19 @@ import type { TransferResult } from './transfer';
 
 /** The experiments' result tables as rows of strings: the CLI prints them, the report puts them in HTML. */
 
+/** Shares, accuracies and drops; confidences go through formatConfidence. */
 export const pct = (p: number | null, digits = 2): string => (p === null || !Number.isFinite(p) ? '-' : `${(p * 100).toFixed(digits)}%`);
+const conf = formatConfidence;
 
 export function transferTable(r: TransferResult): string[][] {
   return [
     ['source', 'target', 'images', '>= 99%', '>= 99.99%', 'median', '99.99% on both / 99.99% on source'],
-    ...r.pairs.map((p) => [p.source, p.target, String(p.images), pct(p.at99, 1), pct(p.at9999, 1), pct(p.median), pct(p.at9999GivenSource, 1)]),
+    ...r.pairs.map((p) => [p.source, p.target, String(p.images), pct(p.at99, 1), pct(p.at9999, 1), conf(p.median), pct(p.at9999GivenSource, 1)]),
   ];
 }
 
 export function transferImagesTable(r: TransferResult): string[][] {
-  return [['run', 'class', 'label', ...r.targets], ...r.images.map((im) => [String(im.runId), String(im.class), im.label, ...r.targets.map((t) => pct(im.confidence[t]))])];
+  return [['run', 'class', 'label', ...r.targets], ...r.images.map((im) => [String(im.runId), String(im.class), im.label, ...r.targets.map((t) => conf(im.confidence[t]))])];
 }
 
 export function retrainTable(r: RetrainResult): string[][] {
@@ -27,7 +30,7 @@ export function retrainTable(r: RetrainResult): string[][] {
       pct(it.testAccuracy),
       String(it.foolingImages),
       String(it.runs.length),
-      pct(it.medianConfidence),
+      conf(it.medianConfidence),
       it.generationsTo9999 === null ? 'not reached' : String(it.generationsTo9999),
     ]),
   ];
@@ -48,7 +51,7 @@ export function ablationTable(r: AblationResult): string[][] {
 export function ablationImagesTable(r: AblationResult): string[][] {
   return [
     ['class', 'label', 'copies', 'before', 'repeats removed', 'control', 'pixels'],
-    ...r.images.map((i) => [String(i.class), i.label, String(i.copies), pct(i.before), pct(i.ablated), pct(i.control), String(i.maskedPixels)]),
+    ...r.images.map((i) => [String(i.class), i.label, String(i.copies), conf(i.before), conf(i.ablated), conf(i.control), String(i.maskedPixels)]),
   ];
 }
 
@@ -61,10 +64,10 @@ export function reproduceTable(r: ReproduceResult): string[][] {
       String(x.seed),
       x.encoding,
       x.firstAllAt9999 === null ? 'not reached' : String(x.firstAllAt9999),
-      pct(x.medianAtCheckpoint, 4),
+      conf(x.medianAtCheckpoint),
       `${x.at9999AtCheckpoint}/${k}`,
       x.laggingAtCheckpoint.join(' ') || '-',
-      pct(x.medianAtEnd, 4),
+      conf(x.medianAtEnd),
       `${x.at9999AtEnd}/${k}`,
       String(x.runId),
       x.seconds.toFixed(1),

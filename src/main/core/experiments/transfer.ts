@@ -1,3 +1,4 @@
+import type { TransferImage, TransferPair, TransferResult } from '../../../shared/experiment-results';
 import { FoolError } from '../../../shared/errors';
 import type { ModelInfo } from '../../../shared/manifest';
 import type { Lab } from '../lab';
@@ -20,33 +21,8 @@ export interface TransferParams {
   models: string[];
 }
 
-export interface TransferImage {
-  runId: number;
-  class: number;
-  label: string;
-  individualId: number;
-  /** Confidence for `class` under each target model, by name. */
-  confidence: Record<string, number>;
-}
 
-export interface TransferPair {
-  source: string;
-  target: string;
-  images: number;
-  at99: number;
-  at9999: number;
-  median: number;
-  /** Of the images at >= 99.99% on the source, the share also at >= 99.99% on the target. */
-  at9999GivenSource: number | null;
-}
 
-export interface TransferResult {
-  sources: string[];
-  targets: string[];
-  pairs: TransferPair[];
-  images: TransferImage[];
-  seconds: number;
-}
 
 /** Everything checked before any image is rendered or model opened. */
 export function planTransfer(lab: Lab, params: TransferParams): { runs: RunRow[]; targets: ModelInfo[] } {
@@ -109,3 +85,5 @@ export async function runTransfer(lab: Lab, params: TransferParams, opts: { clas
   store.setResult(id, result);
   return { id, result };
 }
+
+export type { TransferImage, TransferPair, TransferResult };

@@ -1,7 +1,9 @@
-import { mkdirSync, writeFileSync, accessSync, constants } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { prepareOutDir } from '../out-dir';
+import { join } from 'node:path';
 import type { OverlayOptions } from 'sharp';
 import { EvolutionSettingsSchema } from '../../../shared/engine';
+import { formatConfidence } from '../../../shared/confidence';
 import { FoolError } from '../../../shared/errors';
 import { encodingOf } from '../engine/encodings';
 import { Renderer, renderOptions } from '../engine/render';
@@ -18,16 +20,7 @@ export interface ExportResult {
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const slug = (s: string) => s.replace(/^n\d{8}\s+/, '').split(',')[0].trim().toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'class';
-const pct = (p: number) => `${(p * 100).toFixed(2)}%`;
-
-function ensureWritable(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-  } catch (e) {
-    throw new FoolError('IO', `cannot write to ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'Choose a folder you can write to (--out)');
-  }
-}
+const pct = formatConfidence;
 
 /** The pixels of a stored champion, re-rendered from its genome (images are not stored). */
 export function championImage(lab: Lab, runId: number, individualId: number): Image {
@@ -58,8 +51,7 @@ export async function exportRun(lab: Lab, runId: number, outDir: string, opts: {
     champs = champs.filter((c) => want.has(c.class));
   }
   if (champs.length === 0) throw new FoolError('NOT_FOUND', `run ${runId} has no champions to export yet`, 'Run at least one generation');
-  const dir = resolve(outDir);
-  ensureWritable(dir);
+  const dir = prepareOutDir(outDir, 'export');
   mkdirSync(join(dir, 'images'), { recursive: true });
 
   const images = new Map<number, Image>();

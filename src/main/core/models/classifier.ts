@@ -1,4 +1,5 @@
 import { FoolError } from '../../../shared/errors';
+import { limitProblem } from '../../../shared/limits';
 import type { ModelInfo } from '../../../shared/manifest';
 import { builtEntry } from '../paths';
 import type { PixelBatch } from './image';
@@ -47,8 +48,13 @@ export class Classifier {
     const dflt = defaultParallelism(provider.provider);
     const workers = opts.workers ?? dflt.workers;
     const threads = opts.threadsPerWorker ?? dflt.threadsPerWorker;
-    if (!Number.isInteger(workers) || workers < 1) throw new FoolError('BAD_INPUT', `workers must be >= 1, got ${workers}`);
-    if (!Number.isInteger(threads) || threads < 1) throw new FoolError('BAD_INPUT', `threads per worker must be >= 1, got ${threads}`);
+    // Each worker holds its own session and copy of the model: 1000 of them is gigabytes, not speed.
+    for (const [name, v] of [['workers', workers], ['threads', threads], ['maxBatch', opts.maxBatch]] as const) {
+      const bad = v === undefined ? null : limitProblem(name, v);
+      if (bad) {
+        throw new FoolError('BAD_INPUT', `${name} ${bad}, got ${v}`, `Leave it out for the default (here: ${dflt.workers} workers of ${dflt.threadsPerWorker} threads, batches of 128)`);
+      }
+    }
     const { bytes, notes } = prepareModelBytes(info.path, { fastLrn: opts.fastLrn });
     const c = new Classifier(info, provider, workers, threads, opts.maxBatch ?? 128, notes);
     const m = info.manifest;
@@ -96,12 +102,25 @@ export class Classifier {
       parts.push(this.pool.run(msg, transfer));
     }
     const results = await Promise.all(parts);
-    if (results.length === 1) return results[0];
-    const out = new Float32Array(n * this.classes);
-    let o = 0;
-    for (const r of results) {
-      out.set(r, o);
-      o += r.length;
+    let out: Float32Array;
+    if (results.length === 1) out = results[0];
+    else {
+      out = new Float32Array(n * this.classes);
+      let o = 0;
+      for (const r of results) {
+        out.set(r, o);
+        o += r.length;
+      }
+    }
+    // A broken model (NaN weights, an overflow) must not become a "NaN%" answer or a fitness.
+    for (let i = 0; i < out.length; i++) {
+      if (!Number.isFinite(out[i])) {
+        throw new FoolError(
+          'BAD_MODEL',
+          `model "${this.info.manifest.name}" gave ${out[i]} as a probability (image ${Math.floor(i / this.classes)}, class ${i % this.classes}); its outputs are not numbers`,
+          'Check the model in another tool (its weights may hold NaN or overflow); nothing was saved from this batch',
+        );
+      }
     }
     return out;
   }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import sharp from 'sharp';
 import { FoolError } from '../../../shared/errors';
 import type { Image } from './image';
@@ -20,6 +20,7 @@ export interface DecodeOptions {
  */
 export async function decodeImage(file: string, opts: DecodeOptions): Promise<Image> {
   if (!existsSync(file)) throw new FoolError('NOT_FOUND', `image ${file} does not exist`, 'Check the path');
+  if (statSync(file).isDirectory()) throw new FoolError('BAD_INPUT', `${file} is a folder, not an image`, 'Pass PNG or JPEG files (a shell glob such as DIR/*.png names the images in a folder)');
   try {
     let img = sharp(file, { failOn: 'error' }).rotate();
     img = opts.alpha === 'black' ? img.flatten({ background: '#000000' }) : img.removeAlpha();

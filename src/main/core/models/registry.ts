@@ -245,9 +245,13 @@ export class ModelRegistry {
     if (!name) throw new FoolError('BAD_INPUT', 'the model needs a name in this lab', 'Pass --name NAME');
     const nameCheck = ManifestSchema.shape.name.safeParse(name);
     if (!nameCheck.success) throw new FoolError('BAD_INPUT', `model name "${name}" is not allowed: ${nameCheck.error.issues[0].message}`, 'Choose another --name');
-    if (this.list().some((m) => m.name === name)) {
-      throw new FoolError('BAD_INPUT', `a model named "${name}" already exists in this lab`, `Choose another --name, or "fool models remove ${name}" first`);
+    // Names that differ only in case share a folder on case-insensitive file systems (macOS, Windows).
+    const same = this.list().find((m) => m.name.toLowerCase() === name.toLowerCase());
+    if (same) {
+      const how = same.name === name ? `a model named "${name}" already exists in this lab` : `"${name}" differs only in case from the model "${same.name}" (their files would share a folder on macOS and Windows)`;
+      throw new FoolError('BAD_INPUT', how, `Choose another --name, or "fool models remove ${same.name}" first`);
     }
+    this.removeStaleStaging();
     const overrides: ManifestOverrides = {
       ...opts.overrides,
       ...(opts.preset !== undefined ? { preset: opts.preset } : {}),
@@ -325,6 +329,15 @@ export class ModelRegistry {
     return { info: this.get(name), summary, notes: [...built.notes, ...notes.map((n) => `on load: ${n}`)], check };
   }
 
+  /** Staging folders of `models add` runs that were killed before they finished (hundreds of MB). */
+  private removeStaleStaging(): void {
+    if (!existsSync(this.dir)) return;
+    for (const f of readdirSync(this.dir)) {
+      const m = /^\..+\.staging-(\d+)$/.exec(f);
+      if (m && !processAlive(Number(m[1]))) rmSync(join(this.dir, f), { recursive: true, force: true });
+    }
+  }
+
   /** A model's manifest, labels and graph; for a model whose files are gone, what is missing instead. */
   show(name: string): { info: ModelInfo; summary?: GraphSummary; missing?: string } {
     const u = this.user().find((x) => x.manifest.name === name);
@@ -400,4 +413,13 @@ export function fileHash(path: string): string {
   const hash = createHash('sha256').update(readFileSync(path)).digest('hex');
   hashes.set(path, { mtimeMs: st.mtimeMs, size: st.size, hash });
   return hash;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -170,4 +170,7 @@ export const MIGRATIONS: string[] = [
   // 9: the preprocessing self-check of each user model (JSON, see SelfCheck in shared/manifest),
   // NULL when it was skipped (--no-check) or for models added before it existed.
   `ALTER TABLE models ADD COLUMN self_check TEXT;`,
+  // 10: who is running a run ("pid@host", NULL when nobody): a second process asked to resume a
+  // live run refuses instead of colliding with it; a run whose owner died may be resumed at once.
+  `ALTER TABLE runs ADD COLUMN owner TEXT;`,
 ];

@@ -3,6 +3,7 @@ import type { Champion, Encoding, GenerationStats } from '../../../shared/engine
 import { FoolError } from '../../../shared/errors';
 import type { Db } from './db';
 import type { Statement } from 'better-sqlite3';
+import { hostname } from 'node:os';
 import { applyDelta, encodeDelta, MAX_DELTA_DEPTH } from './genome-delta';
 
 /**
@@ -83,6 +84,7 @@ interface RawRun {
   seconds: number;
   created_at: string;
   updated_at: string;
+  owner: string | null;
 }
 
 interface RawIndividual {
@@ -107,7 +109,8 @@ const toRun = (r: RawRun): RunRow => ({
   settings: JSON.parse(r.settings) as Record<string, unknown>,
   labels: JSON.parse(r.labels) as string[],
   classes: r.classes,
-  status: r.status,
+  // A run left 'running' by a process that died (killed, a crash) is stopped: resumable, not live.
+  status: r.status === 'running' && !(r.owner && ownerAlive(r.owner, r.updated_at)) ? 'stopped' : r.status,
   lastGeneration: r.last_generation,
   evaluations: r.evaluations,
   seconds: r.seconds,
@@ -158,8 +161,8 @@ export class RunStore {
 
   create(run: { kind: RunKind; model: string; encoding: RunEncoding; seed: number; settings: object; labels: string[] }): number {
     const r = this.db
-      .prepare('INSERT INTO runs (kind, model, encoding, seed, settings, labels, classes) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(run.kind, run.model, run.encoding, run.seed, JSON.stringify(run.settings), JSON.stringify(run.labels), run.labels.length);
+      .prepare('INSERT INTO runs (kind, model, encoding, seed, settings, labels, classes, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(run.kind, run.model, run.encoding, run.seed, JSON.stringify(run.settings), JSON.stringify(run.labels), run.labels.length, OWNER);
     return Number(r.lastInsertRowid);
   }
 
@@ -190,11 +193,56 @@ export class RunStore {
       median: last?.median ?? null,
       at9999: last?.at9999 ?? null,
       createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+      seconds: r.seconds,
+      evaluations: r.evaluations,
+      provider: typeof r.settings.provider === 'string' ? r.settings.provider : null,
     };
   }
 
   setStatus(id: number, status: RunStatus): void {
     this.db.prepare("UPDATE runs SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").run(status, id);
+  }
+
+  /**
+   * Takes the run for this process: refused while another live process holds it (a second writer
+   * would collide with its individuals and mark it failed). A run whose holder died (killed, a
+   * crash) is taken over: its committed generations are intact.
+   */
+  claim(id: number): void {
+    this.db.transaction(() => {
+      const r = this.db.prepare('SELECT status, owner, updated_at AS updatedAt FROM runs WHERE id = ?').get(id) as { status: RunStatus; owner: string | null; updatedAt: string } | undefined;
+      if (!r) throw new FoolError('NOT_FOUND', `there is no run ${id} in this lab`, 'List the runs with "fool runs list"');
+      if (r.status === 'running' && r.owner && r.owner !== OWNER && ownerAlive(r.owner, r.updatedAt)) {
+        throw new FoolError(
+          'BUSY',
+          `run ${id} is live in another process (${r.owner}); it was left running`,
+          `Wait for it to finish, or stop it there (Ctrl-C, or kill ${r.owner.split('@')[0]}) and then resume it`,
+        );
+      }
+      this.db.prepare("UPDATE runs SET status = 'running', owner = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").run(OWNER, id);
+    }).immediate();
+  }
+
+  /** Refuses, without taking it, a run that another live process holds. */
+  assertNotLive(id: number): void {
+    const r = this.db.prepare('SELECT status, owner, updated_at AS updatedAt FROM runs WHERE id = ?').get(id) as { status: RunStatus; owner: string | null; updatedAt: string } | undefined;
+    if (r && r.status === 'running' && r.owner && r.owner !== OWNER && ownerAlive(r.owner, r.updatedAt)) {
+      throw new FoolError('BUSY', `run ${id} is live in another process (${r.owner}); it was left running`, `Wait for it to finish, or stop it there (Ctrl-C, or kill ${r.owner.split('@')[0]}) and then resume it`);
+    }
+  }
+
+  /** Gives the run back with its final status. */
+  release(id: number, status: RunStatus): void {
+    this.db.prepare("UPDATE runs SET status = ?, owner = NULL, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").run(status, id);
+  }
+
+  /**
+   * Records where the run's images are classified ('cpu' or 'cuda'), beside its settings: the
+   * same settings on another provider give another speed, and the run page says which.
+   */
+  setProvider(id: number, provider: string): void {
+    this.db.prepare("UPDATE runs SET settings = json_set(settings, '$.provider', ?) WHERE id = ?").run(provider, id);
   }
 
   /** Extends the run's length (resume with more generations). */
@@ -218,6 +266,10 @@ export class RunStore {
     const upRun = this.db.prepare(
       "UPDATE runs SET last_generation = ?, evaluations = evaluations + ?, seconds = seconds + ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
     );
+    // IMMEDIATE: the transaction reads (the parents' delta depths) before it writes; a deferred one
+    // would start as a reader and, in WAL mode, fail to upgrade with SQLITE_BUSY_SNAPSHOT when
+    // another process committed meanwhile (the busy timeout does not apply to that). Taking the
+    // write lock first makes concurrent runs wait for each other instead.
     this.db.transaction(() => {
       for (const i of g.individuals) {
         let genome = i.genome;
@@ -249,7 +301,7 @@ export class RunStore {
       const s = g.stats;
       insStats.run(runId, s.generation, s.median, s.mean, s.max, s.min, s.occupied, s.at99, s.at9999, s.evaluationsPerSecond, s.seconds);
       upRun.run(s.generation, g.evaluations, s.seconds, runId);
-    })();
+    }).immediate();
   }
 
   stats(runId: number): GenerationStats[] {
@@ -321,6 +373,25 @@ export class RunStore {
     return new Map(rows.map((r) => [r.id, this.resolve(runId, r, cache)]));
   }
 
+  /**
+   * Every ancestor of every current champion (the champions included), with its parent and
+   * generation: the run's whole phylogeny, merged back to generation 0. One recursive query,
+   * no genomes read.
+   */
+  ancestry(runId: number): { id: number; parentId: number | null; generation: number }[] {
+    this.get(runId);
+    return this.db
+      .prepare(
+        `WITH RECURSIVE anc(id) AS (
+           SELECT individual_id FROM champions WHERE run_id = ?
+           UNION
+           SELECT i.parent_id FROM individuals i JOIN anc ON i.run_id = ? AND i.id = anc.id WHERE i.parent_id IS NOT NULL
+         )
+         SELECT i.id, i.parent_id AS parentId, i.generation FROM individuals i JOIN anc ON i.run_id = ? AND i.id = anc.id`,
+      )
+      .all(runId, runId, runId) as { id: number; parentId: number | null; generation: number }[];
+  }
+
   /** The chain of ancestors of class `cls`'s champion, generation 0 first. */
   lineage(runId: number, cls: number): StoredIndividual[] {
     const run = this.get(runId);
@@ -375,5 +446,21 @@ export class RunStore {
   delete(runId: number): void {
     this.get(runId);
     this.db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
+  }
+}
+/** This process, as a run's owner. */
+const OWNER = `${process.pid}@${hostname()}`;
+/** A run held by a process on another machine (a shared folder) counts as live while it wrote this recently. */
+const FOREIGN_HOST_GRACE_MS = 10 * 60_000;
+
+/** Whether the process named by `owner` ("pid@host") is still alive. */
+export function ownerAlive(owner: string, updatedAt: string): boolean {
+  const [pid, host] = owner.split('@');
+  if (host !== hostname()) return Date.now() - Date.parse(updatedAt) < FOREIGN_HOST_GRACE_MS;
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -34,10 +34,13 @@ interface Transport {
   call(method: ApiMethod, params: unknown): Promise<ApiResponse<ApiMethod>>;
   onEvent(cb: (e: ApiEvent) => void): () => void;
   imageUrl(runId: number, individualId: number, size: number): string;
+  /** Sends a file to the lab's machine; resolves with its path there (web host only). */
+  upload: ((file: File) => Promise<string>) | null;
 }
 
 function electronTransport(b: FoolingBridge): Transport {
-  return { name: 'electron', call: (m, p) => b.call(m, p), onEvent: (cb) => b.onEvent(cb), imageUrl: (r, i, s) => b.imageUrl(r, i, s) };
+  // Electron reads files where they are: no upload, a path is enough.
+  return { name: 'electron', call: (m, p) => b.call(m, p), onEvent: (cb) => b.onEvent(cb), imageUrl: (r, i, s) => b.imageUrl(r, i, s), upload: null };
 }
 
 function isErrorPayload(v: unknown): v is ErrorPayload {
@@ -89,6 +92,19 @@ function httpTransport(base: string, token: string | null): Transport {
       return () => listeners.delete(cb);
     },
     imageUrl: (runId, id, size) => withToken(`${base}/api/image/${runId}/${id}.png?size=${size}`),
+    async upload(file) {
+      const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream' };
+      if (token) headers.Authorization = `Bearer ${token}`;
+      let res: Response;
+      try {
+        res = await fetch(`${base}/api/upload?name=${encodeURIComponent(file.name)}`, { method: 'POST', headers, body: file });
+      } catch {
+        throw new ApiError({ code: 'IO', message: 'cannot reach the lab server. Is "fool serve" still running?' });
+      }
+      const b = (await res.json().catch(() => null)) as { ok?: boolean; result?: { path: string }; error?: unknown } | null;
+      if (b?.ok === true && b.result) return b.result.path;
+      throw new ApiError(isErrorPayload(b?.error) ? b.error : { code: 'INTERNAL', message: `the upload failed: ${res.status} ${res.statusText}` });
+    },
   };
 }
 
@@ -118,6 +134,8 @@ export const api = {
   },
   onEvent: (cb: (e: ApiEvent) => void): (() => void) => transport.onEvent(cb),
   imageUrl: (runId: number, individualId: number, size: number): string => transport.imageUrl(runId, individualId, size),
+  /** null in Electron (files are named by path there). */
+  upload: transport.upload,
 };
 
 export function errorMessage(e: unknown): string {

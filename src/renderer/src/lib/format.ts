@@ -1,9 +1,8 @@
-/** Confidence as the paper writes it: 99.99% needs two decimals to be told from 99.9%. */
-export function pct(p: number | null | undefined, digits = 2): string {
-  if (p === null || p === undefined || !Number.isFinite(p)) return '–';
-  // Truncate, never round up: 0.9999996 is "99.99%", not "100.00%" (no image reaches 100%).
-  const f = 10 ** digits;
-  return `${(Math.floor(p * 100 * f) / f).toFixed(digits)}%`;
+import { formatConfidence } from '../../../shared/confidence';
+
+/** A confidence, written as everywhere in the lab (src/shared/confidence.ts): "99.9987%", "1 - 3.2e-8". */
+export function pct(p: number | null | undefined): string {
+  return formatConfidence(p);
 }
 
 /** A signed change in percentage points. */
@@ -28,4 +27,34 @@ export function rate(perSecond: number | null | undefined): string {
 /** ImageNet labels start with their WordNet id ("n01440764 tench, Tinca tinca"): show the words. */
 export function shortLabel(label: string): string {
   return label.replace(/^n\d{8}\s+/, '');
+}
+
+/** A label as text, name first and the WordNet id after: "tench, Tinca tinca (n01440764)". */
+export function nameFirst(label: string): string {
+  const id = synset(label);
+  return id ? `${shortLabel(label)} (${id})` : label;
+}
+
+/** The WordNet id of an ImageNet label ("n01440764"), shown second and small; null for other labels. */
+export function synset(label: string): string | null {
+  return /^(n\d{8})\s/.exec(label)?.[1] ?? null;
+}
+
+/** A stored UTC timestamp in the reader's local time, to the second ("2026-12-01 15:04:05"). */
+export function when(iso: string | null | undefined): string {
+  if (!iso) return '–';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
+
+/**
+ * The display size for an image `side` pixels wide near `target`: a whole multiple when enlarging
+ * (28 -> 252, not 256: every source pixel becomes the same number of screen pixels).
+ */
+export function wholeScale(side: number, target: number): number {
+  if (side <= 0) return target;
+  if (side >= target) return target;
+  return side * Math.max(1, Math.floor(target / side));
 }

@@ -18,12 +18,32 @@ export const live = $state({
   points: {} as Record<number, GenerationStats[]>,
   /** Bumped on every status change: views that show run state refetch when it moves. */
   statusVersion: 0,
+  /** Jobs (experiments, evaluations, ascent) as their events tell: progress, then the end. */
+  jobs: {} as Record<number, LiveJob>,
+  /** Bumped when a job ends: lists that show jobs' results refetch. */
+  jobVersion: 0,
 });
+
+export interface LiveJob {
+  kind: string;
+  done: number;
+  total: number;
+  message: string;
+  status: 'running' | 'finished' | 'cancelled' | 'failed';
+  error?: string;
+  result?: unknown;
+}
 
 function onEvent(e: ApiEvent): void {
   if (e.type === 'run.progress') {
     live.progress[e.runId] = { generation: e.generation, generations: e.generations, stats: e.stats, evaluationsPerSecond: e.evaluationsPerSecond, etaSeconds: e.etaSeconds };
     (live.points[e.runId] ??= []).push(e.stats);
+  } else if (e.type === 'job.progress') {
+    live.jobs[e.jobId] = { kind: e.kind, done: e.done, total: e.total, message: e.message, status: 'running' };
+  } else if (e.type === 'job.end') {
+    const j = live.jobs[e.jobId];
+    live.jobs[e.jobId] = { kind: e.kind, done: j?.done ?? 0, total: j?.total ?? 0, message: j?.message ?? '', status: e.status, error: e.error?.message, result: e.result };
+    live.jobVersion++;
   } else if (e.type === 'run.status') {
     live.statusVersion++;
     if (e.status === 'failed') notify(`Run ${e.runId} failed${e.message ? `: ${e.message}` : ''}`, 'error');

@@ -36,3 +36,8 @@ export async function attempt<T>(f: () => Promise<T>, context?: string): Promise
     return undefined;
   }
 }
+
+/** Clears the error messages (on navigation: an error belongs to the page it happened on). */
+export function clearErrors(): void {
+  for (let i = toasts.length - 1; i >= 0; i--) if (toasts[i].kind === 'error') toasts.splice(i, 1);
+}

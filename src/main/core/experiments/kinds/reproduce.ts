@@ -1,10 +1,12 @@
+import { LIMITS } from '../../../../shared/limits';
+import { formatConfidence } from '../../../../shared/confidence';
 import { z } from 'zod';
 import { ENCODINGS, type Encoding } from '../../../../shared/engine';
 import { defineExperiment } from '../kind';
 import { lineChart } from '../plots';
 import { esc, htmlTable, intOption, nameList, reportHint, textTable } from '../report-html';
 import { runReproduce, type ReproduceParams, type ReproduceResult } from '../reproduce';
-import { pct, reproduceTable, reproduceVerdict } from '../tables';
+import { reproduceTable, reproduceVerdict } from '../tables';
 
 function seedList(v: string): number[] {
   const seeds = nameList(v).map(Number);
@@ -54,7 +56,7 @@ export const reproduce = defineExperiment<ReproduceParams, ReproduceResult>({
           done: e.generation,
           total: e.generations,
           message: `run ${e.index + 1}/${runs} (${e.encoding}, seed ${e.seed}): generation ${e.generation}/${e.generations}`,
-          detail: { label: `run ${e.index + 1}/${runs} (${e.encoding}, seed ${e.seed})`, median: pct(e.median, 4), cells: e.at9999, runId: e.runId },
+          detail: { label: `run ${e.index + 1}/${runs} (${e.encoding}, seed ${e.seed})`, median: formatConfidence(e.median), cells: e.at9999, runId: e.runId },
         }),
     });
   },
@@ -90,9 +92,9 @@ export const reproduce = defineExperiment<ReproduceParams, ReproduceResult>({
       { flags: '--model <name>', description: 'the model to fool', default: 'lenet-mnist' },
       { flags: '--encodings <list>', description: 'genome encodings, e.g. cppn,direct', parse: encodingList, default: ['cppn', 'direct'] },
       { flags: '--seeds <list>', description: 'one run per seed and encoding', parse: seedList, default: [1, 2, 3] },
-      { flags: '--generations <n>', description: 'length of every run (paper: 200)', parse: intOption('--generations'), default: 200 },
+      { flags: '--generations <n>', description: 'length of every run (paper: 200)', parse: intOption('--generations', LIMITS.generations.min, LIMITS.generations.max), default: 200 },
       { flags: '--checkpoint <g>', description: 'generation by which every class should be at >= 99.99% (paper: 50)', parse: intOption('--checkpoint', 0), default: 50 },
-      { flags: '--batch <n>', description: 'images per generation (paper: 200)', parse: intOption('--batch') },
+      { flags: '--batch <n>', description: 'images per generation (paper: 200)', parse: intOption('--batch', LIMITS.batch.min, LIMITS.batch.max) },
     ],
     params: (o, _args, engine) => ({
       model: o.model as string,

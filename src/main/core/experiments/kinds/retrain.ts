@@ -1,3 +1,5 @@
+import { LIMITS } from '../../../../shared/limits';
+import { formatConfidence } from '../../../../shared/confidence';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ENCODINGS } from '../../../../shared/engine';
@@ -5,7 +7,7 @@ import { defineExperiment } from '../kind';
 import { lineChart } from '../plots';
 import { htmlTable, intOption, reportHint, textTable } from '../report-html';
 import { runRetrain, type RetrainParams, type RetrainResult } from '../retrain';
-import { pct, retrainTable } from '../tables';
+import { retrainTable } from '../tables';
 
 type Params = Omit<RetrainParams, 'workDir'> & { workDir?: string };
 
@@ -43,7 +45,7 @@ export const retrain = defineExperiment<Params, RetrainResult>({
     ),
   text: (r, { id }) => `${textTable(retrainTable(r))}\n\n${reportHint(id)}`,
   report: (r) => {
-    const runs = [['iteration', 'run', 'seed', 'median best confidence', 'generations to 99.99%'], ...r.iterations.flatMap((it) => it.runs.map((x) => [`DNN_${it.iteration}`, String(x.runId), String(x.seed), pct(x.median), x.generationsTo9999 === null ? 'not reached' : String(x.generationsTo9999)]))];
+    const runs = [['iteration', 'run', 'seed', 'median best confidence', 'generations to 99.99%'], ...r.iterations.flatMap((it) => it.runs.map((x) => [`DNN_${it.iteration}`, String(x.runId), String(x.seed), formatConfidence(x.median), x.generationsTo9999 === null ? 'not reached' : String(x.generationsTo9999)]))];
     return {
       sections: [
         { title: 'Per iteration', html: htmlTable(retrainTable(r)) + (r.done ? '' : '<p><b>Not finished</b>: the iterations so far.</p>') },
@@ -65,13 +67,13 @@ export const retrain = defineExperiment<Params, RetrainResult>({
       { flags: '--model <name>', description: 'DNN_1', default: 'lenet-mnist' },
       { flags: '--iterations <m>', description: 'networks to evolve against (DNN_1..DNN_m)', parse: intOption('--iterations'), default: 3 },
       { flags: '--runs-per-iteration <k>', description: 'evolution runs against each DNN_i', parse: intOption('--runs-per-iteration'), default: 4 },
-      { flags: '--generations <n>', description: 'generations per run', parse: intOption('--generations'), default: 200 },
-      { flags: '--batch <n>', description: 'images per generation', parse: intOption('--batch'), default: 200 },
+      { flags: '--generations <n>', description: 'generations per run', parse: intOption('--generations', LIMITS.generations.min, LIMITS.generations.max), default: 200 },
+      { flags: '--batch <n>', description: 'images per generation', parse: intOption('--batch', LIMITS.batch.min, LIMITS.batch.max), default: 200 },
       { flags: '--encoding <e>', description: 'genome encoding', choices: ENCODINGS, default: 'cppn' },
       { flags: '--seed <s>', description: 'first run seed (runs use seed, seed+1, ...; DNN_i+1 trains with seed+i)', parse: intOption('--seed', 0), default: 1 },
       { flags: '--epochs <n>', description: 'training epochs of each DNN_i (i >= 2) on MNIST + the fooling class', parse: intOption('--epochs'), default: 2 },
-      { flags: '--train-limit <n>', description: 'train on the first n MNIST images only (0 = all 60,000)', parse: intOption('--train-limit', 0), default: 0 },
-      { flags: '--test-limit <n>', description: 'test on the first n MNIST test images only (0 = all 10,000)', parse: intOption('--test-limit', 0), default: 0 },
+      { flags: '--train-limit <n>', description: 'train on the first n MNIST images only (0 = all 60,000)', parse: intOption('--train-limit', 0, 60_000), default: 0 },
+      { flags: '--test-limit <n>', description: 'test on the first n MNIST test images only (0 = all 10,000)', parse: intOption('--test-limit', 0, 10_000), default: 0 },
       { flags: '--fooling-images <dir>', description: 'start the fooling class with these 28x28 images (a folder, or a "fool dataset export" folder)' },
       { flags: '--work-dir <dir>', description: 'where DNN_2.. are written (default: beside the database)' },
     ],
