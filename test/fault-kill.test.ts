@@ -24,9 +24,20 @@ function nextKill(lo: number, hi: number): number {
   return killTimes(SEED * 1000 + draw++, 1, lo, hi)[0];
 }
 
-/** Runs `args`, SIGKILLs it after a drawn delay; true when the kill landed before it finished. */
-async function killed(args: string[], lo: number, hi: number): Promise<boolean> {
-  const r = await killAfter(start(args), nextKill(lo, hi));
+/**
+ * Runs `args` to its end and says how long it took (ms): kill times are drawn within a command's
+ * own duration on this machine, so they land mid-work on a fast machine and a slow one alike.
+ */
+async function measure(args: string[]): Promise<number> {
+  const t0 = performance.now();
+  const r = await fool(args);
+  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return performance.now() - t0;
+}
+
+/** Runs `args`, SIGKILLs it at a drawn moment within [0.15, 0.85] of `duration`; true when the kill landed. */
+async function killed(args: string[], duration: number): Promise<boolean> {
+  const r = await killAfter(start(args), nextKill(0.15 * duration, 0.85 * duration));
   const landed = r.code === 128 + 9;
   if (landed) tally.kills++;
   else {
@@ -49,16 +60,20 @@ describe('SIGKILL, then recovery', () => {
     const dir = tempDir();
     const ref = join(dir, 'ref.db');
     const db = join(dir, 'lab.db');
-    const args = ['--encoding', 'direct', '--generations', '60', '--seed', '5'];
-    expect((await fool(['evolve', ...TINY, ...args, '--db', ref])).code).toBe(0);
+    const G = 300;
+    const args = ['--encoding', 'direct', '--generations', String(G), '--seed', '5'];
+    const d = await measure(['evolve', ...TINY, ...args, '--db', ref]);
     for (let k = 0; k < 3; k++) {
       const runs = await runsOf(db);
+      if (runs[0]?.generation === G) break; // finished before a kill: nothing left to kill
       const cmd = runs.length === 0 ? ['evolve', ...TINY, ...args] : ['resume', '1', '--workers', '1'];
-      await killed([...cmd, '--db', db], 400, 2500);
+      // A resume has less left to do: its window shrinks with the generations done.
+      const left = runs.length === 0 ? 1 : Math.max(0.3, (G - runs[0].generation) / G);
+      await killed([...cmd, '--db', db], d * left);
     }
     const runs = await runsOf(db);
     if (runs.length === 0) expect((await fool(['evolve', ...TINY, ...args, '--db', db])).code).toBe(0);
-    else if (runs[0].generation < 60) {
+    else if (runs[0].generation < G) {
       const r = await fool(['resume', '1', '--workers', '1', '--db', db]);
       expect(r.code, r.stderr).toBe(0);
     }
@@ -74,7 +89,8 @@ describe('SIGKILL, then recovery', () => {
     const db = join(dir, 'lab.db');
     expect((await fool(['evolve', ...TINY, '--encoding', 'cppn', '--generations', '3', '--db', db])).code).toBe(0);
     const out = join(dir, 'gallery');
-    for (let k = 0; k < 2; k++) await killed(['export', '1', '--out', out, '--db', db], 300, 1500);
+    const d = await measure(['export', '1', '--out', join(dir, 'first'), '--db', db]);
+    for (let k = 0; k < 2; k++) await killed(['export', '1', '--out', out, '--db', db], d);
     const r = await foolJson<{ files: string[]; champions: number }>(['export', '1', '--out', out, '--db', db]);
     for (const f of r.files) expect(existsSync(join(out, f)), f).toBe(true);
     expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).champions).toHaveLength(r.champions);
@@ -83,8 +99,9 @@ describe('SIGKILL, then recovery', () => {
   it('models add killed at random points: no staging folder is left, and adding again works', async () => {
     const dir = tempDir();
     const db = join(dir, 'lab.db');
+    const d = await measure(['models', 'add', LENET, '--name', 'first', '--preset', 'mnist', '--db', db]);
     for (let k = 0; k < 2; k++) {
-      await killed(['models', 'add', LENET, '--name', `kill${k}`, '--preset', 'mnist', '--db', db], 300, 1500);
+      await killed(['models', 'add', LENET, '--name', `kill${k}`, '--preset', 'mnist', '--db', db], d);
       const known = existsSync(db) ? (await foolJson<{ models: { name: string }[] }>(['models', 'list', '--db', db])).models.map((m) => m.name) : [];
       if (!known.includes(`kill${k}`)) {
         const again = await fool(['models', 'add', LENET, '--name', `kill${k}`, '--preset', 'mnist', '--db', db]);
@@ -100,8 +117,9 @@ describe('SIGKILL, then recovery', () => {
   it('train killed at a random point: --resume from the checkpoint (or a new start) writes a whole model', async () => {
     const dir = tempDir();
     const out = join(dir, 'mine.onnx');
-    const args = ['train', 'lenet', '--epochs', '2', '--train-limit', '2000', '--test-limit', '300', '--out', out];
-    await killed(args, 1500, 5000);
+    const args = ['train', 'lenet', '--epochs', '2', '--train-limit', '2000', '--test-limit', '300', '--out', out, '--db', join(dir, 'lab.db')];
+    const d = await measure([...args.slice(0, -3), join(dir, 'first.onnx'), '--db', join(dir, 'lab.db')]);
+    await killed(args, d);
     const r = await fool([...args, ...(existsSync(`${out}.ckpt`) ? ['--resume'] : [])]);
     expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
@@ -114,20 +132,18 @@ describe('SIGKILL, then recovery', () => {
     const db = join(dir, 'lab.db');
     expect((await fool(['evolve', ...TINY, '--encoding', 'cppn', '--generations', '3', '--db', db])).code).toBe(0);
     expect((await fool(['models', 'add', LENET, '--name', 'other', '--preset', 'mnist', '--db', db])).code).toBe(0);
-    const experiments: [string, string[], number, number][] = [
-      ['transfer', ['transfer', '--runs', '1', '--models', 'other', '--workers', '1'], 400, 1500],
-      ['ablate', ['ablate', '1', '--workers', '1'], 400, 1500],
-      ['reproduce', ['reproduce', '--seeds', '1', '--encodings', 'direct', '--generations', '6', '--checkpoint', '3', '--batch', '20', '--workers', '1'], 500, 2500],
+    const experiments: [string, string[]][] = [
+      ['transfer', ['transfer', '--runs', '1', '--models', 'other', '--workers', '1']],
+      ['ablate', ['ablate', '1', '--workers', '1']],
+      ['reproduce', ['reproduce', '--seeds', '1', '--encodings', 'direct', '--generations', '6', '--checkpoint', '3', '--batch', '20', '--workers', '1']],
       [
         'retrain',
         ['retrain', '--iterations', '2', '--runs-per-iteration', '1', '--generations', '3', '--batch', '20', '--epochs', '1', '--train-limit', '500', '--test-limit', '200', '--workers', '1', '--work-dir', join(dir, 'work')],
-        1000,
-        6000,
       ],
     ];
     for (const [name, args] of experiments) {
-      const [, , lo, hi] = experiments.find((e) => e[0] === name)!;
-      await killed([...args, '--db', db], lo, hi);
+      const d = await measure([...args, '--db', db]);
+      await killed([...args, '--db', db], d);
       const r = await fool([...args, '--db', db, '--json']);
       expect(r.code, `${name} after a kill: ${r.stderr}`).toBe(0);
       const { experimentId } = JSON.parse(r.stdout) as { experimentId: number };
@@ -136,5 +152,9 @@ describe('SIGKILL, then recovery', () => {
     }
     // Every run left by a killed experiment is resumable, none is stuck as live.
     for (const r of await runsOf(db)) expect(['finished', 'stopped', 'failed']).toContain(r.status);
+  });
+
+  it('the kills landed mid-work (a kill after a command ended would prove nothing)', () => {
+    expect(tally.kills).toBeGreaterThanOrEqual(9);
   });
 });
