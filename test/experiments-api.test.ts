@@ -92,10 +92,23 @@ describe.skipIf(!HAS_MODEL)('experiments through the API', () => {
     return { experimentId, result: got.result as Record<string, unknown>, jobId, report };
   }
 
-  /** Starts a kind and cancels it at its first progress event. */
-  async function cancelKind(kind: string, params: Record<string, unknown>) {
+  /** Resolves at the job's first progress event with at least `done` units done. */
+  function progressAt(jobId: number, done: number): Promise<void> {
+    return new Promise((ok) => {
+      if (progressOf(jobId).some((e) => e.done >= done)) return ok();
+      const off = api.onEvent((e) => {
+        if (e.type === 'job.progress' && e.jobId === jobId && e.done >= done) {
+          off();
+          ok();
+        }
+      });
+    });
+  }
+
+  /** Starts a kind and cancels it at its first progress event (or once `atDone` units are done). */
+  async function cancelKind(kind: string, params: Record<string, unknown>, atDone?: number) {
     const { jobId, experimentId } = await ok('experiments.start', { kind, params });
-    await firstProgress(jobId);
+    await (atDone === undefined ? firstProgress(jobId) : progressAt(jobId, atDone));
     expect(await ok('jobs.cancel', { jobId })).toEqual({ jobId, cancelled: true });
     const e = await end(jobId);
     expect(e.status).toBe('cancelled');
@@ -123,12 +136,47 @@ describe.skipIf(!HAS_MODEL)('experiments through the API', () => {
     expect((e.result as { targets: string[] }).targets).toEqual([MODEL]);
   }, 60_000);
 
-  it('ablate: started, followed, read back (one pass; a cancel lets it finish)', async () => {
-    const { result, report } = await runKind('ablate', { runId });
-    expect(result).toMatchObject({ runId, model: MODEL });
+  it('ablate: started, followed (a progress event per champion), read back; cancelled, it keeps the champions done', async () => {
+    const { result, report, jobId } = await runKind('ablate', { runId });
+    expect(result).toMatchObject({ runId, model: MODEL, done: true });
+    const champions = (result.images as unknown[]).length;
+    expect(champions).toBeGreaterThan(2);
+    expect(progressOf(jobId).map((p) => p.done)).toEqual(Array.from({ length: champions + 1 }, (_, i) => i));
     expect(readFileSync(join(report.dir, 'index.html'), 'utf8')).toMatch(/Per champion/);
-    const { stored } = await cancelKind('ablate', { runId });
-    expect(stored.finished).toBe(true);
+    const { e, stored } = await cancelKind('ablate', { runId }, 1);
+    const partial = e.result as { done: boolean; images: { class: number }[] };
+    expect(partial.done).toBe(false);
+    expect(partial.images.length).toBeGreaterThan(0);
+    expect(partial.images.length).toBeLessThan(champions);
+    // The champions done are the first ones of the full pass, with the same figures (seeded control).
+    expect(partial.images).toEqual((result.images as unknown[]).slice(0, partial.images.length));
+    expect(stored).toMatchObject({ finished: true, result: { done: false } });
+    const rep = await ok('experiments.report', { experimentId: stored.id, outDir: join(dir, 'ablate-stopped') });
+    expect(readFileSync(join(rep.dir, 'index.html'), 'utf8')).toMatch(/Stopped/);
+  }, 60_000);
+
+  it('ablate --genome: cancelled, it stores the champions done, marked not done', async () => {
+    const { e, stored } = await cancelKind('ablate', { runId, genome: true, draws: 1 });
+    const partial = e.result as { done: boolean; images: unknown[] };
+    expect(partial.done).toBe(false);
+    expect(stored).toMatchObject({ finished: true, result: { done: false } });
+    expect((stored.result as { images: unknown[] }).images.length).toBe(partial.images.length);
+  }, 60_000);
+
+  it('ascent: cancelled during its steps, it ends cancelled and stores the images so far as a stopped run', async () => {
+    // 10 classes on one worker: a first group of 8 starts; the others never begin.
+    const { jobId } = await ok('ascent.start', { model: MODEL, classes: '0-9', steps: 1_000_000, target: 0.999999, workers: 1 });
+    await firstProgress(jobId);
+    expect(await ok('jobs.cancel', { jobId })).toEqual({ jobId, cancelled: true });
+    const e = await end(jobId);
+    expect(e.status).toBe('cancelled');
+    const r = e.result as { runId: number; done: boolean; results: { class: number; steps: number }[] };
+    expect(r.done).toBe(false);
+    expect(r.results.length).toBeGreaterThan(0);
+    expect(r.results.length).toBeLessThan(10);
+    for (const x of r.results) expect(x.steps).toBeLessThan(1_000_000);
+    expect((await ok('runs.get', { runId: r.runId })).run.status).toBe('stopped');
+    expect((await ok('runs.champions', { runId: r.runId })).map((c) => c.class).sort((a, b) => a - b)).toEqual(r.results.map((x) => x.class).sort((a, b) => a - b));
   }, 60_000);
 
   it('reproduce: progress per generation; cancelled, the result says not done and the run is kept', async () => {

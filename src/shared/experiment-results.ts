@@ -100,6 +100,8 @@ export interface AblationResult {
   model: string;
   images: AblatedImage[];
   summary: AblationSummary;
+  /** False when the pass was cancelled: `images` holds the champions done so far (absent in results saved before this field: done). */
+  done?: boolean;
   seconds: number;
 }
 

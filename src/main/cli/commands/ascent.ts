@@ -7,6 +7,7 @@ interface AscentResult {
   runId: number;
   model: string;
   seconds: number;
+  done: boolean;
   results: { class: number; label: string; confidence: number; steps: number; stepsTo: Record<string, number | null> }[];
 }
 
@@ -42,7 +43,7 @@ export function registerAscent(program: Command): void {
                   const median = e.detail?.median;
                   bar.b.update(e.done, { median: typeof median === 'number' ? formatConfidence(median) : '-' });
                 },
-                null,
+                'Stopping before the next step (Ctrl-C again to quit at once; the images so far are kept)...',
               ),
             );
           } finally {
@@ -53,8 +54,9 @@ export function registerAscent(program: Command): void {
           const text = [
             table([['class', 'label', 'confidence', 'steps', 'to 99%', 'to 99.99%'], ...results.map((r) => [r.class, r.label.slice(0, 40), formatConfidence(r.confidence), r.steps, r.stepsTo['0.99'] ?? '-', r.stepsTo['0.9999'] ?? '-'])]),
             `${reached}/${results.length} images at >= ${formatConfidence(o.target)} in ${outcome.seconds.toFixed(1)} s; stored as run ${outcome.runId} (fool export ${outcome.runId} --out DIR)`,
+            ...(outcome.done ? [] : ['Stopped: the classes begun so far, each as far as it got.']),
           ].join('\n');
-          return { json: { runId: outcome.runId, model: o.model, seconds: outcome.seconds, results }, text };
+          return { json: { runId: outcome.runId, model: o.model, seconds: outcome.seconds, done: outcome.done, results }, text };
         });
       }),
     );

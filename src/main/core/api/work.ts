@@ -27,10 +27,11 @@ export function workHandlers(ctx: ApiContext): Handlers<Methods> {
             const sorted = [...best].sort((a, b) => a - b);
             jc.progress({ done, total, detail: { median: sorted.length ? sorted[Math.floor(sorted.length / 2)] : null } });
           },
+          jc.signal,
         );
         jc.ids({ runId: outcome.runId });
         const results = outcome.results.map((r) => ({ class: r.class, label: r.label, confidence: r.confidence, steps: r.steps, stepsTo: r.stepsTo }));
-        return { runId: outcome.runId, model: p.model, seconds: outcome.seconds, target: p.target, results };
+        return { runId: outcome.runId, model: p.model, seconds: outcome.seconds, target: p.target, done: outcome.done, results };
       });
       return { jobId: job.jobId };
     },

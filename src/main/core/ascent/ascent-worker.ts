@@ -112,6 +112,8 @@ async function main() {
     const stepsTaken = new Array<number>(n).fill(0);
     const rounded = new Uint8Array(per);
     for (let step = 0; step <= s.steps; step++) {
+      // Stopped: every image keeps the steps it took (at least one evaluation, so it has a trace).
+      if (step > 0 && job.stop && Atomics.load(job.stop, 0) !== 0) break;
       const active = job.classes.map((_, i) => i).filter((i) => !done[i]);
       if (active.length === 0) break;
       const batch = new Float32Array(active.length * per);

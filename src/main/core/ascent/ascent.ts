@@ -22,6 +22,8 @@ export interface AscentOutcome {
   runId: number;
   results: (AscentImageResult & { label: string })[];
   seconds: number;
+  /** False when cancelled: the classes reached so far, each as far as it got (the run is 'stopped'). */
+  done: boolean;
 }
 
 /** Parses "0-9", "all", "3,7,12" or "random:20" (seeded) against a model's class count. */
@@ -95,7 +97,12 @@ function checkSettings(s: AscentSettings, workers: number | undefined): void {
  * (one champion per class, with the per-step confidence trace) so the gallery and the experiments
  * treat them like evolved images.
  */
-export async function runAscent(lab: Lab, req: AscentRequest, onProgress?: (done: number, total: number, best: number[]) => void): Promise<AscentOutcome> {
+export async function runAscent(
+  lab: Lab,
+  req: AscentRequest,
+  onProgress?: (done: number, total: number, best: number[]) => void,
+  signal?: AbortSignal,
+): Promise<AscentOutcome> {
   const info = lab.models.get(req.model);
   const settings: AscentSettings = { ...DEFAULT_ASCENT, ...req.settings };
   checkSettings(settings, req.workers);
@@ -128,28 +135,45 @@ export async function runAscent(lab: Lab, req: AscentRequest, onProgress?: (done
     for (let i = 0; i < classes.length; i += groupSize) groups.push(classes.slice(i, i + groupSize));
     const best = new Map<number, number>();
     let finished = 0;
-    const parts = await Promise.all(
-      groups.map(async (g) => {
-        const r = await pool.run({ type: 'ascent', classes: g, settings }, [], (v) => {
-          const p = v as AscentProgress;
-          g.forEach((c, i) => best.set(c, p.probs[i]));
-          onProgress?.(finished, classes.length, [...best.values()]);
-        });
-        finished += g.length;
-        onProgress?.(finished, classes.length, [...best.values()]);
-        return r;
-      }),
-    );
-    results = parts.flat();
+    // Groups are handed out as workers free up (not all queued at once), so a cancel leaves the
+    // groups not yet begun undone; those running stop before their next step (shared flag).
+    const stop = new Int32Array(new SharedArrayBuffer(4));
+    const onAbort = () => Atomics.store(stop, 0, 1);
+    signal?.addEventListener('abort', onAbort);
+    if (signal?.aborted) onAbort();
+    const parts: AscentImageResult[][] = [];
+    let next = 0;
+    try {
+      await Promise.all(
+        Array.from({ length: workers }, async () => {
+          // Each worker's first group always starts, so even an early cancel stores something.
+          for (let first = true; next < groups.length && (first || !signal?.aborted); first = false) {
+            const g = groups[next++];
+            const r = await pool.run({ type: 'ascent', classes: g, settings, stop }, [], (v) => {
+              const p = v as AscentProgress;
+              g.forEach((c, i) => best.set(c, p.probs[i]));
+              onProgress?.(finished, classes.length, [...best.values()]);
+            });
+            parts[groups.indexOf(g)] = r;
+            finished += g.length;
+            onProgress?.(finished, classes.length, [...best.values()]);
+          }
+        }),
+      );
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    results = parts.filter((p) => p !== undefined).flat();
   } finally {
     await pool.close();
   }
   const seconds = (performance.now() - t0) / 1000;
-  const runId = storeAscent(lab, req.model, info, settings, results, seconds);
-  return { runId, seconds, results: results.map((r) => ({ ...r, label: info.labels[r.class] })) };
+  const done = !signal?.aborted;
+  const runId = storeAscent(lab, req.model, info, settings, results, seconds, done);
+  return { runId, seconds, done, results: results.map((r) => ({ ...r, label: info.labels[r.class] })) };
 }
 
-function storeAscent(lab: Lab, model: string, info: ModelInfo, settings: AscentSettings, results: AscentImageResult[], seconds: number): number {
+function storeAscent(lab: Lab, model: string, info: ModelInfo, settings: AscentSettings, results: AscentImageResult[], seconds: number, done: boolean): number {
   const s = info.manifest.input;
   const runId = lab.runs.create({ kind: 'ascent', model, encoding: 'gradient', seed: settings.seed, settings: { ...settings, classes: results.map((r) => r.class) }, labels: info.labels });
   const conf = results.map((r) => r.confidence).sort((a, b) => a - b);
@@ -181,6 +205,6 @@ function storeAscent(lab: Lab, model: string, info: ModelInfo, settings: AscentS
     },
     evaluations,
   });
-  lab.runs.setStatus(runId, 'finished');
+  lab.runs.setStatus(runId, done ? 'finished' : 'stopped');
   return runId;
 }

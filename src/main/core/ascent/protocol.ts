@@ -59,6 +59,11 @@ export interface AscentJob {
   id: number;
   classes: number[];
   settings: AscentSettings;
+  /**
+   * Shared with the caller: a non-zero [0] asks the worker to stop before its next step and return
+   * the images as they are (a cancelled job keeps what was computed).
+   */
+  stop?: Int32Array;
 }
 
 export interface AscentImageResult {

@@ -93,7 +93,7 @@ async function confidences(c: Classifier, images: Image[], classes: number[]): P
   return classes.map((k, i) => probs[i * c.classes + k]);
 }
 
-export async function runAblation(lab: Lab, params: AblationParams, opts: { classifier?: ClassifierOptions; motif?: MotifOptions; onCreated?: (id: number) => void } = {}): Promise<{ id: number; result: AblationResult }> {
+export async function runAblation(lab: Lab, params: AblationParams, opts: { classifier?: ClassifierOptions; motif?: MotifOptions; signal?: AbortSignal; onProgress?: (done: number, total: number) => void; onCreated?: (id: number) => void } = {}): Promise<{ id: number; result: AblationResult }> {
   const run = lab.runs.get(params.runId);
   if (run.lastGeneration < 0) throw new FoolError('BAD_INPUT', `run ${run.id} has no champions yet`, 'Run at least one generation');
   lab.models.get(run.model);
@@ -107,31 +107,36 @@ export async function runAblation(lab: Lab, params: AblationParams, opts: { clas
   const random = () => gen.float();
   const work = champs.map((c) => ({ c, a: ablateRepeats(c.image, params.fill, random, opts.motif) }));
   const classifier = await lab.openClassifier(run.model, opts.classifier);
-  let images: AblatedImage[];
+  const images: AblatedImage[] = [];
+  let done = true;
   try {
-    const before = await confidences(classifier, champs.map((c) => c.image), champs.map((c) => c.class));
-    const rep = work.filter((w) => w.a.ablated);
-    const after = await confidences(classifier, rep.map((w) => w.a.ablated!), rep.map((w) => w.c.class));
-    const ctrl = await confidences(classifier, rep.map((w) => w.a.control!), rep.map((w) => w.c.class));
-    const k = new Map(rep.map((w, i) => [w, i]));
-    images = work.map((w, i) => {
-      const j = k.get(w);
-      return {
+    // One champion at a time, so a cancel stops between champions and keeps those already done.
+    // Seeded placements were all drawn above, so a partial pass agrees with a full one.
+    opts.onProgress?.(0, work.length);
+    for (const [i, w] of work.entries()) {
+      if (opts.signal?.aborted) {
+        done = false;
+        break;
+      }
+      const shown = [w.c.image, ...(w.a.ablated ? [w.a.ablated, w.a.control!] : [])];
+      const conf = await confidences(classifier, shown, shown.map(() => w.c.class));
+      images.push({
         class: w.c.class,
         label: w.c.label,
         individualId: w.c.individualId,
         copies: w.a.copies.length,
-        before: before[i],
-        ablated: j === undefined ? null : after[j],
-        control: j === undefined ? null : ctrl[j],
+        before: conf[0],
+        ablated: w.a.ablated ? conf[1] : null,
+        control: w.a.ablated ? conf[2] : null,
         maskedPixels: w.a.maskedPixels,
         controlPixels: w.a.controlPixels,
-      };
-    });
+      });
+      opts.onProgress?.(i + 1, work.length);
+    }
   } finally {
     await classifier.close();
   }
-  const result: AblationResult = { runId: run.id, model: run.model, images, summary: summarize(images), seconds: (performance.now() - t0) / 1000 };
+  const result: AblationResult = { runId: run.id, model: run.model, images, summary: summarize(images), done, seconds: (performance.now() - t0) / 1000 };
   store.setResult(id, result);
   return { id, result };
 }

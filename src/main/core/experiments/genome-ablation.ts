@@ -78,9 +78,6 @@ export function summarizeGenome(images: GenomeAblatedImage[]): GenomeAblationSum
   };
 }
 
-/** Individuals classified per batch (each with its removal and control images). */
-const CHUNK = 24;
-
 export async function runGenomeAblation(
   lab: Lab,
   params: GenomeAblationParams,
@@ -102,47 +99,43 @@ export async function runGenomeAblation(
   const classifier = await lab.openClassifier(run.model, opts.classifier);
   let done = true;
   try {
-    for (let s = 0; s < individuals.length; s += CHUNK) {
+    // One champion's images per batch (it, its removal and the control draws), so a cancel stops
+    // between champions and keeps those done.
+    opts.onProgress?.(0, individuals.length);
+    for (const [n, ind] of individuals.entries()) {
       if (opts.signal?.aborted) {
         done = false;
         break;
       }
       const batch: Image[] = [];
-      const slots: { ind: number; report: ReturnType<typeof findRepetition>; at: number; n: number; hasRemoval: boolean; controlNodes: number }[] = [];
-      for (const ind of individuals.slice(s, s + CHUNK)) {
-        const g = cppnOf(lab, run.id, ind);
-        const planes = renderWithPlanes(renderer, g);
-        const report = findRepetition(renderer, g, {}, planes);
-        const at = batch.length;
-        batch.push(asImage(planes.image));
-        const edits = report.removal[params.remove];
-        let controlNodes = 0;
-        if (edits.length) {
-          batch.push(asImage(renderEdited(renderer, g, edits)));
-          // Draw k of the control uses its own stream keyed by (seed, individual, k): reproducible
-          // whatever else the run holds.
-          for (let k = 0; k < params.draws; k++) {
-            const ctl = controlEdits(g, report, params.remove, planes.used, Rng.of(params.seed, ind, k));
-            if (ctl) {
-              batch.push(asImage(renderEdited(renderer, g, ctl)));
-              controlNodes = ctl.length;
-            }
+      const g = cppnOf(lab, run.id, ind);
+      const planes = renderWithPlanes(renderer, g);
+      const report = findRepetition(renderer, g, {}, planes);
+      batch.push(asImage(planes.image));
+      const edits = report.removal[params.remove];
+      let controlNodes = 0;
+      if (edits.length) {
+        batch.push(asImage(renderEdited(renderer, g, edits)));
+        // Draw k of the control uses its own stream keyed by (seed, individual, k): reproducible
+        // whatever else the run holds.
+        for (let k = 0; k < params.draws; k++) {
+          const ctl = controlEdits(g, report, params.remove, planes.used, Rng.of(params.seed, ind, k));
+          if (ctl) {
+            batch.push(asImage(renderEdited(renderer, g, ctl)));
+            controlNodes = ctl.length;
           }
         }
-        slots.push({ ind, report, at, n: batch.length - at, hasRemoval: edits.length > 0, controlNodes });
       }
       const probs = await classifier.classify(stack(batch));
       const row = (i: number) => probs.subarray(i * classifier.classes, (i + 1) * classifier.classes);
-      for (const sl of slots) {
-        byInd.set(sl.ind, {
-          report: sl.report,
-          before: Array.from(row(sl.at)),
-          after: sl.hasRemoval ? Array.from(row(sl.at + 1)) : null,
-          control: Array.from({ length: Math.max(0, sl.n - 2) }, (_, k) => Array.from(row(sl.at + 2 + k))),
-          controlNodes: sl.controlNodes,
-        });
-      }
-      opts.onProgress?.(Math.min(s + CHUNK, individuals.length), individuals.length);
+      byInd.set(ind, {
+        report,
+        before: Array.from(row(0)),
+        after: edits.length > 0 ? Array.from(row(1)) : null,
+        control: Array.from({ length: Math.max(0, batch.length - 2) }, (_, k) => Array.from(row(2 + k))),
+        controlNodes,
+      });
+      opts.onProgress?.(n + 1, individuals.length);
     }
   } finally {
     await classifier.close();

@@ -32,7 +32,7 @@ export const ablate = defineExperiment<Params, Result>({
       draws: z.number().int().min(1).max(100).default(5),
     })
     .strict(),
-  // One pass over the champions (seconds): a cancel lets it finish.
+  // Champion by champion: a cancel stops between champions and stores those done (done: false).
   run: async (p, ctx): Promise<{ id: number; result: Result }> => {
     if (p.genome) {
       return runGenomeAblation(
@@ -46,15 +46,12 @@ export const ablate = defineExperiment<Params, Result>({
         },
       );
     }
-    const r = await runAblation(ctx.lab, { runId: p.runId, fill: p.fill, seed: p.seed }, {
+    return runAblation(ctx.lab, { runId: p.runId, fill: p.fill, seed: p.seed }, {
       classifier: ctx.classifier,
-      onCreated: (experimentId) => {
-        ctx.ids({ experimentId });
-        ctx.progress({ done: 0, total: 1, message: `ablating the champions of run ${p.runId}` });
-      },
+      signal: ctx.signal,
+      onCreated: (experimentId) => ctx.ids({ experimentId }),
+      onProgress: (done, total) => ctx.progress({ done, total, message: `${done}/${total} champions ablated` }),
     });
-    ctx.progress({ done: 1, total: 1, message: `${r.result.images.length} champions ablated` });
-    return r;
   },
   text: (r, { id, flags }) =>
     isGenome(r)
@@ -66,7 +63,7 @@ export const ablate = defineExperiment<Params, Result>({
     return {
       sections: [
         { title: `Summary over run ${r.runId}'s champions (${r.model})`, html: htmlTable(ablationTable(r)) },
-        { title: 'Per champion', html: htmlTable(ablationImagesTable(r)) },
+        { title: 'Per champion', html: htmlTable(ablationImagesTable(r)) + (r.done === false ? '<p><b>Stopped</b>: the champions done so far.</p>' : '') },
       ],
       plots: [
         {
@@ -90,7 +87,7 @@ export const ablate = defineExperiment<Params, Result>({
   cli: {
     description: "repetition ablation over a run's champions: remove all copies but one of each repeated motif (and, as a control, the same area at random) and re-classify",
     classifierOptions: true,
-    stopMessage: null,
+    stopMessage: 'Stopping after the current champion (Ctrl-C again to quit at once; the champions done so far are kept)...',
     arguments: [{ name: '<run>', description: 'run id', parse: intOption('run id') }],
     options: [
       { flags: '--fill <f>', description: 'what replaces removed pixels', choices: ['mean', 'grey', 'black'], default: 'mean' },
