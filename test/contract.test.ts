@@ -161,6 +161,14 @@ describe.skipIf(!HAS_MODEL)('the API contract through both hosts', () => {
     'genome.save': { valid: () => ({ runId: fx.runId, individualId: fx.individualId, class: fx.cls, edits: [{ op: 'node-off', node: 4, value: 'mean' }] }), missing: { runId: 9999, individualId: 0, class: 0, edits: [{ op: 'node-off', node: 4 }] } },
     'genome.list': { valid: () => ({ runId: fx.runId, individualId: fx.individualId }), same: true, missing: { runId: 9999, individualId: 0 } },
     'export.run': { valid: (h) => ({ runId: fx.runId, outDir: join(dir, `export-${h}`) }), missing: { runId: 9999, outDir: join(dir, 'x') } },
+    'export.start': {
+      valid: (h) => ({ runId: fx.runId, outDir: join(dir, `export-job-${h}`) }),
+      missing: { runId: 9999, outDir: join(dir, 'x') },
+      after: async (h, r) => {
+        const end = await ended((r as { jobId: number }).jobId);
+        expect(end).toMatchObject({ status: 'finished', result: { dir: join(dir, `export-job-${h}`), done: true, files: expect.arrayContaining(['index.html', 'manifest.json']) } });
+      },
+    },
     'runs.report': { valid: () => ({ runId: fx.runId }), same: true, missing: { runId: 9999 } },
     'runs.delete': { valid: (h) => ({ runId: made[h].run }), missing: { runId: 9999 } },
     'runs.exportLab': { valid: (h) => ({ runId: fx.runId, out: join(dir, `shared-${h}.db`) }), missing: { runId: 9999, out: join(dir, 'x.db') } },

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -197,6 +197,38 @@ describe.skipIf(!HAS_MODEL)('experiments through the API', () => {
     const report = await ok('experiments.report', { experimentId: stored.id, outDir: join(dir, 'retrain-report') });
     expect(readFileSync(join(report.dir, 'index.html'), 'utf8')).toMatch(/Not finished/);
   }, 120_000);
+
+  it('export: a job with a progress event per file; cancelled, the folder is consistent (every listed image there, marked incomplete)', async () => {
+    const champions = (await ok('runs.champions', { runId })).length;
+    expect(champions).toBeGreaterThan(2);
+    const full = await ok('export.start', { runId, outDir: join(dir, 'export-full') });
+    const e = await end(full.jobId);
+    expect(e.status).toBe('finished');
+    expect(e.result).toMatchObject({ dir: join(dir, 'export-full'), champions, done: true });
+    expect(progressOf(full.jobId).map((p) => p.done)).toEqual(Array.from({ length: champions + 3 }, (_, i) => i + 1));
+    expect(progressOf(full.jobId).at(-1)).toMatchObject({ total: champions + 3, message: 'manifest.json' });
+
+    const out = join(dir, 'export-stopped');
+    const { jobId } = await ok('export.start', { runId, outDir: out });
+    await progressAt(jobId, 1);
+    expect(await ok('jobs.cancel', { jobId })).toEqual({ jobId, cancelled: true });
+    const stopped = await end(jobId);
+    expect(stopped.status).toBe('cancelled');
+    const r = stopped.result as { champions: number; done: boolean; files: string[] };
+    expect(r.done).toBe(false);
+    expect(r.champions).toBeGreaterThan(0);
+    expect(r.champions).toBeLessThan(champions);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; champions: { file: string }[] };
+    expect(manifest.complete).toBe(false);
+    expect(manifest.champions.map((c) => c.file).sort()).toEqual(readdirSync(join(out, 'images')).map((f) => `images/${f}`).sort());
+    expect(r.files).toEqual(expect.arrayContaining(['contact-sheet.png', 'index.html', 'manifest.json', ...manifest.champions.map((c) => c.file)]));
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toMatch(/Stopped/);
+    // The folder is Fooling Lab's: a new export may write over it, and completes it.
+    const again = await ok('export.start', { runId, outDir: out });
+    expect(await end(again.jobId)).toMatchObject({ status: 'finished', result: { champions, done: true } });
+    // Bad input is refused at the start, not as a failed job.
+    expect(await api.call('export.start', { runId, outDir: join(dir, 'x'), classes: [99] })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringMatching(/class 99 is out of range/) } });
+  }, 60_000);
 
   it('refuses bad parameters before anything is stored', async () => {
     const before = (await ok('experiments.list', {})).length;

@@ -137,6 +137,8 @@ export const ApiRequests = {
   'genome.list': z.object({ runId, individualId: id }).strict(),
   // classes: checked against the run by the core (a class out of range is named in the error).
   'export.run': z.object({ runId, outDir: absolutePath, classes: z.array(z.number()).optional() }).strict(),
+  /** The same export as a job: a progress event per file written, cancellable between images; the result (ExportResult) in job.end. */
+  'export.start': z.object({ runId, outDir: absolutePath, classes: z.array(z.number()).optional() }).strict(),
 
   // ---- runs (beyond the app's first methods) ----
   /** A run's settings and statistics per generation (`fool runs show`). */
@@ -488,7 +490,8 @@ export interface ApiResults {
   'genome.repetition': RepetitionReport;
   'genome.save': SavedGenomeAblation;
   'genome.list': SavedGenomeAblation[];
-  'export.run': { dir: string; files: string[]; champions: number };
+  'export.run': ExportResult;
+  'export.start': JobStarted;
   'runs.report': RunReport;
   'runs.writeReport': { runId: number; dir: string; files: string[]; classes: number; below9999: { class: number; label: string; confidence: number | null }[] };
   'runs.delete': { runId: number };
@@ -588,6 +591,14 @@ export interface RunOrigin {
 }
 
 /** What every job start returns; progress and the end arrive as job events with this id. */
+/** What an export wrote. `done` false: cancelled, the folder holds the champions written so far (and an index and manifest for them). */
+export interface ExportResult {
+  dir: string;
+  files: string[];
+  champions: number;
+  done: boolean;
+}
+
 export interface JobStarted {
   jobId: number;
   runId?: number;

@@ -28,7 +28,7 @@ import { WordNet } from './analysis/wordnet';
 import type { GenomeView } from './engine/encoding';
 import { encodingOf } from './engine/encodings';
 import { EvolutionRun } from './evolution/run';
-import { championImage, exportRun } from './export/gallery';
+import { championImage, exportRun, planExport, writeExport } from './export/gallery';
 import { Lab } from './lab';
 import { Classifier, type ClassifierOptions } from './models/classifier';
 import type { Image } from './models/image';
@@ -193,6 +193,15 @@ export class LabApi {
       case 'export.run': {
         const e = p as Parsed<'export.run'>;
         return exportRun(this.lab, e.runId, e.outDir, { classes: e.classes });
+      }
+      case 'export.start': {
+        const e = p as Parsed<'export.start'>;
+        // Checked (and the folder prepared) before the job starts: bad input is the caller's error.
+        const plan = planExport(this.lab, e.runId, e.outDir, { classes: e.classes });
+        const job = this.jobs.start('export', (jc) =>
+          writeExport(this.lab, plan, { signal: jc.signal, onProgress: (done, total, file) => jc.progress({ done, total, message: file }) }),
+        );
+        return { jobId: job.jobId };
       }
       default: {
         const h = this.handlers[method];

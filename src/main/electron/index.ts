@@ -122,7 +122,7 @@ export function hardenContents(contents: Contents): void {
 }
 
 /** Methods that write files into a folder the caller names (the parameter that names it). */
-const WRITES_TO_FOLDER: Partial<Record<ApiMethod, 'outDir'>> = { 'export.run': 'outDir', 'dataset.export': 'outDir', 'experiments.report': 'outDir', 'runs.writeReport': 'outDir' };
+const WRITES_TO_FOLDER: Partial<Record<ApiMethod, 'outDir'>> = { 'export.run': 'outDir', 'export.start': 'outDir', 'dataset.export': 'outDir', 'experiments.report': 'outDir', 'runs.writeReport': 'outDir' };
 
 /**
  * The `api:call` handler: only the app's own pages may call; the request is validated against the

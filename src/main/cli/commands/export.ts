@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { parseIntOption, run, withLab } from '../common';
+import type { ExportResult } from '../../../shared/api';
+import { jobResult, parseIntOption, progressBar, run, withLab } from '../common';
 
 export function registerExport(program: Command): void {
   program
@@ -14,8 +15,30 @@ export function registerExport(program: Command): void {
         const o = cmd.opts() as { out: string; classes?: string };
         const classes = o.classes?.split(',').map((s) => Number(s.trim()));
         return withLab(cmd, async (lab) => {
-          const r = await lab.call('export.run', { runId: runId as number, outDir: resolve(o.out), classes });
-          return { json: r, text: `Exported ${r.champions} champions of run ${runId as number} to ${r.dir} (${r.files.length} files; open index.html)` };
+          const { jobId } = await lab.call('export.start', { runId: runId as number, outDir: resolve(o.out), classes });
+          const bar: { b?: ReturnType<typeof progressBar> } = {};
+          let r: ExportResult;
+          try {
+            r = jobResult<ExportResult>(
+              await lab.follow(
+                jobId,
+                (e) => {
+                  if (e.type !== 'job.progress') return;
+                  bar.b ??= progressBar('exporting |{bar}| {value}/{total} files', e.total);
+                  bar.b.update(e.done);
+                },
+                'Stopping after the current image (Ctrl-C again to quit at once; the folder keeps the images written, with an index for them)...',
+              ),
+            );
+          } finally {
+            bar.b?.stop();
+          }
+          const { done, ...json } = r;
+          const text = done
+            ? `Exported ${r.champions} champions of run ${runId as number} to ${r.dir} (${r.files.length} files; open index.html)`
+            : `Stopped: exported ${r.champions} champions of run ${runId as number} to ${r.dir} (${r.files.length} files; open index.html)`;
+          // --json as before; `done: false` only when stopped.
+          return { json: done ? json : { ...json, done }, text };
         });
       }),
     );
