@@ -115,7 +115,7 @@ describe.skipIf(!chromiumPath || !haveLenet)(`the Models page's catalogue (${!ch
     if (mid < 100) await page.screenshot({ path: join(ARTIFACTS, 'catalogue-progress.png'), fullPage: true });
     await expect.poll(() => status('tiny').textContent(), { timeout: 90_000 }).toContain('Installed as tiny');
     const check = await page.getByTestId('catalogue-check-tiny').textContent();
-    expect(check).toMatch(/Self-check: .*\d+(\.\d+)?%/);
+    expect(check).toMatch(/self-check: \d+(\.\d+)?% of 1,000 MNIST test digits/);
     // The page's models list was refreshed: the model is there, with its stored self-check.
     await expect.poll(() => page.getByTestId('model-row-tiny').count()).toBe(1);
     await expect.poll(() => page.getByTestId('accuracy-tiny').textContent()).toContain('self-check at registration');
