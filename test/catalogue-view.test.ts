@@ -157,4 +157,12 @@ describe.skipIf(!chromiumPath || !haveLenet)(`the Models page's catalogue (${!ch
     expect(text).toContain('fool models add lenet.onnx --name tiny-offline --preset mnist');
     await page.screenshot({ path: join(ARTIFACTS, 'catalogue-offline.png'), fullPage: true });
   }, 90_000);
+
+  it('after a reload, the models got are shown installed (no Get), the others still offer Get', async () => {
+    await page.reload();
+    await page.getByTestId('catalogue-table').waitFor();
+    await expect.poll(() => status('tiny').textContent()).toContain('installed');
+    expect(await row('tiny').getByRole('button', { name: 'Get' }).count()).toBe(0);
+    expect(await row('tiny-badhash').getByRole('button', { name: 'Get' }).count()).toBe(1);
+  });
 });

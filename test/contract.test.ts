@@ -247,6 +247,7 @@ describe.skipIf(!HAS_MODEL)('the API contract through both hosts', () => {
     'experiments.list': { valid: () => ({}), same: true },
     'experiments.get': { valid: () => ({ experimentId: fx.experimentId }), same: true, missing: { experimentId: 9999 } },
     'experiments.start': { valid: () => ({ kind: 'ablate', params: { runId: fx.runId, seed: 2 } }), after: jobEnds('finished'), missing: { kind: 'ablate', params: { runId: 9999 } } },
+    'runs.writeReport': { valid: (h) => ({ runId: fx.runId, outDir: join(dir, `run-report-${h}`) }), missing: { runId: 9999, outDir: join(dir, 'y') } },
     'experiments.report': { valid: (h) => ({ experimentId: fx.experimentId, outDir: join(dir, `report-${h}`) }), missing: { experimentId: 9999, outDir: join(dir, 'x') } },
     'jobs.list': { valid: () => ({}), same: true },
     'jobs.get': { valid: () => ({ jobId: fx.jobId }), same: true, missing: { jobId: 9999 } },

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -255,6 +255,8 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await page.getByRole('button', { name: 'Export run…' }).click();
     expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('outDir');
     await page.getByTestId('export-dialog').getByRole('button', { name: 'Close' }).click();
+    // Closed, the focus is back on the button that opened it.
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Export run…');
   });
 
   it('shows bad input as a message and keeps working', async () => {
@@ -341,6 +343,16 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await page.getByTestId('report-below').waitFor();
     expect(await page.getByTestId('report-facts').textContent()).toMatch(/Images evaluated\s*[1-9]/);
     await shot('15-report');
+    // The same report as a folder (runs.writeReport, as fool report --run).
+    await page.getByRole('button', { name: 'Save as a folder…' }).click();
+    const saveBox = page.getByTestId('report-dialog');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('outDir');
+    await saveBox.locator('input[name=outDir]').fill(join(dir, 'run-report'));
+    await saveBox.getByRole('button', { name: 'Save report' }).click();
+    await page.getByTestId('report-dialog-result').waitFor();
+    expect(readFileSync(join(dir, 'run-report', 'index.html'), 'utf8')).toMatch(/Classes still below 99\.99%/);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => saveBox.count()).toBe(0);
   });
 
   it('compares runs: overlaid curves of two seeds', async () => {
@@ -394,8 +406,13 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await row.getByRole('button', { name: 'lenet-mnist' }).click();
     await expect.poll(() => page.getByTestId('model-graph').textContent()).toMatch(/Conv × \d/);
     await row.getByRole('button', { name: 'Evaluate on MNIST' }).click();
-    await expect.poll(() => page.getByTestId('accuracy-lenet-mnist').textContent(), { timeout: 60_000 }).toMatch(/^\d\d\.\d\d% of 10,000 MNIST test images$/);
+    const acc = page.getByTestId('accuracy-lenet-mnist');
+    await expect.poll(() => acc.textContent(), { timeout: 60_000 }).toMatch(/^\s*\d\d\.\d\d% of 10,000 MNIST test images/);
+    const measured = /\d\d\.\d\d%/.exec((await acc.textContent())!)![0];
     await shot('19-models');
+    // Kept with the model: after a reload the page shows the same figure and its date.
+    await page.reload();
+    await expect.poll(() => acc.textContent()).toMatch(new RegExp(`^\\s*${measured.replace('.', '\\.')} of 10,000 MNIST test images \\(\\d{4}-\\d\\d-\\d\\d\\)`));
   });
 
   it('adds a model by upload (a model this project did not make) and names a file that is not one', async () => {
@@ -521,18 +538,27 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await expect.poll(() => running.count(), { timeout: 60_000 }).toBe(0);
   });
 
-  it('deletes a run and removes a model', async () => {
+  it('deletes a run and removes a model (after an in-app confirmation that Esc cancels)', async () => {
     await open(`#/run/${liveRunId}`);
-    page.once('dialog', (d) => void d.accept());
+    const confirmBox = page.getByTestId('confirm-dialog');
+    // Esc cancels: the focus was in the dialog (on Cancel, the safe choice) and the run stays.
     await page.getByRole('button', { name: 'Delete run…' }).click();
+    await confirmBox.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    await shot('26-confirm-delete');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => confirmBox.count()).toBe(0);
+    expect(page.url()).toMatch(new RegExp(`#/run/${liveRunId}$`));
+    await page.getByRole('button', { name: 'Delete run…' }).click();
+    await confirmBox.getByRole('button', { name: 'Delete run' }).click();
     await page.waitForURL(/#\/runs$/);
     await expect.poll(() => page.getByTestId(`run-row-${liveRunId}`).count()).toBe(0);
     await expect.poll(() => page.getByTestId(`run-row-${runId}`).count()).toBe(1);
     await open('#/models');
     const row = page.getByTestId('model-row-uploaded-lenet');
     await row.waitFor();
-    page.once('dialog', (d) => void d.accept());
     await row.getByRole('button', { name: 'Remove' }).click();
+    await confirmBox.getByRole('button', { name: 'Remove model' }).click();
     await expect.poll(() => row.count()).toBe(0);
     expect(await page.getByTestId('model-row-lenet-mnist').count()).toBe(1);
   });

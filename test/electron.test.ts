@@ -10,6 +10,7 @@ const created: { options: Record<string, unknown> }[] = [];
 const exposed: Record<string, unknown> = {};
 const ipcRenderer = { invoke: vi.fn(async () => ({ ok: true, result: [] })), on: vi.fn(), removeListener: vi.fn() };
 const privileged: unknown[] = [];
+const showOpenDialog = vi.fn(async (..._a: unknown[]): Promise<{ canceled: boolean; filePaths: string[] }> => ({ canceled: true, filePaths: [] }));
 vi.mock('electron', () => {
   class BrowserWindow {
     static getAllWindows = () => created;
@@ -28,7 +29,7 @@ vi.mock('electron', () => {
     app: { whenReady: () => new Promise(() => undefined), on: vi.fn(), quit: vi.fn() },
     BrowserWindow,
     shell: { openExternal: vi.fn() },
-    dialog: { showErrorBox: vi.fn() },
+    dialog: { showErrorBox: vi.fn(), showOpenDialog },
     ipcMain: { handle: vi.fn() },
     protocol: { registerSchemesAsPrivileged: (s: unknown[]) => privileged.push(...s), handle: vi.fn() },
     session: { defaultSession: { webRequest: { onHeadersReceived: vi.fn() }, setPermissionRequestHandler: vi.fn() } },
@@ -62,11 +63,13 @@ describe('the Electron host', () => {
     expect(stop).toHaveBeenCalled();
   });
 
-  it('the preload exposes exactly the API: call, onEvent, imageUrl', async () => {
+  it('the preload exposes exactly the API (call, onEvent, imageUrl) and the file dialog', async () => {
     await import('../src/main/electron/preload');
     expect(Object.keys(exposed)).toEqual(['fooling']);
     const bridge = exposed.fooling as Record<string, (...a: unknown[]) => unknown>;
-    expect(Object.keys(bridge).sort()).toEqual(['call', 'imageUrl', 'onEvent']);
+    expect(Object.keys(bridge).sort()).toEqual(['call', 'chooseFile', 'imageUrl', 'onEvent']);
+    await bridge.chooseFile('onnx');
+    expect(ipcRenderer.invoke).toHaveBeenCalledWith('dialog:chooseFile', 'onnx');
     await bridge.call('runs.list', {});
     expect(ipcRenderer.invoke).toHaveBeenCalledWith('api:call', 'runs.list', {});
     expect(bridge.imageUrl(3, 17, 128)).toBe('fool://app/api/image/3/17.png?size=128');
@@ -123,6 +126,28 @@ describe('the Electron host', () => {
       const r = await handleCall(api, { senderFrame: { url: 'https://evil.example/' } } as never, 'runs.list', {});
       expect(r).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
       expect(execute).not.toHaveBeenCalled();
+    });
+
+    it("adds a model picked in the main process's file dialog (Models page, Electron)", async () => {
+      const { chooseFile, handleCall } = await import('../src/main/electron/index');
+      const onnx = join(__dirname, '../resources/models/lenet-mnist.onnx');
+      showOpenDialog.mockClear();
+      // Cancelled: no path, nothing added.
+      expect(await chooseFile(APP_FRAME, 'onnx')).toBeNull();
+      const opts = showOpenDialog.mock.calls[0].at(-1) as { properties: string[]; filters: { extensions: string[] }[] };
+      expect(opts.properties).toEqual(['openFile']);
+      expect(opts.filters[0].extensions).toEqual(['onnx']);
+      // Picked: the path goes to models.add as any path would.
+      showOpenDialog.mockResolvedValueOnce({ canceled: false, filePaths: [onnx] });
+      const file = await chooseFile(APP_FRAME, 'onnx');
+      expect(file).toBe(onnx);
+      const added = await handleCall(api, APP_FRAME, 'models.add', { file, name: 'picked-lenet', preset: 'mnist' });
+      expect(added).toMatchObject({ ok: true, result: { model: { name: 'picked-lenet', classes: 10 } } });
+      // Other frames and other kinds get no dialog.
+      showOpenDialog.mockClear();
+      expect(await chooseFile({ senderFrame: { url: 'https://evil.example/' } } as never, 'onnx')).toBeNull();
+      expect(await chooseFile(APP_FRAME, '/etc/passwd')).toBeNull();
+      expect(showOpenDialog).not.toHaveBeenCalled();
     });
 
     it('serves the renderer with a strict CSP and images through the fool: scheme', async () => {

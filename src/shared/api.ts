@@ -3,7 +3,7 @@ import { ENCODINGS, type Champion, type GenerationStats } from './engine';
 import type { ErrorPayload } from './errors';
 import { absolutePath, limitedInt } from './limits';
 import { GenomeEditsSchema, type GenomeEdit, type NodeActivation, type RepetitionReport } from './genome';
-import { ManifestOverridesSchema, PRESET_NAMES, type CatalogueEntry, type Manifest, type ModelSummary, type SelfCheck } from './manifest';
+import { ManifestOverridesSchema, PRESET_NAMES, type CatalogueEntry, type Manifest, type ModelEvaluation, type ModelSummary, type SelfCheck } from './manifest';
 
 /**
  * The one API contract between the renderer and the core, served by both hosts: the Electron
@@ -141,6 +141,8 @@ export const ApiRequests = {
   // ---- runs (beyond the app's first methods) ----
   /** A run's settings and statistics per generation (`fool runs show`). */
   'runs.report': z.object({ runId }).strict(),
+  /** The run's report (the app's report page) written as a folder: index.html, plots as PNG and SVG, thumbnails, report.json. */
+  'runs.writeReport': z.object({ runId, outDir: path }).strict(),
   /** Deletes a run with its individuals (not while it is running here). */
   'runs.delete': z.object({ runId }).strict(),
   /** A job: copies runs (all, or these source ids) with their models and experiments from another lab file. */
@@ -488,6 +490,7 @@ export interface ApiResults {
   'genome.list': SavedGenomeAblation[];
   'export.run': { dir: string; files: string[]; champions: number };
   'runs.report': RunReport;
+  'runs.writeReport': { runId: number; dir: string; files: string[]; classes: number; below9999: { class: number; label: string; confidence: number | null }[] };
   'runs.delete': { runId: number };
   'runs.import': JobStarted;
   'runs.exportLab': { file: string; runId: number; models: string[] };
@@ -662,6 +665,8 @@ export interface ModelDetail {
   check: SelfCheck | null;
   /** What of its files is gone (a lab copied without its .models folder), or null. */
   missing: string | null;
+  /** Its stored evaluations (models.eval), latest first; empty when never evaluated. */
+  evaluations: ModelEvaluation[];
 }
 
 /** What registering a model returns (models.add, and the models.download job with entry and resumedFrom). */

@@ -102,6 +102,18 @@ export interface ModelSummary {
   check?: SelfCheck;
   /** Set when the model's files are gone (a lab copied without its .models folder): what is missing. */
   missing?: string;
+  /** Its stored evaluations (models.eval, fool models eval), latest first; absent when never evaluated. */
+  evaluations?: ModelEvaluation[];
+}
+
+/** A model's accuracy on a test set, as the last evaluation measured it (kept in the lab). */
+export interface ModelEvaluation {
+  dataset: string;
+  /** Images evaluated. */
+  n: number;
+  accuracy: number;
+  seconds: number;
+  evaluatedAt: string;
 }
 
 /**

@@ -22,6 +22,28 @@ import { staticFile } from '../host-common/static';
 export const CALL_CHANNEL = 'api:call';
 export const EVENT_CHANNEL = 'api:event';
 export const APP_ORIGIN = 'fool://app';
+export const CHOOSE_FILE_CHANNEL = 'dialog:chooseFile';
+
+/** What the app may ask the user to pick in the main process's file dialog (a model to add, its labels). */
+const FILE_KINDS: Record<'onnx' | 'labels', { title: string; filters: { name: string; extensions: string[] }[] }> = {
+  onnx: { title: 'Add a model: choose its ONNX file', filters: [{ name: 'ONNX models', extensions: ['onnx'] }] },
+  labels: { title: "Choose the model's labels (one a line, or JSON)", filters: [{ name: 'Labels', extensions: ['txt', 'json'] }] },
+};
+
+/**
+ * The main process's open-file dialog, for the Models page's "add a model" (the browser uploads
+ * instead). Resolves with the chosen path, or null when cancelled. Only the app's own pages may ask,
+ * and only for the kinds above: the renderer names no path, the user picks it.
+ */
+export async function chooseFile(event: Pick<IpcMainInvokeEvent, 'senderFrame'> | null, kind: unknown): Promise<string | null> {
+  if (!isAppUrl(event?.senderFrame?.url ?? '')) return null;
+  if (kind !== 'onnx' && kind !== 'labels') return null;
+  const k = FILE_KINDS[kind];
+  const win = BrowserWindow.getFocusedWindow?.();
+  const opts = { title: k.title, filters: k.filters, properties: ['openFile' as const] };
+  const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
+  return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
+}
 
 // Must run before the app is ready: `fool:` behaves like https (origin, fetch, secure context).
 protocol?.registerSchemesAsPrivileged?.([{ scheme: 'fool', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
@@ -100,7 +122,7 @@ export function hardenContents(contents: Contents): void {
 }
 
 /** Methods that write files into a folder the caller names (the parameter that names it). */
-const WRITES_TO_FOLDER: Partial<Record<ApiMethod, 'outDir'>> = { 'export.run': 'outDir', 'dataset.export': 'outDir', 'experiments.report': 'outDir' };
+const WRITES_TO_FOLDER: Partial<Record<ApiMethod, 'outDir'>> = { 'export.run': 'outDir', 'dataset.export': 'outDir', 'experiments.report': 'outDir', 'runs.writeReport': 'outDir' };
 
 /**
  * The `api:call` handler: only the app's own pages may call; the request is validated against the
@@ -191,6 +213,7 @@ export function start(): void {
   app.on('web-contents-created', (_e, contents) => hardenContents(contents));
   protocol.handle('fool', (req) => handleProtocol(api, join(__dirname, '../renderer'), req));
   ipcMain.handle(CALL_CHANNEL, (event, method: unknown, params: unknown) => handleCall(api, event, method, params, chooseExportFolder));
+  ipcMain.handle(CHOOSE_FILE_CHANNEL, (event, kind: unknown) => chooseFile(event, kind));
   api.onEvent((e) => {
     for (const w of BrowserWindow.getAllWindows()) if (!w.isDestroyed()) w.webContents.send(EVENT_CHANNEL, e);
   });

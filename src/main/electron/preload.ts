@@ -2,7 +2,7 @@ import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import type { ApiEvent, ApiMethod, ApiParams, ApiResponse } from '../../shared/api';
 
 /**
- * The renderer's only door to the core: exactly the API contract, three functions, nothing of
+ * The renderer's only door to the core: the API contract's three functions and the file dialog, nothing of
  * Electron or Node. The main process validates every request again; nothing here is trusted.
  * (Channel names repeat index.ts's: a sandboxed preload bundles no main-process code.)
  */
@@ -20,6 +20,10 @@ const api = {
   imageUrl(runId: number, individualId: number, size?: number): string {
     const q = size === undefined ? '' : `?size=${encodeURIComponent(String(size))}`;
     return `fool://app/api/image/${encodeURIComponent(String(runId))}/${encodeURIComponent(String(individualId))}.png${q}`;
+  },
+  /** The main process's file dialog (adding a model): the chosen path, or null when cancelled. */
+  chooseFile(kind: 'onnx' | 'labels'): Promise<string | null> {
+    return ipcRenderer.invoke('dialog:chooseFile', kind) as Promise<string | null>;
   },
 };
 

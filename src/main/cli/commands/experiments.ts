@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ApiEvent } from '../../../shared/api';
 import { experimentKinds, type CliOptionSpec, type ExperimentKind } from '../../core/api';
 import { jobResult, parseIntOption, progressBar, run, table, withLab } from '../common';
+import { writeRunReport } from './runs';
 import { classifierOptions, engineOptions, withClassifierOptions, withEngineOptions } from './shared-options';
 
 /**
@@ -115,26 +116,36 @@ export function registerExperiments(program: Command): void {
 
   // `fool report` took experiment ids where every other command takes run ids: the canonical form
   // is now `fool experiments report`, and `fool report` (kept for scripts) says which id it wants.
-  const reportAction = run(async (cmd, id) => {
+  const experimentReport = async (cmd: Command, id: unknown) => {
     const o = cmd.opts() as { out: string };
     return withLab(cmd, async (lab) => {
       const known = await lab.call('experiments.list', {});
       if (!known.some((e) => e.id === id)) {
         const runs = await lab.call('runs.list', {});
         if (runs.some((r) => r.runId === id)) {
-          throw new FoolError('NOT_FOUND', `there is no experiment ${String(id)}: ${String(id)} is a run id in this lab`, `Reports are of experiments (ids from "fool experiments list"); a run's images are exported with "fool export ${String(id)} --out DIR"`);
+          throw new FoolError('NOT_FOUND', `there is no experiment ${String(id)}: ${String(id)} is a run id in this lab`, `Reports are of experiments (ids from "fool experiments list"); a run's report is "fool report --run ${String(id)} --out DIR", its images are exported with "fool export ${String(id)} --out DIR"`);
         }
       }
       const r = await lab.call('experiments.report', { experimentId: id as number, outDir: resolve(o.out) });
       return { json: r, text: `${r.kind} report: ${join(r.dir, 'index.html')} (${r.files.length} files)` };
     });
-  });
+  };
+  const reportAction = run(experimentReport);
   program
     .command('report')
-    .description("an experiment's report (same as \"fool experiments report\"): index.html with tables, plots as PNG and SVG, result.json")
-    .argument('<experiment>', 'EXPERIMENT id, not a run id (fool experiments list)', parseIntOption('experiment id'))
+    .description("an experiment's report (fool report EXPERIMENT, same as fool experiments report) or a run's (fool report --run RUN, same as fool runs report): index.html with tables, plots as PNG and SVG")
+    .argument('[experiment]', 'EXPERIMENT id, not a run id (fool experiments list); for a run, --run RUN', parseIntOption('experiment id'))
+    .option('--run <run>', "a run's report instead (same as fool runs report RUN)", parseIntOption('run id'))
     .requiredOption('--out <dir>', 'the report folder (new or empty)')
-    .action(reportAction);
+    .action(
+      run(async (cmd, id) => {
+        const o = cmd.opts() as { out: string; run?: number };
+        if (o.run !== undefined && id !== undefined) throw new FoolError('BAD_INPUT', `fool report got both an experiment id (${String(id)}) and --run ${o.run}`, 'Pass one: fool report EXPERIMENT --out DIR, or fool report --run RUN --out DIR');
+        if (o.run !== undefined) return writeRunReport(cmd, o.run, o.out);
+        if (id === undefined) throw new FoolError('BAD_INPUT', 'fool report needs an experiment id or --run RUN', 'Pass one: fool report EXPERIMENT --out DIR (fool experiments list), or fool report --run RUN --out DIR (fool runs list)');
+        return experimentReport(cmd, id);
+      }),
+    );
 
   const experiments = program.command('experiments').description('experiments stored in this lab: list, report');
   experiments

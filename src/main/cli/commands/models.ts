@@ -19,12 +19,13 @@ export function registerModels(program: Command): void {
             json: { models: list },
             text: list.length
               ? table([
-                  ['name', 'classes', 'source', 'self-check', 'file'],
+                  ['name', 'classes', 'source', 'self-check', 'accuracy', 'file'],
                   ...list.map((m) => [
                     m.name,
                     m.classes,
                     m.source,
                     m.check ? `${pct(m.check.accuracy, 1)}${m.check.passed ? '' : ' POOR'}` : '-',
+                    m.evaluations?.length ? `${pct(m.evaluations[0].accuracy)} (${m.evaluations[0].dataset})` : '-',
                     m.missing ? `MISSING ${m.missing} ("fool models show ${m.name}")` : m.file,
                   ]),
                 ])
@@ -107,6 +108,7 @@ export function registerModels(program: Command): void {
             `  input   ${m.input.name} ${m.input.layout} ${m.input.channels}x${m.input.height}x${m.input.width}, ${m.input.channels === 1 ? 'grey' : m.input.channelOrder}, ${describeInput(m.input)}, resize ${m.input.resize}${m.input.resizeTo ? ` ${m.input.resizeTo}` : ''}`,
             `  output  ${m.output.name} (${m.output.kind}), ${m.classes} classes, label offset ${m.labelOffset}${info.labels.length ? `: ${info.labels.slice(0, 3).join(', ')}${m.classes > 3 ? ', ...' : ''}` : ''}`,
             info.check ? `  check   ${info.check.passed ? '' : 'WARNING '}${info.check.message}` : '',
+            ...r.evaluations.map((e) => `  eval    ${pct(e.accuracy)} of ${e.n} images of ${e.dataset} (${e.evaluatedAt}, ${e.seconds.toFixed(1)} s)`),
             summary ? `  graph   opset ${summary.opset}, ${summary.parameters.toLocaleString('en')} parameters, ops ${Object.entries(summary.ops).map(([k, v]) => `${k} x${v}`).join(', ')}` : '',
           ].filter(Boolean);
           return { json: r, text: text.join('\n') };

@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import type { ImportResult } from '../../../shared/api';
 import { formatConfidence } from '../../../shared/confidence';
@@ -29,6 +30,13 @@ export function registerRuns(program: Command): void {
   registerRunTransfer(runs);
 
   runs
+    .command('report')
+    .description("a run's report as a folder (the app's report page): index.html, curves as PNG and SVG, champion thumbnails, report.json")
+    .argument('<run>', 'run id (fool runs list)', parseIntOption('run id'))
+    .requiredOption('--out <dir>', 'the report folder')
+    .action(run(async (cmd, runId) => writeRunReport(cmd, runId as number, (cmd.opts() as { out: string }).out)));
+
+  runs
     .command('show')
     .description("a run's settings and its statistics per generation")
     .argument('<run>', 'run id', parseIntOption('run id'))
@@ -50,6 +58,14 @@ export function registerRuns(program: Command): void {
         }),
       ),
     );
+}
+
+/** `fool runs report RUN` and `fool report --run RUN`: the run's report folder. */
+export function writeRunReport(cmd: Command, runId: number, out: string) {
+  return withLab(cmd, async (lab) => {
+    const r = await lab.call('runs.writeReport', { runId, outDir: resolve(out) });
+    return { json: r, text: `run ${r.runId} report: ${join(r.dir, 'index.html')} (${r.files.length} files; ${r.below9999.length} of ${r.classes} classes below 99.99%)` };
+  });
 }
 
 /** "3,5,8" -> [3, 5, 8]. */

@@ -30,6 +30,7 @@ export function modelHandlers(ctx: ApiContext): Handlers<Methods> {
         ...(m.description ? { description: m.description } : {}),
         check: info.check ?? null,
         missing: missing ?? null,
+        evaluations: lab.models.evaluations(m.name),
       };
     },
     'models.add': async (p) =>
@@ -56,7 +57,9 @@ export function modelHandlers(ctx: ApiContext): Handlers<Methods> {
       lab.models.get(p.name); // NOT_FOUND now, not as a failed job
       const job = ctx.jobs.start('models.eval', async (jc) => {
         const r = await lab.evalMnist(p.name, ctx.classifier, (done, total) => jc.progress({ done, total }));
-        return { model: p.name, dataset: p.dataset, n: r.n, accuracy: r.accuracy, seconds: r.seconds };
+        // Kept with the model: the Models page and `fool models list/show` show it afterwards.
+        const saved = lab.models.saveEvaluation(p.name, { dataset: p.dataset, n: r.n, accuracy: r.accuracy, seconds: r.seconds });
+        return { model: p.name, dataset: p.dataset, n: r.n, accuracy: r.accuracy, seconds: r.seconds, evaluatedAt: saved.evaluatedAt };
       });
       return { jobId: job.jobId };
     },

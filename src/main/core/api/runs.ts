@@ -1,11 +1,12 @@
 import { FoolError } from '../../../shared/errors';
+import { writeRunReport } from '../export/run-report';
 import { exportLab } from '../labs/export';
 import { importLab } from '../labs/import';
 import { TransferStore } from '../store/transfer';
 import type { ApiContext, Handlers } from './context';
 
 /** Runs beyond the app's first methods: the full report of a run, deleting one, moving runs between labs. */
-export function runHandlers(ctx: ApiContext): Handlers<'runs.report' | 'runs.delete' | 'runs.import' | 'runs.exportLab'> {
+export function runHandlers(ctx: ApiContext): Handlers<'runs.report' | 'runs.writeReport' | 'runs.delete' | 'runs.import' | 'runs.exportLab'> {
   const { lab } = ctx;
   return {
     'runs.report': (p) => {
@@ -14,6 +15,7 @@ export function runHandlers(ctx: ApiContext): Handlers<'runs.report' | 'runs.del
       const origin = imp && { lab: imp.lab, runId: imp.id, sourcePath: imp.sourcePath, sourceHost: imp.sourceHost, importedAt: imp.importedAt };
       return { runId: r.id, kind: r.kind, model: r.model, encoding: r.encoding, seed: r.seed, status: r.status, settings: r.settings, stats: lab.runs.stats(r.id), lastGeneration: r.lastGeneration, evaluations: r.evaluations, seconds: r.seconds, origin };
     },
+    'runs.writeReport': (p) => writeRunReport(lab, p.runId, p.outDir),
     'runs.delete': (p) => {
       lab.runs.get(p.runId);
       if (ctx.isLive(p.runId)) throw new FoolError('BAD_INPUT', `run ${p.runId} is running`, 'Stop it first (runs.stop), then delete it');

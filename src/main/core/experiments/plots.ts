@@ -34,16 +34,20 @@ function legend(f: Frame, names: string[]): string {
 
 const svg = (f: Frame, body: string) => `<svg xmlns="http://www.w3.org/2000/svg" width="${f.W}" height="${f.H}"><rect width="100%" height="100%" fill="#fff"/>${STYLE}${body}</svg>`;
 
-/** y in [0, 1] (confidences) against x = 0..n-1 (generations). */
-export function lineChart(series: { name: string; ys: number[] }[], title: string, xLabel: string, yLabel: string): string {
+/**
+ * y in [0, 1] (confidences) against x = 0..n-1 (generations). `y` gives another scale: values in
+ * [0, max] with their own ticks (the run report's log-odds axis, cell counts).
+ */
+export function lineChart(series: { name: string; ys: number[] }[], title: string, xLabel: string, yLabel: string, y?: { max: number; ticks: [number, string][] }): string {
   const f = frame();
   const n = Math.max(2, ...series.map((s) => s.ys.length));
+  const top = y?.max ?? 1;
   const X = (i: number) => f.left + (i / (n - 1)) * f.w;
-  const Y = (v: number) => f.top + (1 - Math.max(0, Math.min(1, v))) * f.h;
+  const Y = (v: number) => f.top + (1 - Math.max(0, Math.min(1, v / top))) * f.h;
   const step = Math.max(1, Math.ceil((n - 1) / 8));
   const xt: [number, string][] = [];
   for (let i = 0; i < n; i += step) xt.push([X(i), String(i)]);
-  const yt: [number, string][] = [0, 0.25, 0.5, 0.75, 1].map((v) => [Y(v), `${v * 100}%`]);
+  const yt: [number, string][] = y ? y.ticks.map(([v, l]) => [Y(v), l]) : [0, 0.25, 0.5, 0.75, 1].map((v) => [Y(v), `${v * 100}%`]);
   const lines = series.map((s, k) => {
     const pts = s.ys.map((v, i) => (Number.isFinite(v) ? `${X(i).toFixed(1)},${Y(v).toFixed(1)}` : '')).filter(Boolean).join(' ');
     return `<polyline points="${pts}" fill="none" stroke="${COLORS[k % COLORS.length]}" stroke-width="2"/>`;

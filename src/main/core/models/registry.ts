@@ -8,6 +8,7 @@ import {
   PRESET_NAMES,
   type Manifest,
   type ManifestOverrides,
+  type ModelEvaluation,
   type ModelInfo,
   type ModelSummary,
   type PresetName,
@@ -204,7 +205,19 @@ export class ModelRegistry {
         ...(e.missing ? { missing: e.missing } : {}),
       }),
     );
-    return [...shipped, ...user];
+    const evals = this.store.evaluations();
+    return [...shipped, ...user].map((m) => (evals.has(m.name) ? { ...m, evaluations: evals.get(m.name) } : m));
+  }
+
+  /** Keeps what an evaluation measured (models.eval), so the Models page and `fool models list` show it later. */
+  saveEvaluation(name: string, e: Omit<ModelEvaluation, 'evaluatedAt'>): ModelEvaluation {
+    this.get(name); // NOT_FOUND for a model removed meanwhile
+    return this.store.saveEvaluation(name, e);
+  }
+
+  /** A model's stored evaluations, latest first. */
+  evaluations(name: string): ModelEvaluation[] {
+    return this.store.evaluations().get(name) ?? [];
   }
 
   private missingError(name: string, missing: string): FoolError {

@@ -173,4 +173,16 @@ export const MIGRATIONS: string[] = [
   // 10: who is running a run ("pid@host", NULL when nobody): a second process asked to resume a
   // live run refuses instead of colliding with it; a run whose owner died may be resumed at once.
   `ALTER TABLE runs ADD COLUMN owner TEXT;`,
+  // 11: the last evaluation of each model on each test set (the Models page's "Evaluate", fool
+  // models eval), kept so the accuracy is shown again later. Shipped models have no row in
+  // models, hence no foreign key; removing a user model deletes its evaluations (store/models.ts).
+  `CREATE TABLE model_evaluations (
+     model TEXT NOT NULL,
+     dataset TEXT NOT NULL,
+     n INTEGER NOT NULL,
+     accuracy REAL NOT NULL,
+     seconds REAL NOT NULL,
+     evaluated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+     PRIMARY KEY (model, dataset)
+   ) WITHOUT ROWID;`,
 ];

@@ -12,6 +12,8 @@ export interface FoolingBridge {
   call(method: string, params: unknown): Promise<ApiResponse<ApiMethod>>;
   onEvent(cb: (e: ApiEvent) => void): () => void;
   imageUrl(runId: number, individualId: number, size: number): string;
+  /** The main process's file dialog: the chosen path, or null when cancelled. */
+  chooseFile?(kind: 'onnx' | 'labels'): Promise<string | null>;
 }
 
 declare global {
@@ -36,11 +38,13 @@ interface Transport {
   imageUrl(runId: number, individualId: number, size: number): string;
   /** Sends a file to the lab's machine; resolves with its path there (web host only). */
   upload: ((file: File) => Promise<string>) | null;
+  /** Lets the user pick a file on this machine in a native dialog (Electron only). */
+  chooseFile: ((kind: 'onnx' | 'labels') => Promise<string | null>) | null;
 }
 
 function electronTransport(b: FoolingBridge): Transport {
   // Electron reads files where they are: no upload, a path is enough.
-  return { name: 'electron', call: (m, p) => b.call(m, p), onEvent: (cb) => b.onEvent(cb), imageUrl: (r, i, s) => b.imageUrl(r, i, s), upload: null };
+  return { name: 'electron', call: (m, p) => b.call(m, p), onEvent: (cb) => b.onEvent(cb), imageUrl: (r, i, s) => b.imageUrl(r, i, s), upload: null, chooseFile: b.chooseFile ? (k) => b.chooseFile!(k) : null };
 }
 
 function isErrorPayload(v: unknown): v is ErrorPayload {
@@ -66,6 +70,8 @@ function httpTransport(base: string, token: string | null): Transport {
   };
   return {
     name: 'http',
+    // The browser uploads the file instead (the lab may run on another machine).
+    chooseFile: null,
     async call(method, params) {
       const headers: Record<string, string> = { 'Content-Type': 'application/json' };
       if (token) headers.Authorization = `Bearer ${token}`;
@@ -136,6 +142,8 @@ export const api = {
   imageUrl: (runId: number, individualId: number, size: number): string => transport.imageUrl(runId, individualId, size),
   /** null in Electron (files are named by path there). */
   upload: transport.upload,
+  /** Electron only (null in the browser, which uploads): the main process's file dialog. */
+  chooseFile: transport.chooseFile,
 };
 
 export function errorMessage(e: unknown): string {
