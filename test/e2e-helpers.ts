@@ -34,9 +34,9 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** Starts `fool serve --port 0 --json` and reads the URL it prints. */
-export function serve(db: string): Promise<Served> {
-  const proc = spawn(process.execPath, [join(ROOT, 'bin/fool.js'), '--db', db, '--json', 'serve', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `fool serve --port 0 --json` (env: added to this process's) and reads the URL it prints. */
+export function serve(db: string, env: Record<string, string> = {}): Promise<Served> {
+  const proc = spawn(process.execPath, [join(ROOT, 'bin/fool.js'), '--db', db, '--json', 'serve', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));

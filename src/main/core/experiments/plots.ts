@@ -16,7 +16,7 @@ interface Frame {
   h: number;
 }
 
-const frame = (W = 640, H = 400): Frame => ({ W, H, left: 60, top: 36, w: W - 60 - 150, h: H - 36 - 50 });
+const frame = (W = 640, H = 400, left = 60): Frame => ({ W, H, left, top: 36, w: W - left - 150, h: H - 36 - 50 });
 
 function axes(f: Frame, title: string, xLabel: string, yLabel: string, xTicks: [number, string][], yTicks: [number, string][]): string {
   const parts = [`<text class="t" x="${f.left}" y="20">${esc(title)}</text>`];
@@ -39,7 +39,8 @@ const svg = (f: Frame, body: string) => `<svg xmlns="http://www.w3.org/2000/svg"
  * [0, max] with their own ticks (the run report's log-odds axis, cell counts).
  */
 export function lineChart(series: { name: string; ys: number[] }[], title: string, xLabel: string, yLabel: string, y?: { max: number; ticks: [number, string][] }): string {
-  const f = frame();
+  // Room for the longest tick label ("99.9999%" needs more than "100%").
+  const f = frame(640, 400, Math.max(60, 26 + 7 * Math.max(0, ...(y?.ticks ?? []).map(([, l]) => l.length))));
   const n = Math.max(2, ...series.map((s) => s.ys.length));
   const top = y?.max ?? 1;
   const X = (i: number) => f.left + (i / (n - 1)) * f.w;
