@@ -105,10 +105,12 @@ describe('bad manifests and flags: one message naming the field and the fix, not
   let dir: string;
   let db: string;
   let model: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = tempDir();
     db = join(dir, 'lab.db');
     model = writeTorchMnist(dir);
+    // The lab exists before the bad inputs, so stderr holds only the refusal (a new lab is announced there).
+    expect((await fool(['models', 'list', '--db', db])).code).toBe(0);
   });
   const add = (...args: string[]) => fool(['models', 'add', model, '--name', 'bad', '--db', db, ...args]);
 
@@ -184,7 +186,9 @@ describe('a lab copied without its .models folder', () => {
 
 describe('providers and onnxruntime messages', () => {
   it.skipIf(CUDA_USABLE)('--provider cuda where CUDA cannot run fails with the reason (not run where CUDA works)', async () => {
-    const r = await fool(['models', 'eval', 'lenet-mnist', '--provider', 'cuda', '--db', join(tempDir(), 'lab.db')]);
+    const db = join(tempDir(), 'lab.db');
+    expect((await fool(['models', 'list', '--db', db])).code).toBe(0);
+    const r = await fool(['models', 'eval', 'lenet-mnist', '--provider', 'cuda', '--db', db]);
     expectCleanFailure(r, /CUDA was asked for \(--provider cuda\) but cannot be used here: .*(onnxruntime-node was installed without its CUDA libraries|no NVIDIA driver).*--provider auto/);
   });
 
@@ -196,6 +200,7 @@ describe('providers and onnxruntime messages', () => {
     const file = join(dir, 'noisy.onnx');
     writeFileSync(file, encodeModel(m));
     const db = join(dir, 'lab.db');
+    expect((await fool(['models', 'list', '--db', db])).code).toBe(0);
     const quiet = await fool(['models', 'add', file, '--name', 'noisy', '--preset', 'mnist', '--db', db]);
     expect(quiet.code, quiet.stderr).toBe(0);
     expect(quiet.stderr).toBe('');

@@ -16,7 +16,7 @@ export interface GlobalOptions {
  * Commands that may start a lab where none is (they make things, or need only the shipped models);
  * every other one reads runs and needs an existing lab.
  */
-const CREATES_LAB = new Set(['evolve', 'ascent', 'models add', 'train lenet', 'serve', 'reproduce', 'retrain', 'runs import', 'sweep', 'models list', 'models show', 'models eval', 'classify', 'doctor']);
+const CREATES_LAB = new Set(['evolve', 'ascent', 'models add', 'models get', 'train lenet', 'serve', 'reproduce', 'retrain', 'runs import', 'sweep', 'models list', 'models show', 'models eval', 'classify', 'doctor']);
 
 /**
  * The global options and the lab's path. A lab named explicitly (--db, FOOL_DB) that does not exist
