@@ -156,6 +156,8 @@ describe('fool models get against a local server', () => {
 
   it('refuses a file whose hash does not match, deletes it and registers nothing', async () => {
     const db = join(tempDir(), 'lab.db');
+    // The lab exists first, so stderr holds only the refusal (a new lab is announced there).
+    expect((await fool(['models', 'list', '--db', db])).code).toBe(0);
     const r = await fool(['models', 'get', 'tiny-badhash', '--db', db], env());
     expect(r.code).toBe(2);
     // One message (the other stderr lines are the progress of the download).
@@ -168,6 +170,8 @@ describe('fool models get against a local server', () => {
 
   it('offline: one message with where to get the file and the models add command', async () => {
     const db = join(tempDir(), 'lab.db');
+    // The lab exists first, so stderr holds only the refusal (a new lab is announced there).
+    expect((await fool(['models', 'list', '--db', db])).code).toBe(0);
     const r = await fool(['models', 'get', 'tiny-offline', '--db', db], env());
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
