@@ -10,6 +10,8 @@ import { evolutionBench } from './evolution-bench';
 import { galleryBench } from './gallery-bench';
 import { phylogenyBench } from './phylogeny-bench';
 import { ablationBench } from './ablation-bench';
+import { targetRows } from './targets';
+import { printTable } from './timing';
 
 /**
  * `npm run bench [-- --quick] [-- --only NAME,...]`: throughput tables with ratios, printed as
@@ -40,6 +42,8 @@ async function main() {
     if (!section) throw new Error(`unknown section ${name}; sections: ${Object.keys(SECTIONS).join(', ')}`);
     parts.push(...(await section(quick)));
   }
+  const targets = targetRows();
+  if (targets.length > 1) parts.push(printTable('Speed targets (issue 15): measured against goal', targets));
   const dir = join(packageRoot(), '.bench');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.md'), parts.join('\n') + '\n');
