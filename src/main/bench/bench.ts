@@ -42,7 +42,7 @@ async function main() {
     if (!section) throw new Error(`unknown section ${name}; sections: ${Object.keys(SECTIONS).join(', ')}`);
     parts.push(...(await section(quick)));
   }
-  const targets = targetRows();
+  const targets = targetRows(undefined); // the PyTorch side is added by --vs-torch (torch.ts)
   if (targets.length > 1) parts.push(printTable('Speed targets (issue 15): measured against goal', targets));
   const dir = join(packageRoot(), '.bench');
   mkdirSync(dir, { recursive: true });
