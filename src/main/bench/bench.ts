@@ -38,9 +38,10 @@ async function main() {
   const only = onlyIdx >= 0 ? args[onlyIdx + 1].split(',') : Object.keys(SECTIONS);
   const vsTorch = args.includes('--vs-torch');
   const known = new Set(['--quick', '--only', '--vs-torch', ...(onlyIdx >= 0 ? [args[onlyIdx + 1]] : [])]);
-  const unknown = args.filter((a) => !known.has(a));
+  const unknown = [...args.filter((a) => !known.has(a)), ...only.filter((name) => !SECTIONS[name])];
   if (unknown.length > 0) {
-    console.error(`bench: unknown argument ${unknown[0]}. Usage: npm run bench [-- --quick] [-- --only ${Object.keys(SECTIONS).join(',')}] [-- --vs-torch]`);
+    // Before anything runs: a typo should not cost the minutes of the sections before it.
+    console.error(`bench: unknown argument or section ${unknown[0]}. Usage: npm run bench [-- --quick] [-- --only ${Object.keys(SECTIONS).join(',')}] [-- --vs-torch]`);
     process.exit(2);
   }
   const machine = `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, onnxruntime-node ${onnxruntimeVersion()}, provider ${chooseProvider().provider}`;
