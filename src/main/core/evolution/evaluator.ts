@@ -1,4 +1,5 @@
-import type { Candidate } from '../../../shared/engine';
+import type { Candidate, Genome } from '../../../shared/engine';
+import { encodingOf } from '../engine/encodings';
 import { FoolError } from '../../../shared/errors';
 import type { RenderOptions } from '../engine/render';
 import type { Classifier } from '../models/classifier';
@@ -58,7 +59,15 @@ export class Evaluator {
   /** Pixels of a batch of candidates (HWC bytes, n images). */
   renderOnly(genomes: Candidate['genome'][]): Promise<Uint8Array[]> {
     const chunks = this.chunks(genomes.length);
-    return Promise.all(chunks.map(([s, e]) => this.render.run({ type: 'render', genomes: genomes.slice(s, e) })));
+    return Promise.all(chunks.map(([s, e]) => this.renderChunk(genomes.slice(s, e))));
+  }
+
+  /** One render job: packed into one transferred array where the encoding can (see GenomeEncoding.pack). */
+  private renderChunk(genomes: Genome[]): Promise<Uint8Array> {
+    const encoding = genomes.length > 0 ? encodingOf(genomes[0].encoding) : undefined;
+    if (!encoding?.pack || genomes.some((g) => g.encoding !== encoding.name)) return this.render.run({ type: 'render', genomes });
+    const packed = encoding.pack(genomes);
+    return this.render.run({ type: 'render', encoding: encoding.name, packed }, [packed.buffer as ArrayBuffer]);
   }
 
   async evaluate(genomes: Candidate['genome'][]): Promise<Float32Array> {
@@ -67,7 +76,7 @@ export class Evaluator {
     const out = new Float32Array(genomes.length * K);
     await Promise.all(
       this.chunks(genomes.length).map(async ([s, e]) => {
-        const pixels = await this.render.run({ type: 'render', genomes: genomes.slice(s, e) });
+        const pixels = await this.renderChunk(genomes.slice(s, e));
         const batch = { n: e - s, height, width, channels, data: pixels };
         const probs = this.tenCrop ? await this.classifyTenCrop(batch) : await this.classifier.classify(batch);
         out.set(probs, s * K);
