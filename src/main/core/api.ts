@@ -23,7 +23,7 @@ import { ablationHandlers } from './api/ablations';
 import { experimentHandlers } from './api/experiments';
 import { exportHandlers } from './api/exports';
 import { individualHandlers } from './api/individuals';
-import { individualImage } from './api/predict';
+import { individualImage } from './individual-image';
 import { jobHandlers } from './api/jobs';
 import { modelHandlers } from './api/models';
 import { runHandlers } from './api/runs';

@@ -5,7 +5,8 @@ import { ablate, type Fill } from '../analysis/motifs';
 import { encodePng } from '../models/png';
 import { AblationStore, type AblationRow } from '../store/ablations';
 import type { ApiContext, Handlers } from './context';
-import { individualImage, predict } from './predict';
+import { individualImage } from '../individual-image';
+import { predict } from './predict';
 
 type Methods = 'ablation.detect' | 'ablation.apply' | 'ablation.save' | 'ablation.list' | 'ablation.copies' | 'genome.nodes' | 'genome.apply' | 'genome.repetition' | 'genome.save' | 'genome.list';
 

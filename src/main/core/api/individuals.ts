@@ -10,7 +10,8 @@ import { encodingOf } from '../engine/encodings';
 import type { Image } from '../models/image';
 import { encodePng } from '../models/png';
 import type { ApiContext, Handlers } from './context';
-import { individualImage, predict } from './predict';
+import { individualImage } from '../individual-image';
+import { predict } from './predict';
 
 /**
  * What the app shows of a run's individuals: one individual (image, top-5, genome, pixels), the

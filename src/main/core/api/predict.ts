@@ -1,15 +1,8 @@
 import type { Prediction } from '../../../shared/api';
-import { championImage } from '../export/gallery';
-import type { Lab } from '../lab';
 import type { Image } from '../models/image';
 import { fitToModel } from '../models/resize';
 import { topPredictions } from '../models/top-k';
 import type { ApiContext } from './context';
-
-/** The individual's pixels, re-rendered from its genome (images are not stored). */
-export function individualImage(lab: Lab, runId: number, individualId: number): Image {
-  return championImage(lab, runId, individualId);
-}
 
 /** An image classified by `model`: all probabilities and the top k, whatever the model's input size. */
 export async function predict(ctx: ApiContext, model: string, img: Image, k = 5): Promise<{ probs: Float32Array; top: Prediction[] }> {
