@@ -18,19 +18,24 @@ import { LENET_INPUT, LENET_SIDE, lenetParams } from './lenet';
  * convolution kernels; for this one small network a different formulation is 2-3x faster
  * (docs/benchmarks.md, "Training"), because every heavy step becomes one well-shaped GEMM:
  *
- * - Activations are kept as rows of pixels (NHWC: [images * positions, channels]). A 5x5
- *   convolution is an im2col Gather with precomputed indices (conv2 gathers whole 20-channel
- *   pixels, 80-byte blocks) and one Gemm over the whole batch; its weight gradient is the Gemm
- *   [outC x B*positions] x [B*positions x 25*inC] over the same columns, and its input gradient
- *   one MatMul followed by a col2im Gather + ReduceSum.
- * - 2x2 max pooling is Split + Max, and its backward a mask of the first maximum of each window
- *   (row-major, as Caffe and onnxruntime pick at ties) built from the same comparisons, instead of
- *   MaxPool's Indices output and MaxUnpool (which onnxruntime runs ~10x slower than a plain max).
+ * - conv1 is computed per pooling phase: one stride-2 Conv with 6x6 kernels holds, for each of
+ *   the four positions (dy, dx) of a 2x2 pooling window, the 5x5 kernel shifted by (dy, dx), so
+ *   the four values each max compares come out as four slabs of channels. Its weight gradient is
+ *   a batched MatMul against the 6x6 windows of the input (an identity convolution), folded back
+ *   onto the shared 5x5 kernel.
+ * - conv2 keeps its activations as rows of pixels (NHWC, [images * 64 positions, channels]): an
+ *   im2col Gather with precomputed indices (whole 20-channel pixels, 80-byte blocks) then one Gemm
+ *   over the whole batch; its weight gradient is one Gemm [50 x B*64] x [B*64 x 500] over the same
+ *   columns; its input gradient a ConvTranspose (onnxruntime's is as fast as a GEMM plus col2im).
+ * - 2x2 max pooling is Split + Max of the four window slabs, and its backward routes the gradient
+ *   to the first maximum of each window (row-major, as Caffe and onnxruntime's MaxPool pick at
+ *   ties) with the same comparisons, instead of MaxPool's Indices output and MaxUnpool
+ *   (onnxruntime's MaxPool with indices is ~10x slower than a plain max).
  * - Softmax and cross-entropy are fused: dL/dz = w - p * sum(w), w = -onehot / batch.
  *
  * The weights keep the layouts of lenetParams (what checkpoints and the shipped model hold); the
- * few reorders they need (conv2's [o, c, ky, kx] to [o, ky, kx, c]) run on the weights themselves,
- * which are small. The first pooled map is flattened in Caffe's (c, y, x) order for ip1.
+ * reorders they need run on the weights themselves, which are small. The second pooled map is
+ * flattened in Caffe's (c, y, x) order for ip1.
  */
 
 export const TRAIN_INPUT = LENET_INPUT;
@@ -51,7 +56,6 @@ const P1 = H1 / 2; // 12: pool1 output side
 const H2 = P1 - K1 + 1; // 8: conv2 output side
 const P2 = H2 / 2; // 4
 const FLAT = C2 * P2 * P2; // 800
-const HIDDEN = 500;
 
 class Builder {
   readonly nodes: NodeProto[] = [];
@@ -99,25 +103,18 @@ class Builder {
 }
 
 /**
- * im2col indices for a valid k x k convolution over `side` x `side` maps of `n` images, the output
- * positions ordered by 2x2 pooling window (image, i, j, dy, dx: y = 2i + dy, x = 2j + dx) so that
- * the four values a max pool compares sit next to each other: for each position, the k*k input
- * pixels (ky, kx) it reads, as row numbers of the [n * side * side, channels] pixel matrix.
+ * im2col indices of a valid k x k convolution over `side` x `side` maps of `n` images: for each
+ * output position (image, y, x) in order, the k*k input pixels (ky, kx) it reads, as row numbers
+ * of the [n * side * side, channels] pixel matrix.
  */
 export function im2colIndices(n: number, side: number, k: number): Int32Array {
-  const half = (side - k + 1) / 2;
-  const idx = new Int32Array(n * 4 * half * half * k * k);
+  const out = side - k + 1;
+  const idx = new Int32Array(n * out * out * k * k);
   let at = 0;
   for (let b = 0; b < n; b++) {
-    for (let i = 0; i < half; i++) {
-      for (let j = 0; j < half; j++) {
-        for (let dy = 0; dy < 2; dy++) {
-          for (let dx = 0; dx < 2; dx++) {
-            const y = 2 * i + dy;
-            const x = 2 * j + dx;
-            for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) idx[at++] = (b * side + y + ky) * side + x + kx;
-          }
-        }
+    for (let y = 0; y < out; y++) {
+      for (let x = 0; x < out; x++) {
+        for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) idx[at++] = (b * side + y + ky) * side + x + kx;
       }
     }
   }
@@ -125,17 +122,26 @@ export function im2colIndices(n: number, side: number, k: number): Int32Array {
 }
 
 /**
- * 2x2 max pooling over axis 1 of `x` (the four window positions, row-major): the pooled tensor
- * and `back`, which routes a pooled gradient (axis 1 of size 1) to the first maximum of each
- * window, as Caffe and onnxruntime's MaxPool pick at ties.
+ * Max of the four values of each 2x2 window, given as four slabs (dy, dx) = (0,0), (0,1),
+ * (1,0), (1,1); `back` routes the pooled gradient to the first maximum in that (row-major) order:
+ * the top row when its max is >= the bottom's, and within a row the left value when it is >= the
+ * right one. Masks are 0/1 floats; dy - dy * mask is exact, so the four parts sum to dy.
  */
-function maxPool(g: Builder, x: string, rank: number): { y: string; back: (dy: string) => string } {
-  const y = g.op('ReduceMax', [x, g.ints([1])], { keepdims: 0 });
-  const first = g.op('ArgMax', [x], { axis: 1, keepdims: 1, select_last_index: 0 });
-  const positions = g.ints([0, 1, 2, 3]);
-  const shape = [1, 4, ...new Array<number>(rank - 2).fill(1)];
-  const mask = g.op('Equal', [first, g.reshape(positions, shape)]);
-  return { y, back: (dy) => g.op('Where', [mask, dy, g.floats([0], [])]) };
+function pool2x2(g: Builder, [s00, s01, s10, s11]: string[]): { y: string; back: (dy: string) => string[] } {
+  const top = g.op('Max', [s00, s01]);
+  const bottom = g.op('Max', [s10, s11]);
+  const y = g.op('Max', [top, bottom]);
+  const mask = (a: string, b: string) => g.op('Cast', [g.op('GreaterOrEqual', [a, b])], { to: DataType.FLOAT });
+  return {
+    y,
+    back: (dy) => {
+      const dTop = g.op('Mul', [dy, mask(top, bottom)]);
+      const dBottom = g.op('Sub', [dy, dTop]);
+      const d00 = g.op('Mul', [dTop, mask(s00, s01)]);
+      const d10 = g.op('Mul', [dBottom, mask(s10, s11)]);
+      return [d00, g.op('Sub', [dTop, d00]), d10, g.op('Sub', [dBottom, d10])];
+    },
+  };
 }
 
 /**
@@ -143,40 +149,29 @@ function maxPool(g: Builder, x: string, rank: number): { y: string; back: (dy: s
  * (pixels / 256), `objective_weights` [n, classes] and the weights (lenetParams names and
  * layouts); outputs: `loss` (a scalar) and grad__NAME for every weight.
  */
-export function buildLenetTrainGraph(n: number, classes: number, variant: { conv1?: 'conv' | 'matmul'; dw1?: 'phases' | 'cols6' } = {}): Uint8Array {
+export function buildLenetTrainGraph(n: number, classes: number): Uint8Array {
   const g = new Builder();
   const params = lenetParams(classes);
   const Q = P1 * P1; // 144 pooled positions of conv1
 
-  // conv1 by pooling phase: cols6 [n, 36, 144] holds every 6x6 window at stride 2 (an identity
-  // convolution), phase (dy, dx) reads its 5x5 sub-window at offset (dy, dx).
+  // conv1 by pooling phase: [n, 4 phases, 20, 144] from one stride-2 Conv with the four shifted kernels.
   const x = g.reshape(TRAIN_INPUT, [n, 1, S, S]);
-  const eye = new Array<number>(36 * 36).fill(0);
-  for (let k = 0; k < 36; k++) eye[k * 36 + k] = 1;
-  const cols6 = g.reshape(g.op('Conv', [x, g.floats(eye, [36, 1, 6, 6])], { strides: [2, 2] }), [n, 36, Q]);
-  const phaseIdx: number[] = [];
-  for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) for (let ky = 0; ky < K1; ky++) for (let kx = 0; kx < K1; kx++) phaseIdx.push((dy + ky) * 6 + dx + kx);
-  const colsP = g.reshape(g.op('Gather', [cols6, g.ints(phaseIdx)], { axis: 1 }), [n, 4, K1 * K1, Q]);
-  const w1 = g.reshape('conv1_W', [C1, K1 * K1]);
-  let c1: string;
-  if (variant.conv1 !== 'matmul') {
-    const w6 = g.op('Concat', [0, 1, 2, 3].map((ph) => {
-      const dy = ph >> 1, dx = ph & 1;
-      return g.op('Pad', ['conv1_W', g.ints([0, 0, dy, dx, 0, 0, 1 - dy, 1 - dx])]);
-    }), { axis: 0 });
-    const b6 = g.op('Concat', ['conv1_b', 'conv1_b', 'conv1_b', 'conv1_b'], { axis: 0 });
-    c1 = g.reshape(g.op('Conv', [x, w6, b6], { strides: [2, 2] }), [n, 4, C1, Q]);
-  } else {
-    c1 = g.op('Add', [g.op('MatMul', [w1, colsP]), g.reshape('conv1_b', [C1, 1])]);
-  }
-  const pool1 = maxPool(g, c1, 4); // [n, 20, 144]
+  const phases = [0, 1, 2, 3].map((ph) => [ph >> 1, ph & 1]);
+  const w6 = g.op('Concat', phases.map(([dy, dx]) => g.op('Pad', ['conv1_W', g.ints([0, 0, dy, dx, 0, 0, 1 - dy, 1 - dx])])), { axis: 0 });
+  const b6 = g.op('Concat', ['conv1_b', 'conv1_b', 'conv1_b', 'conv1_b'], { axis: 0 });
+  const c1 = g.reshape(g.op('Conv', [x, w6, b6], { strides: [2, 2] }), [n, 4, C1, Q]);
+  const pool1 = pool2x2(g, g.ops('Split', [c1, g.ints([1, 1, 1, 1])], 4, { axis: 1 })); // [n, 1, 20, 144]
 
-  // conv2: columns of whole pixels (20 channels) [n*64, 500] (ky, kx, c); kernels reordered to match.
-  const p1 = g.reshape(g.op('Transpose', [pool1.y], { perm: [0, 2, 1] }), [n * Q, C1]);
+  // conv2 on rows of pixels: columns [n*64, 500] in (ky, kx, c) order, kernels reordered to match.
+  const p1 = g.reshape(g.op('Transpose', [g.reshape(pool1.y, [n, C1, Q])], { perm: [0, 2, 1] }), [n * Q, C1]);
   const cols2 = g.reshape(g.op('Gather', [p1, g.int32('im2col2', im2colIndices(n, P1, K1))], { axis: 0 }), [n * H2 * H2, K1 * K1 * C1]);
   const w2 = g.reshape(g.op('Transpose', ['conv2_W'], { perm: [0, 2, 3, 1] }), [C2, K1 * K1 * C1]);
-  const c2 = g.reshape(g.op('Gemm', [cols2, w2, 'conv2_b'], { transB: 1 }), [n * P2 * P2, 4, C2]);
-  const pool2 = maxPool(g, c2, 3); // [n*16, 50]
+  const c2 = g.reshape(g.op('Gemm', [cols2, w2, 'conv2_b'], { transB: 1 }), [n, P2, 2, P2, 2, C2]); // (image, i, dy, j, dx, c)
+  const [c2top, c2bottom] = g.ops('Split', [c2, g.ints([1, 1])], 2, { axis: 2 });
+  const pool2 = pool2x2(g, [
+    ...g.ops('Split', [c2top, g.ints([1, 1])], 2, { axis: 4 }),
+    ...g.ops('Split', [c2bottom, g.ints([1, 1])], 2, { axis: 4 }),
+  ]); // [n, 4, 1, 4, 1, 50]
 
   // ip1 reads Caffe's flattening, (c, y, x).
   const flat = g.reshape(g.op('Transpose', [g.reshape(pool2.y, [n, P2 * P2, C2])], { perm: [0, 2, 1] }), [n, FLAT]);
@@ -197,33 +192,28 @@ export function buildLenetTrainGraph(n: number, classes: number, variant: { conv
   g.op('Gemm', [flat, dh1], { transA: 1 }, trainGradName('ip1_W'));
   g.op('ReduceSum', [dh1, g.ints([0])], { keepdims: 0 }, trainGradName('ip1_b'));
   const dflat = g.op('Gemm', [dh1, 'ip1_W'], { transB: 1 });
-  const dpool2 = g.reshape(g.op('Transpose', [g.reshape(dflat, [n, C2, P2 * P2])], { perm: [0, 2, 1] }), [n * P2 * P2, 1, C2]);
+  const dpool2 = g.reshape(g.op('Transpose', [g.reshape(dflat, [n, C2, P2 * P2])], { perm: [0, 2, 1] }), [n, P2, 1, P2, 1, C2]);
 
   // conv2: weight gradient over the forward's columns; input gradient by ConvTranspose (NCHW).
-  const dc2 = g.reshape(pool2.back(dpool2), [n * H2 * H2, C2]);
+  const [d00, d01, d10, d11] = pool2.back(dpool2);
+  const rows = (a: string, b: string) => g.op('Concat', [a, b], { axis: 4 });
+  const dc2 = g.reshape(g.op('Concat', [rows(d00, d01), rows(d10, d11)], { axis: 2 }), [n * H2 * H2, C2]);
   g.op('ReduceSum', [dc2, g.ints([0])], { keepdims: 0 }, trainGradName('conv2_b'));
   const dw2 = g.op('Gemm', [dc2, cols2], { transA: 1 });
   g.op('Transpose', [g.reshape(dw2, [C2, K1, K1, C1])], { perm: [0, 3, 1, 2] }, trainGradName('conv2_W'));
-  const dc2nchw = g.reshape(g.op('Transpose', [g.reshape(dc2, [n, P2, P2, 2, 2, C2])], { perm: [0, 5, 1, 3, 2, 4] }), [n, C2, H2, H2]);
+  const dc2nchw = g.reshape(g.op('Transpose', [g.reshape(dc2, [n, H2 * H2, C2])], { perm: [0, 2, 1] }), [n, C2, H2, H2]);
   const dpool1 = g.reshape(g.op('ConvTranspose', [dc2nchw, 'conv2_W']), [n, 1, C1, Q]);
 
-  // conv1: only the weight gradient (the input needs none).
-  const dc1 = pool1.back(dpool1); // [n, 4, 20, 144]
+  // conv1: only the weight gradient (the input needs none), against the input's 6x6 windows at
+  // stride 2 (an identity convolution), then folded: phase (dy, dx) used kernel taps (ky+dy, kx+dx).
+  const dc1 = g.op('Concat', pool1.back(dpool1), { axis: 1 }); // [n, 4, 20, 144]
   g.op('ReduceSum', [dc1, g.ints([0, 1, 3])], { keepdims: 0 }, trainGradName('conv1_b'));
-  let dw1: string;
-  if (variant.dw1 !== 'phases') {
-    const dw6 = g.sum(g.op('MatMul', [g.reshape(dc1, [n, 4 * C1, Q]), g.op('Transpose', [cols6], { perm: [0, 2, 1] })]), [0]); // [80, 36]
-    const d6 = g.reshape(dw6, [4, C1, 6, 6]);
-    const parts = [0, 1, 2, 3].map((ph) => {
-      const dy = ph >> 1, dx = ph & 1;
-      return g.op('Slice', [d6, g.ints([ph, 0, dy, dx]), g.ints([ph + 1, C1, dy + K1, dx + K1])]);
-    });
-    dw1 = g.op('Sum', parts);
-  } else {
-    dw1 = g.sum(g.op('MatMul', [g.reshape(dc1, [n * 4, C1, Q]), g.op('Transpose', [g.reshape(colsP, [n * 4, K1 * K1, Q])], { perm: [0, 2, 1] })]), [0]);
-  }
-  g.op('Reshape', [dw1, g.ints([C1, 1, K1, K1])], {}, trainGradName('conv1_W'));
-  void w1;
+  const eye = new Array<number>(36 * 36).fill(0);
+  for (let k = 0; k < 36; k++) eye[k * 36 + k] = 1;
+  const cols6 = g.reshape(g.op('Conv', [x, g.floats(eye, [36, 1, 6, 6])], { strides: [2, 2] }), [n, 36, Q]);
+  const dw6 = g.reshape(g.sum(g.op('MatMul', [g.reshape(dc1, [n, 4 * C1, Q]), g.op('Transpose', [cols6], { perm: [0, 2, 1] })]), [0]), [4, C1, 6, 6]);
+  const folded = phases.map(([dy, dx], ph) => g.op('Slice', [dw6, g.ints([ph, 0, dy, dx]), g.ints([ph + 1, C1, dy + K1, dx + K1])]));
+  g.op('Reshape', [g.op('Sum', folded), g.ints([C1, 1, K1, K1])], {}, trainGradName('conv1_W'));
 
   const graph = onnx.GraphProto.create({
     name: 'LeNet training step',
