@@ -61,15 +61,18 @@ class Builder {
   readonly nodes: NodeProto[] = [];
   readonly inits: TensorProto[] = [];
   private n = 0;
+  /** Names every node made from now on "STAGE/op_N": profiles then read by stage. */
+  stage = 'input';
 
   op(type: string, inputs: string[], attrs: Parameters<typeof makeNode>[3] = {}, name?: string): string {
-    const out = name ?? `${type.toLowerCase()}_${this.n++}`;
-    this.nodes.push(makeNode(type, inputs, [out], attrs));
+    const id = `${this.stage}/${type.toLowerCase()}_${this.n++}`;
+    const out = name ?? id;
+    this.nodes.push(makeNode(type, inputs, [out], attrs, id));
     return out;
   }
 
   ops(type: string, inputs: string[], count: number, attrs: Parameters<typeof makeNode>[3] = {}): string[] {
-    const outs = Array.from({ length: count }, () => `${type.toLowerCase()}_${this.n++}`);
+    const outs = Array.from({ length: count }, () => `${this.stage}/${type.toLowerCase()}_${this.n++}`);
     this.nodes.push(makeNode(type, inputs, outs, attrs));
     return outs;
   }
@@ -155,18 +158,22 @@ export function buildLenetTrainGraph(n: number, classes: number): Uint8Array {
   const Q = P1 * P1; // 144 pooled positions of conv1
 
   // conv1 by pooling phase: [n, 4 phases, 20, 144] from one stride-2 Conv with the four shifted kernels.
+  g.stage = 'conv1';
   const x = g.reshape(TRAIN_INPUT, [n, 1, S, S]);
   const phases = [0, 1, 2, 3].map((ph) => [ph >> 1, ph & 1]);
   const w6 = g.op('Concat', phases.map(([dy, dx]) => g.op('Pad', ['conv1_W', g.ints([0, 0, dy, dx, 0, 0, 1 - dy, 1 - dx])])), { axis: 0 });
   const b6 = g.op('Concat', ['conv1_b', 'conv1_b', 'conv1_b', 'conv1_b'], { axis: 0 });
   const c1 = g.reshape(g.op('Conv', [x, w6, b6], { strides: [2, 2] }), [n, 4, C1, Q]);
+  g.stage = 'pool1';
   const pool1 = pool2x2(g, g.ops('Split', [c1, g.ints([1, 1, 1, 1])], 4, { axis: 1 })); // [n, 1, 20, 144]
 
   // conv2 on rows of pixels: columns [n*64, 500] in (ky, kx, c) order, kernels reordered to match.
+  g.stage = 'conv2';
   const p1 = g.reshape(g.op('Transpose', [g.reshape(pool1.y, [n, C1, Q])], { perm: [0, 2, 1] }), [n * Q, C1]);
   const cols2 = g.reshape(g.op('Gather', [p1, g.int32('im2col2', im2colIndices(n, P1, K1))], { axis: 0 }), [n * H2 * H2, K1 * K1 * C1]);
   const w2 = g.reshape(g.op('Transpose', ['conv2_W'], { perm: [0, 2, 3, 1] }), [C2, K1 * K1 * C1]);
   const c2 = g.reshape(g.op('Gemm', [cols2, w2, 'conv2_b'], { transB: 1 }), [n, P2, 2, P2, 2, C2]); // (image, i, dy, j, dx, c)
+  g.stage = 'pool2';
   const [c2top, c2bottom] = g.ops('Split', [c2, g.ints([1, 1])], 2, { axis: 2 });
   const pool2 = pool2x2(g, [
     ...g.ops('Split', [c2top, g.ints([1, 1])], 2, { axis: 4 }),
@@ -174,17 +181,20 @@ export function buildLenetTrainGraph(n: number, classes: number): Uint8Array {
   ]); // [n, 4, 1, 4, 1, 50]
 
   // ip1 reads Caffe's flattening, (c, y, x).
+  g.stage = 'ip1, ip2';
   const flat = g.reshape(g.op('Transpose', [g.reshape(pool2.y, [n, P2 * P2, C2])], { perm: [0, 2, 1] }), [n, FLAT]);
   const h1 = g.op('Gemm', [flat, 'ip1_W', 'ip1_b']);
   const r1 = g.op('Relu', [h1]);
   const z = g.op('Gemm', [r1, 'ip2_W', 'ip2_b']);
 
   // Loss and dL/dz: J = sum w . log softmax(z); dJ/dz = w - softmax(z) * sum_k w.
+  g.stage = 'softmax + cross-entropy';
   const logp = g.op('LogSoftmax', [z], { axis: 1 });
   g.op('ReduceSum', [g.op('Mul', [TRAIN_WEIGHTS, logp])], { keepdims: 0 }, TRAIN_LOSS);
   const dz = g.op('Sub', [TRAIN_WEIGHTS, g.op('Mul', [g.op('Exp', [logp]), g.sum(TRAIN_WEIGHTS, [1], 1)])]);
 
   // ip2, relu, ip1.
+  g.stage = 'ip1, ip2 backward';
   g.op('Gemm', [r1, dz], { transA: 1 }, trainGradName('ip2_W'));
   g.op('ReduceSum', [dz, g.ints([0])], { keepdims: 0 }, trainGradName('ip2_b'));
   const dr1 = g.op('Gemm', [dz, 'ip2_W'], { transB: 1 });
@@ -195,18 +205,23 @@ export function buildLenetTrainGraph(n: number, classes: number): Uint8Array {
   const dpool2 = g.reshape(g.op('Transpose', [g.reshape(dflat, [n, C2, P2 * P2])], { perm: [0, 2, 1] }), [n, P2, 1, P2, 1, C2]);
 
   // conv2: weight gradient over the forward's columns; input gradient by ConvTranspose (NCHW).
+  g.stage = 'pool2 backward';
   const [d00, d01, d10, d11] = pool2.back(dpool2);
   const rows = (a: string, b: string) => g.op('Concat', [a, b], { axis: 4 });
   const dc2 = g.reshape(g.op('Concat', [rows(d00, d01), rows(d10, d11)], { axis: 2 }), [n * H2 * H2, C2]);
+  g.stage = 'conv2 weight gradient';
   g.op('ReduceSum', [dc2, g.ints([0])], { keepdims: 0 }, trainGradName('conv2_b'));
   const dw2 = g.op('Gemm', [dc2, cols2], { transA: 1 });
   g.op('Transpose', [g.reshape(dw2, [C2, K1, K1, C1])], { perm: [0, 3, 1, 2] }, trainGradName('conv2_W'));
+  g.stage = 'conv2 input gradient';
   const dc2nchw = g.reshape(g.op('Transpose', [g.reshape(dc2, [n, H2 * H2, C2])], { perm: [0, 2, 1] }), [n, C2, H2, H2]);
   const dpool1 = g.reshape(g.op('ConvTranspose', [dc2nchw, 'conv2_W']), [n, 1, C1, Q]);
 
   // conv1: only the weight gradient (the input needs none), against the input's 6x6 windows at
   // stride 2 (an identity convolution), then folded: phase (dy, dx) used kernel taps (ky+dy, kx+dx).
+  g.stage = 'pool1 backward';
   const dc1 = g.op('Concat', pool1.back(dpool1), { axis: 1 }); // [n, 4, 20, 144]
+  g.stage = 'conv1 weight gradient';
   g.op('ReduceSum', [dc1, g.ints([0, 1, 3])], { keepdims: 0 }, trainGradName('conv1_b'));
   const eye = new Array<number>(36 * 36).fill(0);
   for (let k = 0; k < 36; k++) eye[k * 36 + k] = 1;
