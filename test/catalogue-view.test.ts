@@ -31,7 +31,7 @@ describe.skipIf(!chromiumPath || !haveLenet)(`the Models page's catalogue (${!ch
   let browser: Browser;
   let page: Page;
 
-  /** Sends the file in 64 kB pieces, 60 ms apart (about 1.7 s in all), with Range support for resumes. */
+  /** Sends the file in 64 kB pieces, 60 ms apart (about 1.7 s in all; 250 ms for a "slow" file), with Range support for resumes. */
   function send(req: IncomingMessage, res: ServerResponse) {
     if (!req.url?.endsWith('.onnx')) return void res.writeHead(404).end();
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
@@ -48,7 +48,7 @@ describe.skipIf(!chromiumPath || !haveLenet)(`the Models page's catalogue (${!ch
       const piece = body.subarray(at, at + 65_536);
       at += piece.length;
       if (at >= body.length) return void res.end(piece);
-      res.write(piece, () => setTimeout(tick, 60));
+      res.write(piece, () => setTimeout(tick, req.url?.includes('slow') ? 250 : 60));
     };
     tick();
   }
@@ -79,6 +79,7 @@ describe.skipIf(!chromiumPath || !haveLenet)(`the Models page's catalogue (${!ch
         entry('tiny-cancel', `${base}/models/lenet-cancel.onnx`),
         entry('tiny-badhash', `${base}/models/lenet-bad.onnx`, '0'.repeat(64)),
         entry('tiny-offline', 'http://models.fooling-lab.invalid/lenet.onnx'),
+        entry('tiny-slow', `${base}/models/lenet-slow.onnx`),
       ]),
     );
     served = await serve(db, { FOOL_CATALOGUE: catalogue });
@@ -134,6 +135,24 @@ describe.skipIf(!chromiumPath || !haveLenet)(`the Models page's catalogue (${!ch
     await row('tiny-cancel').getByRole('button', { name: 'Get' }).click();
     await expect.poll(() => status('tiny-cancel').textContent(), { timeout: 90_000 }).toMatch(/Installed as tiny-cancel \(resumed from \d/);
     await expect.poll(() => page.getByTestId('model-row-tiny-cancel').count()).toBe(1);
+  }, 120_000);
+
+  it('a download started before the page was left is followed again when the page is opened anew', async () => {
+    await row('tiny-slow').getByRole('button', { name: 'Get' }).click();
+    const bar = () => row('tiny-slow').getByRole('progressbar');
+    await expect.poll(async () => Number((await bar().getAttribute('aria-valuenow').catch(() => null)) ?? -1), { timeout: 20_000 }).toBeGreaterThan(0);
+    // Away to the runs, back to the models: a fresh page knows nothing but what jobs.list says.
+    await page.goto(`${served.url.split('#')[0]}#/runs`);
+    await page.reload();
+    await page.goto(`${served.url.split('#')[0]}#/models`);
+    await page.getByTestId('catalogue-table').waitFor();
+    const before = Number((await bar().getAttribute('aria-valuenow', { timeout: 10_000 })) ?? -1);
+    expect(before).toBeGreaterThanOrEqual(0);
+    expect(await row('tiny-slow').getByRole('button', { name: 'Cancel' }).count()).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, 'catalogue-reattached.png'), fullPage: true });
+    // It moves on and ends here, registered, without a second Get.
+    await expect.poll(() => status('tiny-slow').textContent(), { timeout: 90_000 }).toContain('Installed as tiny-slow');
+    await expect.poll(() => page.getByTestId('model-row-tiny-slow').count()).toBe(1);
   }, 120_000);
 
   it('a file whose SHA-256 does not match is refused with the clear message, and nothing is registered', async () => {

@@ -98,7 +98,7 @@ describe('the Electron host guards', () => {
     const execute = vi.fn(async (_m: string, p: unknown) => ({ ok: true, result: p }));
     const chosen = vi.fn(async () => '/home/me/picked');
     const r = await handleCall({ execute } as never, APP_FRAME, 'export.run', { runId: 1, outDir: '/etc/cron.d' }, chosen);
-    expect(chosen).toHaveBeenCalledWith('/etc/cron.d');
+    expect(chosen).toHaveBeenCalledWith('/etc/cron.d', expect.objectContaining({ kind: 'folder' }));
     expect(execute).toHaveBeenCalledWith('export.run', { runId: 1, outDir: '/home/me/picked' });
     expect(r).toMatchObject({ ok: true });
     // Cancelled: nothing is written.
@@ -109,6 +109,28 @@ describe('the Electron host guards', () => {
     // Reports and datasets too.
     await handleCall({ execute } as never, APP_FRAME, 'experiments.report', { experimentId: 1, outDir: '/etc' }, chosen);
     expect(execute).toHaveBeenCalledWith('experiments.report', { experimentId: 1, outDir: '/home/me/picked' });
+  });
+
+  it('the app names no path under Electron: an empty one opens the dialog; a bad request opens none', async () => {
+    const { handleCall } = await import('../src/main/electron/index');
+    const execute = vi.fn(async (_m: string, p: unknown) => ({ ok: true, result: p }));
+    const chosen = vi.fn(async () => '/home/me/picked');
+    const r = await handleCall({ execute } as never, APP_FRAME, 'export.start', { runId: 3, outDir: '' }, chosen);
+    expect(r).toMatchObject({ ok: true });
+    expect(chosen).toHaveBeenCalledWith('', expect.objectContaining({ kind: 'folder', title: expect.stringMatching(/Export/) }));
+    expect(execute).toHaveBeenCalledWith('export.start', { runId: 3, outDir: '/home/me/picked' });
+    // An invalid request is refused before any dialog opens.
+    chosen.mockClear();
+    execute.mockClear();
+    const bad = await handleCall({ execute } as never, APP_FRAME, 'export.start', { runId: -1, outDir: '' }, chosen);
+    expect(bad).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+    expect(chosen).not.toHaveBeenCalled();
+    expect(execute).not.toHaveBeenCalled();
+    // Files (a trained model, a lab) go through the save dialog.
+    const file = vi.fn(async () => '/home/me/lenet.onnx');
+    await handleCall({ execute } as never, APP_FRAME, 'train.start', { out: '/etc/passwd' }, file);
+    expect(file).toHaveBeenCalledWith('/etc/passwd', expect.objectContaining({ kind: 'file' }));
+    expect(execute).toHaveBeenCalledWith('train.start', expect.objectContaining({ out: '/home/me/lenet.onnx' }));
   });
 });
 

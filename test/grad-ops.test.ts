@@ -219,6 +219,24 @@ describe('gradient rule of each op vs float64 finite differences', () => {
     await check('Conv', 'group 2 (2 channels each), stride 2, pads 1', { nodes: [n('Conv', ['x', 'W'], ['r'], { group: 2, strides: [2, 2], pads: [1, 1, 1, 1] })], last: 'r', input: [4, 5, 5], inits: { W: [4, 2, 3, 3] }, wrt: ['W'] });
   });
 
+  it('Conv with channels in blocks of 16: the input gradient as a Conv of the flipped, transposed kernel', async () => {
+    const plain = n('Conv', ['x', 'W', 'B'], ['r'], { pads: [1, 0, 2, 1], dilations: [1, 2], kernel_shape: [3, 2] });
+    const grouped = n('Conv', ['x', 'W'], ['r'], { group: 2, pads: [1, 1, 1, 1] });
+    const cases: [string, OpCase][] = [
+      ['16 -> 16, 3x2 kernel, dilations [1,2], asymmetric pads', { nodes: [plain], last: 'r', input: [16, 4, 5], inits: { W: [16, 16, 3, 2], B: [16] } }],
+      ['group 2 of 16 channels, 3x3 pads 1', { nodes: [grouped], last: 'r', input: [32, 3, 3], inits: { W: [32, 16, 3, 3] } }],
+      ['1x1, 32 -> 16', { nodes: [n('Conv', ['x', 'W'], ['r'])], last: 'r', input: [32, 2, 3], inits: { W: [16, 32, 1, 1] } }],
+    ];
+    for (const [label, c] of cases) {
+      // The formulation under test is in use (not the ConvTranspose fallback).
+      const g = buildGradientModel(graph(c.nodes, c.input, 'r', c.inits ?? {}, 13), { output: 'r', outputKind: 'logits', objective: 'logit', wrt: ['x'] });
+      const ops = (g.graph!.node ?? []).map((x) => x.opType);
+      expect(ops).not.toContain('ConvTranspose');
+      expect(ops.filter((o) => o === 'Conv')).toHaveLength(2);
+      await check('Conv', label, c);
+    }
+  });
+
   it('ConvTranspose: stride 2 with pads and output_padding, groups, dilations', async () => {
     await check('ConvTranspose', '3x3 stride 2 pads 1 output_padding 1 (2x upsampling)', {
       nodes: [n('ConvTranspose', ['x', 'W', 'B'], ['r'], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] })], last: 'r', input: [2, 3, 3], inits: { W: [2, 3, 3, 3], B: [3] }, wrt: ['W', 'B'] });

@@ -621,6 +621,8 @@ export interface JobInfo {
   endedAt?: string;
   runId?: number;
   experimentId?: number;
+  /** What the job works on when not a run or an experiment: the catalogue entry a download gets, the model an evaluation scores. */
+  subject?: string;
   /** When finished (or cancelled): what the work returned. */
   result?: unknown;
   error?: ErrorPayload;

@@ -1,9 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { packageRoot } from '../core/paths';
+import { median, withServedRun } from './served-run';
 import { printTable } from './timing';
 
 /**
@@ -16,39 +11,8 @@ import { printTable } from './timing';
  * generation 0 alone fills every cell).
  */
 
-export const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'];
 /** The gallery's thumbnail request size (Gallery.svelte's THUMB). */
 const THUMB = 128;
-
-export function fool(root: string, db: string, args: string[]): string {
-  const r = spawnSync(process.execPath, [join(root, 'bin/fool.js'), '--db', db, ...args], { cwd: root, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`fool ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** A real 1000-class run: SqueezeNet, CPPN, `generations` generations after the random start. */
-export function makeRun(root: string, db: string, quick: boolean, generations = 1): number | null {
-  const dir = resolve(root, '../shared/models/squeezenet1.0');
-  if (!existsSync(join(dir, 'squeezenet1.0.onnx'))) return null;
-  fool(root, db, ['models', 'add', join(dir, 'squeezenet1.0.onnx'), '--name', 'squeezenet', '--preset', 'caffe-imagenet', '--labels', join(dir, 'synset_words.txt')]);
-  const out = fool(root, db, ['--json', 'evolve', '--model', 'squeezenet', '--encoding', 'cppn', '--generations', String(generations), '--batch', quick ? '200' : '400', '--seed', '1']);
-  return (JSON.parse(out) as { runId: number }).runId;
-}
-
-export function serve(root: string, db: string): Promise<{ url: string; stop: () => void }> {
-  const proc = spawn(process.execPath, [join(root, 'bin/fool.js'), '--db', db, '--json', 'serve', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((done, fail) => {
-    proc.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) done({ url: (JSON.parse(line) as { open: string }).open, stop: () => proc.kill('SIGTERM') });
-    });
-    proc.once('exit', (code) => fail(new Error(`fool serve exited (${code}): ${err}`)));
-  });
-}
 
 interface PageReport {
   cardsMs: number;
@@ -58,42 +22,8 @@ interface PageReport {
 }
 
 export async function galleryBench(quick: boolean, opts: { db?: string; runId?: number } = {}): Promise<string[]> {
-  const skip = (why: string) => {
-    const text = `\n### Gallery of 1000 champions\n\nskipped: ${why}`;
-    console.log(text);
-    return [text];
-  };
-  const chromiumPath = CHROMIUM.find((p) => existsSync(p));
-  if (!chromiumPath) return skip(`no Chromium at ${CHROMIUM.join(' or ')}`);
-  const root = packageRoot();
-  if (!existsSync(join(root, 'out/renderer/index.html'))) return skip('the renderer is not built (npm run build)');
-
-  let db = opts.db ?? process.env.FOOL_GALLERY_DB;
-  let runId = opts.runId ?? (process.env.FOOL_GALLERY_RUN ? Number(process.env.FOOL_GALLERY_RUN) : undefined);
-  let scratch: string | undefined;
-  let made = 0;
-  if (!db || !runId) {
-    scratch = mkdtempSync(join(tmpdir(), 'fool-gallery-bench-'));
-    db = join(scratch, 'lab.db');
-    const t0 = performance.now();
-    const id = makeRun(root, db, quick);
-    if (id === null) {
-      rmSync(scratch, { recursive: true, force: true });
-      return skip('no 1000-class run given (FOOL_GALLERY_DB, FOOL_GALLERY_RUN) and no ../shared/models/squeezenet1.0 to make one');
-    }
-    runId = id;
-    made = (performance.now() - t0) / 1000;
-  }
-
-  const server = await serve(root, db);
-  // playwright-core is a development tool, not bundled: load it at run time by name.
-  const pw = (await import(/* @vite-ignore */ ['playwright', 'core'].join('-'))) as typeof import('playwright-core');
-  let browser: Browser | undefined;
-  try {
-    browser = await pw.chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update'],
-    });
+  const env = { db: 'FOOL_GALLERY_DB', run: 'FOOL_GALLERY_RUN' };
+  return withServedRun('Gallery of 1000 champions', { quick, generations: 1, env, ...opts }, async ({ browser, base, runId, db, made }) => {
     // Round 0 is the first open on a fresh server (its image renderer cold); the rest are warm server, cold browser.
     const rounds = quick ? 3 : 6;
     const reports: PageReport[] = [];
@@ -103,7 +33,7 @@ export async function galleryBench(quick: boolean, opts: { db?: string; runId?: 
       // A fresh context each round: a cold cache, as when the gallery is first opened.
       const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       const page = await ctx.newPage();
-      await page.goto(`${server.url.split('#')[0]}#/run/${runId}/gallery`);
+      await page.goto(`${base}#/run/${runId}/gallery`);
       await page.waitForFunction(() => document.querySelectorAll('[data-testid=champion-card]').length > 0, null, { timeout: 60_000 });
       const cardsMs = await page.evaluate(() => performance.now());
       // The first row's thumbnails decoded.
@@ -146,7 +76,6 @@ export async function galleryBench(quick: boolean, opts: { db?: string; runId?: 
       }
       await ctx.close();
     }
-    const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const first = reports[0];
     const full = first.images.filter((im) => im.size > THUMB).length;
     const warm = reports.slice(1);
@@ -166,9 +95,5 @@ export async function galleryBench(quick: boolean, opts: { db?: string; runId?: 
     ].join('\n');
     console.log(note);
     return [table, note];
-  } finally {
-    await browser?.close();
-    server.stop();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
-  }
+  });
 }

@@ -1,9 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { packageRoot } from '../core/paths';
-import { CHROMIUM, makeRun, serve } from './gallery-bench';
+import { median, withServedRun } from './served-run';
 import { printTable } from './timing';
 
 /**
@@ -15,39 +10,9 @@ import { printTable } from './timing';
  * generations (1000 classes, lineages that split and merge back to generation 0).
  */
 export async function phylogenyBench(quick: boolean): Promise<string[]> {
-  const skip = (why: string) => {
-    const text = `\n### Phylogeny of a 1000-class run\n\nskipped: ${why}`;
-    console.log(text);
-    return [text];
-  };
-  const chromiumPath = CHROMIUM.find((p) => existsSync(p));
-  if (!chromiumPath) return skip(`no Chromium at ${CHROMIUM.join(' or ')}`);
-  const root = packageRoot();
-  if (!existsSync(join(root, 'out/renderer/index.html'))) return skip('the renderer is not built (npm run build)');
-
-  let db = process.env.FOOL_TREE_DB;
-  let runId = process.env.FOOL_TREE_RUN ? Number(process.env.FOOL_TREE_RUN) : undefined;
-  let scratch: string | undefined;
   const generations = quick ? 3 : 10;
-  let made = 0;
-  if (!db || !runId) {
-    scratch = mkdtempSync(join(tmpdir(), 'fool-tree-bench-'));
-    db = join(scratch, 'lab.db');
-    const t0 = performance.now();
-    const id = makeRun(root, db, quick, generations);
-    if (id === null) {
-      rmSync(scratch, { recursive: true, force: true });
-      return skip('no 1000-class run given (FOOL_TREE_DB, FOOL_TREE_RUN) and no ../shared/models/squeezenet1.0 to make one');
-    }
-    runId = id;
-    made = (performance.now() - t0) / 1000;
-  }
-
-  const server = await serve(root, db);
-  const pw = (await import(/* @vite-ignore */ ['playwright', 'core'].join('-'))) as typeof import('playwright-core');
-  let browser: Browser | undefined;
-  try {
-    browser = await pw.chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update'] });
+  const env = { db: 'FOOL_TREE_DB', run: 'FOOL_TREE_RUN' };
+  return withServedRun('Phylogeny of a 1000-class run', { quick, generations, env }, async ({ browser, base, runId, db, made }) => {
     const rounds = quick ? 3 : 5;
     const drawn: number[] = [];
     const calls: number[] = [];
@@ -56,7 +21,7 @@ export async function phylogenyBench(quick: boolean): Promise<string[]> {
     for (let i = 0; i < rounds; i++) {
       const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       const page = await ctx.newPage();
-      await page.goto(`${server.url.split('#')[0]}#/run/${runId}/tree`);
+      await page.goto(`${base}#/run/${runId}/tree`);
       await page.waitForFunction(() => document.querySelector('[data-testid=tree-drawn-ms]') !== null, null, { timeout: 120_000 });
       drawn.push(await page.evaluate(() => performance.now()));
       const r = await page.evaluate(() => ({
@@ -69,7 +34,6 @@ export async function phylogenyBench(quick: boolean): Promise<string[]> {
       calls.push(r.call);
       await ctx.close();
     }
-    const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const table = printTable(`Phylogeny of run ${runId}: ${champions} champions, ${nodes} nodes drawn (Chromium through fool serve; fresh browser each open)`, [
       ['measure', 'first open (fresh server)', `median of ${rounds - 1} later opens`],
       ['navigation start to the tree drawn', `${drawn[0].toFixed(0)} ms`, `${median(drawn.slice(1)).toFixed(0)} ms`],
@@ -81,9 +45,5 @@ export async function phylogenyBench(quick: boolean): Promise<string[]> {
     ].join('\n');
     console.log(note);
     return [table, note];
-  } finally {
-    await browser?.close();
-    server.stop();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
-  }
+  });
 }

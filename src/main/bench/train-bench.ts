@@ -9,10 +9,11 @@ import { buildLenet, initLenetWeights, lenetParams, LENET_OUTPUT } from '../core
 import { buildLenetTrainGraph, TRAIN_WEIGHTS } from '../core/train/train-graph';
 import { settingsFor, trainLenet, type TrainSettings } from '../core/train/trainer';
 import { recordTarget, skipTarget } from './targets';
+import { TORCH_ANCHOR } from './torch';
 import { fmt, printTable } from './timing';
 
-/** PyTorch 1.13 + OpenBLAS, 2 threads, one LeNet epoch on this kind of machine (docs/benchmarks.md). */
-const TORCH_EPOCH_S = 12.5;
+/** PyTorch 1.13 + OpenBLAS, 2 threads, one LeNet epoch on this kind of machine (the dated anchor). */
+const TORCH_EPOCH_S = TORCH_ANCHOR.figures.trainEpochSeconds;
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor((a.length - 1) / 2)];
 

@@ -42,12 +42,18 @@ export class JobManager {
   /**
    * Starts `work` in the background. `started` resolves once the job has told its ids (or has ended),
    * and rejects when it failed before that: a bad parameter found while planning is the caller's
-   * error, not a failed job. `ended` resolves with the job's result (never rejects).
+   * error, not a failed job. `ended` resolves with the job's result (never rejects). `subject` names
+   * what the job works on when that is not a run or an experiment (a catalogue entry, a model), so
+   * that a page opened later finds the job (jobs.list) and follows it.
    */
-  start<R>(kind: string, work: (ctx: JobContext) => Promise<R>, opts: { waitForIds?: boolean } = {}): { jobId: number; started: Promise<JobInfo>; ended: Promise<JobInfo> } {
+  start<R>(
+    kind: string,
+    work: (ctx: JobContext) => Promise<R>,
+    opts: { waitForIds?: boolean; subject?: string } = {},
+  ): { jobId: number; started: Promise<JobInfo>; ended: Promise<JobInfo> } {
     const jobId = this.next++;
     const ac = new AbortController();
-    const j: JobInfo = { jobId, kind, status: 'running', done: 0, total: 0, message: '', createdAt: new Date().toISOString() };
+    const j: JobInfo = { jobId, kind, status: 'running', done: 0, total: 0, message: '', createdAt: new Date().toISOString(), ...(opts.subject ? { subject: opts.subject } : {}) };
     let told!: (j: JobInfo) => void;
     let failedEarly!: (e: unknown) => void;
     const started = new Promise<JobInfo>((ok, fail) => {

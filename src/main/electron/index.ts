@@ -121,45 +121,72 @@ export function hardenContents(contents: Contents): void {
   contents.on('will-attach-webview', (e: { preventDefault(): void }) => e.preventDefault());
 }
 
-/** Methods that write files into a folder the caller names (the parameter that names it). */
-const WRITES_TO_FOLDER: Partial<Record<ApiMethod, 'outDir'>> = { 'export.run': 'outDir', 'export.start': 'outDir', 'dataset.export': 'outDir', 'experiments.report': 'outDir', 'runs.writeReport': 'outDir' };
+/** Where a method writes: the parameter that names it, a folder or a file, and the dialog's title. */
+export interface WriteTarget {
+  key: 'outDir' | 'out';
+  kind: 'folder' | 'file';
+  title: string;
+}
+
+/** Methods that write where the caller names: the user names it instead, in the main process's dialog. */
+const WRITES_TO: Partial<Record<ApiMethod, WriteTarget>> = {
+  'export.run': { key: 'outDir', kind: 'folder', title: 'Export the run into a folder' },
+  'export.start': { key: 'outDir', kind: 'folder', title: 'Export the run into a folder' },
+  'dataset.export': { key: 'outDir', kind: 'folder', title: 'Export the fooling images as a dataset into a folder' },
+  'experiments.report': { key: 'outDir', kind: 'folder', title: "Write the experiment's report into a folder" },
+  'runs.writeReport': { key: 'outDir', kind: 'folder', title: "Write the run's report into a folder" },
+  'runs.exportLab': { key: 'out', kind: 'file', title: 'Save the run as a lab file' },
+  'train.start': { key: 'out', kind: 'file', title: 'Save the trained model as' },
+};
 
 /**
  * The `api:call` handler: only the app's own pages may call; the request is validated against the
  * schema in src/shared BEFORE the core is reached; failures come back as { ok: false, error }.
- * With `chooseFolder` (the app passes its folder dialog), a method that writes into a folder writes
- * where the user picked in the main process's dialog, never where the renderer said.
+ * With `choosePath` (the app passes its dialogs), a method that writes files writes where the user
+ * picked in the main process's folder or save dialog, never where the renderer said: the renderer's
+ * path (which may be empty: the app shows no path field under Electron) only seeds the dialog, and
+ * the dialog opens only for an otherwise valid request.
  */
 export async function handleCall(
   api: Pick<LabApi, 'execute'>,
   event: Pick<IpcMainInvokeEvent, 'senderFrame'> | null,
   method: unknown,
   params: unknown,
-  chooseFolder?: (suggested: string) => Promise<string | undefined>,
+  choosePath?: (suggested: string, target: WriteTarget) => Promise<string | undefined>,
 ): Promise<ApiResponse<ApiMethod>> {
   const from = event?.senderFrame?.url ?? '';
   if (!isAppUrl(from)) return { ok: false, error: { code: 'BAD_INPUT', message: `API calls are accepted from the app's own pages only, not ${from || 'an unknown frame'}` } };
-  const req = parseRequest(typeof method === 'string' ? method : String(method), params);
-  if (!req.ok) return { ok: false, error: req.error };
+  const name = typeof method === 'string' ? method : String(method);
+  const target = Object.hasOwn(WRITES_TO, name) ? WRITES_TO[name as ApiMethod] : undefined;
   try {
-    const key = WRITES_TO_FOLDER[req.method];
-    if (key && chooseFolder) {
-      // The renderer does not pick where files are written: the user does, in the main process's
-      // folder dialog (the renderer's folder is only the dialog's starting point).
-      const p = req.params as Record<string, unknown>;
-      const dir = await chooseFolder(String(p[key] ?? ''));
-      if (!dir) return { ok: false, error: { code: 'BAD_INPUT', message: 'cancelled: no folder was chosen. Choose a folder in the dialog to write there' } };
-      return await api.execute(req.method, { ...p, [key]: dir } as typeof req.params);
+    if (target && choosePath && typeof params === 'object' && params !== null) {
+      const p = params as Record<string, unknown>;
+      const placeholder = parseRequest(name, { ...p, [target.key]: '/' });
+      if (!placeholder.ok) return { ok: false, error: placeholder.error };
+      const chosen = await choosePath(typeof p[target.key] === 'string' ? (p[target.key] as string) : '', target);
+      if (!chosen) {
+        return { ok: false, error: { code: 'BAD_INPUT', message: `cancelled: no ${target.kind} was chosen. Choose one in the dialog to write there` } };
+      }
+      params = { ...p, [target.key]: chosen };
     }
+    const req = parseRequest(name, params);
+    if (!req.ok) return { ok: false, error: req.error };
     return await api.execute(req.method, req.params);
   } catch (e) {
     return { ok: false, error: toErrorPayload(e) };
   }
 }
 
-/** The folder dialog of the main process, for exports. */
-async function chooseExportFolder(suggested: string): Promise<string | undefined> {
-  const r = await dialog.showOpenDialog({ title: 'Export the run to a folder', defaultPath: suggested || undefined, properties: ['openDirectory', 'createDirectory'] });
+/** The main process's folder dialog or save dialog, for whatever the app writes. */
+async function chooseWritePath(suggested: string, target: WriteTarget): Promise<string | undefined> {
+  const win = BrowserWindow.getFocusedWindow?.();
+  if (target.kind === 'file') {
+    const opts = { title: target.title, defaultPath: suggested || undefined };
+    const r = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
+    return r.canceled ? undefined : r.filePath;
+  }
+  const opts = { title: target.title, defaultPath: suggested || undefined, properties: ['openDirectory' as const, 'createDirectory' as const] };
+  const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
   return r.canceled ? undefined : r.filePaths[0];
 }
 
@@ -212,7 +239,7 @@ export function start(): void {
   // Any web contents created later (a devtools page, a future dialog) gets the same guards.
   app.on('web-contents-created', (_e, contents) => hardenContents(contents));
   protocol.handle('fool', (req) => handleProtocol(api, join(__dirname, '../renderer'), req));
-  ipcMain.handle(CALL_CHANNEL, (event, method: unknown, params: unknown) => handleCall(api, event, method, params, chooseExportFolder));
+  ipcMain.handle(CALL_CHANNEL, (event, method: unknown, params: unknown) => handleCall(api, event, method, params, chooseWritePath));
   ipcMain.handle(CHOOSE_FILE_CHANNEL, (event, kind: unknown) => chooseFile(event, kind));
   api.onEvent((e) => {
     for (const w of BrowserWindow.getAllWindows()) if (!w.isDestroyed()) w.webContents.send(EVENT_CHANNEL, e);

@@ -60,7 +60,7 @@ export function modelHandlers(ctx: ApiContext): Handlers<Methods> {
         // Kept with the model: the Models page and `fool models list/show` show it afterwards.
         const saved = lab.models.saveEvaluation(p.name, { dataset: p.dataset, n: r.n, accuracy: r.accuracy, seconds: r.seconds });
         return { model: p.name, dataset: p.dataset, n: r.n, accuracy: r.accuracy, seconds: r.seconds, evaluatedAt: saved.evaluatedAt };
-      });
+      }, { subject: p.name });
       return { jobId: job.jobId };
     },
     'models.catalogue': () => catalogue(),
@@ -88,7 +88,7 @@ export function modelHandlers(ctx: ApiContext): Handlers<Methods> {
           },
         });
         return { ...added(r), entry: r.entry, resumedFrom: r.resumedFrom };
-      });
+      }, { subject: entry.name });
       return { jobId: job.jobId };
     },
     classify: async (p) => ({ results: await lab.classifyFiles(p.model, p.files, p.top, ctx.classifier) }),

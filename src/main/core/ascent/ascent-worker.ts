@@ -6,7 +6,7 @@ import { sessionOptions } from '../models/provider';
 import { topK } from '../models/top-k';
 import { GRAD_WEIGHTS_INPUT, PROBS_OUTPUT, gradOutputName } from '../grad/backward';
 import { serveJobs } from '../workers/pool';
-import type { AscentImageResult, AscentJob, AscentSettings, AscentWorkerInit } from './protocol';
+import type { AscentImageResult, AscentJob, AscentSettings, AscentWorkerInit, GradientJob, GradientResult } from './protocol';
 
 /**
  * Runs gradient ascent for a batch of target classes on its own thread (session.run blocks).
@@ -81,7 +81,7 @@ function blur(x: Float32Array, sigma: number): void {
 }
 
 async function main() {
-  const session = await ort.InferenceSession.create(init.bytes, sessionOptions('cpu', init.threads));
+  const session = await ort.InferenceSession.create(init.bytes, sessionOptions('cpu', init.threads, init.graphLevel));
   const gradName = gradOutputName(spec.name);
   const dims = (n: number) => (nchw ? [n, C, H, W] : [n, H, W, C]);
 
@@ -183,7 +183,13 @@ async function main() {
     return results;
   }
 
-  serveJobs<AscentJob, AscentImageResult[]>(port, async (m) => {
+  serveJobs<AscentJob | GradientJob, AscentImageResult[] | GradientResult>(port, async (m) => {
+    if (m.type === 'gradient') {
+      const { probs, g } = await forward(m.x, m.n, m.targets);
+      // Copies own their buffers (onnxruntime's may not be transferable) and go back without a copy.
+      const r: GradientResult = { probs: probs.slice(), grad: g.slice() };
+      return { value: r, transfer: [r.probs.buffer as ArrayBuffer, r.grad.buffer as ArrayBuffer] };
+    }
     const r = await ascend(m);
     return { value: r, transfer: r.map((x) => x.pixels.buffer as ArrayBuffer) };
   });

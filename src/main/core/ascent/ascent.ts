@@ -2,14 +2,10 @@ import { FoolError } from '../../../shared/errors';
 import { limitProblem } from '../../../shared/limits';
 import type { ModelInfo } from '../../../shared/manifest';
 import { loadMnist } from '../data/mnist';
-import { buildGradientModel } from '../grad/backward';
 import type { Lab } from '../lab';
-import { decodeModel, encodeModel } from '../models/onnx-graph';
-import { prepareModel, readModelFile } from '../models/prepare';
 import { cpuCount } from '../models/provider';
-import { builtEntry } from '../paths';
-import { WorkerPool } from '../workers/pool';
-import { DEFAULT_ASCENT, type AscentImageResult, type AscentProgress, type AscentSettings, type AscentWorkerInit } from './protocol';
+import { GradientPool } from './gradient-pool';
+import { DEFAULT_ASCENT, type AscentImageResult, type AscentProgress, type AscentSettings } from './protocol';
 
 export interface AscentRequest {
   model: string;
@@ -112,21 +108,9 @@ export async function runAscent(
       throw new FoolError('BAD_INPUT', `class ${c} is out of range: ${req.model} has ${info.labels.length} classes`, `Use classes 0..${info.labels.length - 1}`);
     }
   }
-  const m = info.manifest;
-  const model = decodeModel(readModelFile(info.path), info.path);
-  prepareModel(model, { fastLrn: false });
-  const grad = buildGradientModel(model, { output: m.output.name, outputKind: m.output.kind, objective: settings.objective, wrt: [m.input.name] });
   const workers = Math.max(1, Math.min(req.workers ?? cpuCount(), classes.length));
-  const init: AscentWorkerInit = {
-    bytes: encodeModel(grad),
-    spec: m.input,
-    outputs: m.classes + m.labelOffset,
-    labelOffset: m.labelOffset,
-    meanImage: meanImage(info),
-    threads: 1,
-  };
   const t0 = performance.now();
-  const pool = await WorkerPool.start<AscentImageResult[]>(builtEntry('ascent-worker'), workers, init, (msg) => new FoolError('BAD_MODEL', `cannot run the gradient graph of ${req.model}: ${msg}`));
+  const pool = await GradientPool.open(info, { objective: settings.objective, workers, meanImage: meanImage(info) });
   let results: AscentImageResult[];
   try {
     // Classes in small groups so that finished ones free their worker for the rest.
@@ -149,7 +133,7 @@ export async function runAscent(
           // Each worker's first group always starts, so even an early cancel stores something.
           for (let first = true; next < groups.length && (first || !signal?.aborted); first = false) {
             const g = groups[next++];
-            const r = await pool.run({ type: 'ascent', classes: g, settings, stop }, [], (v) => {
+            const r = await pool.ascend({ type: 'ascent', classes: g, settings, stop }, (v) => {
               const p = v as AscentProgress;
               g.forEach((c, i) => best.set(c, p.probs[i]));
               onProgress?.(finished, classes.length, [...best.values()]);

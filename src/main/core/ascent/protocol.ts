@@ -1,4 +1,5 @@
 import type { InputSpec } from '../../../shared/manifest';
+import type { GraphLevel } from '../models/graph-level';
 
 /**
  * Gradient ascent in the model's input space (paper-spec section 5): start at the mean image plus
@@ -52,6 +53,28 @@ export interface AscentWorkerInit {
   /** Mean image in pixel space, HWC RGB (or grey), 0..255. */
   meanImage: Float32Array;
   threads: number;
+  /** onnxruntime graph optimisation level (models/graph-level.ts). */
+  graphLevel: GraphLevel;
+}
+
+/**
+ * One forward + input-gradient run on inputs already in the model's layout: the gradient
+ * service's job (GradientPool.gradient), answered with probabilities and d objective / d input.
+ */
+export interface GradientJob {
+  type: 'gradient';
+  id: number;
+  n: number;
+  x: Float32Array;
+  /** Target class of each image (the objective's class). */
+  targets: number[];
+}
+
+export interface GradientResult {
+  /** [n, outputs] probabilities. */
+  probs: Float32Array;
+  /** d objective / d input, in the input's layout. */
+  grad: Float32Array;
 }
 
 export interface AscentJob {

@@ -65,6 +65,38 @@ function convWeightGrad(c: GradContext, x: string, g: string, geom: AxisGeom[], 
   return c.emit('Transpose', [gw], { perm: [1, 0, ...range(sp).map((i) => i + 2)] });
 }
 
+/**
+ * Input gradient of a stride-1 convolution as a plain Conv: dx is dy correlated with the kernel
+ * flipped in space and with input and output channels swapped (per group), padded by the span
+ * minus the forward's padding. onnxruntime runs Conv in its blocked (NCHWc) kernels, which beat
+ * ConvTranspose's GEMM + col2im (measured per op: docs/gradients.md). The swapped, flipped
+ * weight is a Transpose + Slice of W, folded to a constant when W is a fixed initializer.
+ * Undefined where the formulation does not apply (strides, or padding wider than the span).
+ */
+function convInputGradAsConv(c: GradContext, dy: string, w: string, geom: AxisGeom[], group: number, wDims: number[]): string | undefined {
+  const [o, cg] = wDims;
+  // Where onnxruntime's blocked kernels take both sides (channels in blocks of 16); elsewhere
+  // (LeNet's 1 -> 20 -> 50, RGB inputs) the im2col Conv loses to ConvTranspose (measured).
+  if (geom.some((g) => g.s !== 1) || o % 16 !== 0 || (cg * group) % 16 !== 0) return undefined;
+  const pb = geom.map((g) => (g.k - 1) * g.d - g.pb);
+  const pe = geom.map((g, i) => g.inp - g.out - pb[i] + (g.k - 1) * g.d);
+  if ([...pb, ...pe].some((p) => p < 0)) return undefined;
+  const kernel = wDims.slice(2);
+  const sp = kernel.length;
+  const og = o / group;
+  const spAxes = range(sp).map((i) => i + 3);
+  // W [g*og, cg, k] -> [g*cg, og, k]: within each group, output and input channels swap.
+  let wt =
+    group === 1
+      ? c.emit('Transpose', [w], { perm: [1, 0, ...range(sp).map((i) => i + 2)] })
+      : c.emit('Reshape', [c.emit('Transpose', [c.emit('Reshape', [w, c.ints([group, og, cg, ...kernel])])], { perm: [0, 2, 1, ...spAxes] }), c.ints([group * cg, og, ...kernel])]);
+  const flipAxes = range(sp).filter((i) => kernel[i] > 1);
+  if (flipAxes.length > 0) {
+    wt = c.emit('Slice', [wt, c.ints(flipAxes.map(() => -1)), c.ints(flipAxes.map(() => -(2 ** 53))), c.ints(flipAxes.map((i) => i + 2)), c.ints(flipAxes.map(() => -1))]);
+  }
+  return c.emit('Conv', [dy, wt], { group, kernel_shape: kernel, dilations: geom.map((g) => g.d), pads: [...pb, ...pe] });
+}
+
 const conv: Rule = (n, [dy], need, c) => {
   const [x, w] = [n.input![0], n.input![1]];
   const wDims = c.staticDims(w, 0);
@@ -73,7 +105,7 @@ const conv: Rule = (n, [dy], need, c) => {
   const group = attrInt(n, 'group', 1);
   const geom = geometryOf(n, c, attrInts(n, 'kernel_shape') ?? kernel);
   const grads: (string | undefined)[] = [];
-  if (need[0]) grads[0] = c.emit('ConvTranspose', [dy, w], { ...transposeAttrs(geom), group, kernel_shape: kernel });
+  if (need[0]) grads[0] = convInputGradAsConv(c, dy, w, geom, group, wDims) ?? c.emit('ConvTranspose', [dy, w], { ...transposeAttrs(geom), group, kernel_shape: kernel });
   if (need[1]) grads[1] = convWeightGrad(c, x, dy, geom, group, wDims);
   if (need[2]) grads[2] = c.reduceSum(dy, [0, ...range(sp).map((i) => i + 2)], false);
   return grads;

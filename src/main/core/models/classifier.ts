@@ -55,7 +55,7 @@ export class Classifier {
         throw new FoolError('BAD_INPUT', `${name} ${bad}, got ${v}`, `Leave it out for the default (here: ${dflt.workers} workers of ${dflt.threadsPerWorker} threads, batches of 128)`);
       }
     }
-    const { bytes, notes } = prepareModelBytes(info.path, { fastLrn: opts.fastLrn });
+    const { bytes, notes, graphLevel } = prepareModelBytes(info.path, { fastLrn: opts.fastLrn });
     const c = new Classifier(info, provider, workers, threads, opts.maxBatch ?? 128, notes);
     const m = info.manifest;
     const init: ClassifyWorkerInit = {
@@ -67,6 +67,7 @@ export class Classifier {
       classes: m.classes,
       provider: provider.provider,
       threads,
+      graphLevel: graphLevel.level,
     };
     c.pool = await WorkerPool.start<Float32Array>(builtEntry('classify-worker'), workers, init, (msg) => modelLoadError(info, msg));
     return c;

@@ -18,7 +18,7 @@ const dims = (n: number) => (spec.layout === 'NCHW' ? [n, spec.channels, spec.he
 let scratch = new Float32Array(0);
 
 async function main() {
-  const session = await ort.InferenceSession.create(init.bytes, sessionOptions(init.provider, init.threads));
+  const session = await ort.InferenceSession.create(init.bytes, sessionOptions(init.provider, init.threads, init.graphLevel));
   const kOut = init.classes + init.labelOffset;
 
   async function evaluate(n: number, input: Float32Array) {

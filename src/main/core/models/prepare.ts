@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { FoolError } from '../../../shared/errors';
 import { decodeModel, encodeModel, type ModelProto } from './onnx-graph';
+import { type GraphLevelChoice, chooseGraphLevel } from './graph-level';
 import { makeBatchDynamic, rewriteLrn } from './rewrites';
 
 export interface PrepareOptions {
@@ -32,8 +33,9 @@ export function prepareModel(model: ModelProto, opts: PrepareOptions = {}): { mo
   return { model, notes };
 }
 
-export function prepareModelBytes(path: string, opts: PrepareOptions = {}): { bytes: Uint8Array; notes: string[] } {
+/** The prepared model's bytes, with the graph optimisation level its convolutions want on the CPU. */
+export function prepareModelBytes(path: string, opts: PrepareOptions = {}): { bytes: Uint8Array; notes: string[]; graphLevel: GraphLevelChoice } {
   const model = decodeModel(readModelFile(path), path);
   const { notes } = prepareModel(model, opts);
-  return { bytes: encodeModel(model), notes };
+  return { bytes: encodeModel(model), notes, graphLevel: chooseGraphLevel(model) };
 }

@@ -111,12 +111,13 @@ export function verbose(): boolean {
   return process.env.FOOL_VERBOSE === '1';
 }
 
-export function sessionOptions(provider: 'cpu' | 'cuda', threads: number): ort.InferenceSession.SessionOptions {
+/** Session options; `level` from chooseGraphLevel (models/graph-level.ts) where the model is known. */
+export function sessionOptions(provider: 'cpu' | 'cuda', threads: number, level: 'all' | 'extended' = 'all'): ort.InferenceSession.SessionOptions {
   ort.env.logLevel = verbose() ? 'warning' : 'error';
   return {
     logSeverityLevel: verbose() ? 1 : 3,
     executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: provider === 'cuda' ? 'all' : level,
     executionMode: 'sequential',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,

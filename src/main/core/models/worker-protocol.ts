@@ -1,4 +1,5 @@
 import type { InputSpec } from '../../../shared/manifest';
+import type { GraphLevel } from './graph-level';
 import type { PixelBatch } from './image';
 
 /** What a classification worker is started with. */
@@ -11,6 +12,8 @@ export interface ClassifyWorkerInit {
   classes: number;
   provider: 'cpu' | 'cuda';
   threads: number;
+  /** onnxruntime graph optimisation level (chooseGraphLevel). */
+  graphLevel: GraphLevel;
 }
 
 /** A job: pixels to preprocess, or an input tensor already in the model's layout. Answer: probabilities. */

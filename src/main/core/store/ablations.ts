@@ -1,13 +1,10 @@
 import { FoolError } from '../../../shared/errors';
 import type { Db } from './db';
+import { blob, SAVED_ABLATION_COLUMNS, savedAblation, type AblationPrediction, type SavedAblation, type SavedAblationRaw } from './saved-ablation';
 
 /** Ablations saved from the ablation tool (migration 3): mask, fill, ablated image and confidences. */
 
-export interface AblationPrediction {
-  class: number;
-  label: string;
-  confidence: number;
-}
+export type { AblationPrediction } from './saved-ablation';
 
 export interface NewAblation {
   runId: number;
@@ -25,51 +22,16 @@ export interface NewAblation {
   note?: string | null;
 }
 
-export interface AblationRow {
-  ablationId: number;
-  runId: number;
-  individualId: number;
-  class: number;
+export interface AblationRow extends SavedAblation {
   fill: string;
   maskedPixels: number;
-  confidenceBefore: number;
-  confidenceAfter: number;
-  top: AblationPrediction[];
-  note: string | null;
-  createdAt: string;
 }
 
-interface Raw {
-  id: number;
-  run_id: number;
-  individual_id: number;
-  class: number;
-  fill: string;
-  masked_pixels: number;
-  confidence_before: number;
-  confidence_after: number;
-  top: string;
-  note: string | null;
-  created_at: string;
-}
+type Raw = SavedAblationRaw & { fill: string; masked_pixels: number };
 
-const COLUMNS = 'id, run_id, individual_id, class, fill, masked_pixels, confidence_before, confidence_after, top, note, created_at';
+const COLUMNS = `${SAVED_ABLATION_COLUMNS}, fill, masked_pixels`;
 
-const toRow = (r: Raw): AblationRow => ({
-  ablationId: r.id,
-  runId: r.run_id,
-  individualId: r.individual_id,
-  class: r.class,
-  fill: r.fill,
-  maskedPixels: r.masked_pixels,
-  confidenceBefore: r.confidence_before,
-  confidenceAfter: r.confidence_after,
-  top: JSON.parse(r.top) as AblationPrediction[],
-  note: r.note,
-  createdAt: r.created_at,
-});
-
-const blob = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+const toRow = (r: Raw): AblationRow => ({ ...savedAblation(r), fill: r.fill, maskedPixels: r.masked_pixels });
 
 export class AblationStore {
   constructor(private readonly db: Db) {}

@@ -1,7 +1,7 @@
 import { FoolError } from '../../../shared/errors';
 import type { GenomeEdit } from '../../../shared/genome';
-import type { AblationPrediction } from './ablations';
 import type { Db } from './db';
+import { blob, SAVED_ABLATION_COLUMNS, savedAblation, type AblationPrediction, type SavedAblation, type SavedAblationRaw } from './saved-ablation';
 
 /** Ablations in the genome saved from the app's CPPN panel (migration 6): the edits, the re-rendered image, the confidences. */
 
@@ -18,46 +18,15 @@ export interface NewGenomeAblation {
   note?: string | null;
 }
 
-export interface GenomeAblationRow {
-  ablationId: number;
-  runId: number;
-  individualId: number;
-  class: number;
+export interface GenomeAblationRow extends SavedAblation {
   edits: GenomeEdit[];
-  confidenceBefore: number;
-  confidenceAfter: number;
-  top: AblationPrediction[];
-  note: string | null;
-  createdAt: string;
 }
 
-interface Raw {
-  id: number;
-  run_id: number;
-  individual_id: number;
-  class: number;
-  edits: string;
-  confidence_before: number;
-  confidence_after: number;
-  top: string;
-  note: string | null;
-  created_at: string;
-}
+type Raw = SavedAblationRaw & { edits: string };
 
-const COLUMNS = 'id, run_id, individual_id, class, edits, confidence_before, confidence_after, top, note, created_at';
+const COLUMNS = `${SAVED_ABLATION_COLUMNS}, edits`;
 
-const toRow = (r: Raw): GenomeAblationRow => ({
-  ablationId: r.id,
-  runId: r.run_id,
-  individualId: r.individual_id,
-  class: r.class,
-  edits: JSON.parse(r.edits) as GenomeEdit[],
-  confidenceBefore: r.confidence_before,
-  confidenceAfter: r.confidence_after,
-  top: JSON.parse(r.top) as AblationPrediction[],
-  note: r.note,
-  createdAt: r.created_at,
-});
+const toRow = (r: Raw): GenomeAblationRow => ({ ...savedAblation(r), edits: JSON.parse(r.edits) as GenomeEdit[] });
 
 export class GenomeAblationStore {
   constructor(private readonly db: Db) {}
@@ -65,7 +34,7 @@ export class GenomeAblationStore {
   add(a: NewGenomeAblation): GenomeAblationRow {
     const r = this.db
       .prepare('INSERT INTO genome_ablations (run_id, individual_id, class, edits, confidence_before, confidence_after, top, image, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(a.runId, a.individualId, a.class, JSON.stringify(a.edits), a.confidenceBefore, a.confidenceAfter, JSON.stringify(a.top), Buffer.from(a.png.buffer, a.png.byteOffset, a.png.byteLength), a.note ?? null);
+      .run(a.runId, a.individualId, a.class, JSON.stringify(a.edits), a.confidenceBefore, a.confidenceAfter, JSON.stringify(a.top), blob(a.png), a.note ?? null);
     return this.get(Number(r.lastInsertRowid));
   }
 

@@ -144,6 +144,12 @@ export const api = {
   upload: transport.upload,
   /** Electron only (null in the browser, which uploads): the main process's file dialog. */
   chooseFile: transport.chooseFile,
+  /**
+   * Electron: where files are written is chosen by the user in the main process's folder or save
+   * dialog when the call is made, so the app shows no path field (FolderField). The browser names
+   * a folder on the lab's machine, which may be another machine.
+   */
+  pathsByDialog: transport.name === 'electron',
 };
 
 export function errorMessage(e: unknown): string {
