@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, ApiMethod, ApiParams, ApiResults } from '../src/shared/api';
 import { LabApi } from '../src/main/core/api';
 import { runTransfer } from '../src/main/core/experiments/transfer';
-import { championImage } from '../src/main/core/export/gallery';
+import { individualImage } from '../src/main/core/individual-image';
 import { Lab } from '../src/main/core/lab';
 import { Classifier } from '../src/main/core/models/classifier';
 import { decodeModel, encodeModel, makeNode, valueInfo } from '../src/main/core/models/onnx-graph';
@@ -61,7 +61,7 @@ describe.skipIf(!HAS_MODEL)('model input has one home: the same pixels on every 
     expect(imageShapeFor(info)).toEqual({ width: 56, height: 56, channels: 1 });
     const champions = await ok('runs.champions', { runId });
     expect(champions.length).toBeGreaterThan(0);
-    expect(championImage(api.lab, runId, champions[0].individualId)).toMatchObject({ width: 28, height: 28 });
+    expect(individualImage(api.lab, runId, champions[0].individualId)).toMatchObject({ width: 28, height: 28 });
 
     const { result } = await runTransfer(api.lab, { runs: [runId], models: ['lenet-56'] }, { classifier: { workers: 1 } });
     let compared = 0;
@@ -78,7 +78,7 @@ describe.skipIf(!HAS_MODEL)('model input has one home: the same pixels on every 
     // `fool classify` on the champion exported as a 28x28 PNG: decoded, then the same resize.
     const c = champions[0];
     const file = join(dir, 'champion.png');
-    await writePng(file, championImage(api.lab, runId, c.individualId));
+    await writePng(file, individualImage(api.lab, runId, c.individualId));
     const [fromFile] = await api.lab.classifyFiles('lenet-56', [file], 10, { workers: 1 });
     const fromTransfer = result.images.find((i) => i.individualId === c.individualId && i.class === c.class)!.confidence['lenet-56'];
     expect(fromFile.top.find((p) => p.class === c.class)!.confidence).toBeCloseTo(fromTransfer, 6);
@@ -89,7 +89,7 @@ describe.skipIf(!HAS_MODEL)('model input has one home: the same pixels on every 
     const c = (await ok('runs.champions', { runId }))[0];
     const fromApp = (await ok('individual.classify', { runId, individualId: c.individualId, model: 'squeezenet' })).top;
     const file = join(dir, 'champion-sq.png');
-    await writePng(file, championImage(api.lab, runId, c.individualId));
+    await writePng(file, individualImage(api.lab, runId, c.individualId));
     const [fromFile] = await api.lab.classifyFiles('squeezenet', [file], 5, { workers: 1 });
     expect(fromFile.top.map((p) => p.class)).toEqual(fromApp.map((p) => p.class));
     fromFile.top.forEach((p, i) => expect(p.confidence).toBeCloseTo(fromApp[i].confidence, 6));
@@ -98,7 +98,7 @@ describe.skipIf(!HAS_MODEL)('model input has one home: the same pixels on every 
   it('another kernel would feed other pixels and other probabilities (so the test above can fail)', async () => {
     const info = api.lab.models.get('lenet-56');
     const c = (await ok('runs.champions', { runId }))[0];
-    const img = championImage(api.lab, runId, c.individualId);
+    const img = individualImage(api.lab, runId, c.individualId);
     const ours = await fitToModel(img, info.manifest.input);
     expect(RESIZE_KERNEL).toBe('lanczos3');
     // Nearest-neighbour enlarging (what the app used to do) gives other pixels for the same image.

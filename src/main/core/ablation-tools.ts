@@ -8,7 +8,7 @@ import { detectMotifs, type Fill, type MotifGroup } from './analysis/motifs';
 import { detectPeriod } from './analysis/periodicity';
 import { Rng } from './engine/rng';
 import { cppnOf, cppnRun } from './experiments/genome-ablation';
-import { championImage } from './export/gallery';
+import { individualImage } from './individual-image';
 import type { Lab } from './lab';
 import { topPredictions } from './models/top-k';
 import type { Classifier } from './models/classifier';
@@ -74,7 +74,7 @@ export class AblationTools {
   // ---- pixel space: the paper's measure on one motif ---------------------------------------------
 
   /** The motifs of an individual's image (the same detection as ablation.detect), cached. */
-  motifs(runId: number, individualId: number, img: Image = championImage(this.lab, runId, individualId)): MotifGroup[] {
+  motifs(runId: number, individualId: number, img: Image = individualImage(this.lab, runId, individualId)): MotifGroup[] {
     const key = `${runId}/${individualId}`;
     let m = this.motifCache.get(key);
     if (!m) {
@@ -88,7 +88,7 @@ export class AblationTools {
   async copies(p: { runId: number; individualId: number; class: number; motif: number; keep: number; fill: Fill; draws: number; seed: number }): Promise<CopiesAblation> {
     this.checkClass(p.runId, p.class);
     const run = this.lab.runs.get(p.runId);
-    const img = championImage(this.lab, p.runId, p.individualId);
+    const img = individualImage(this.lab, p.runId, p.individualId);
     const motifs = this.motifs(p.runId, p.individualId, img);
     const m = motifs[p.motif];
     if (!m) {

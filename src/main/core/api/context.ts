@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { ApiMethod, ApiRequests, ApiResults } from '../../../shared/api';
 import type { JobManager } from '../jobs';
 import type { Lab } from '../lab';
-import type { ClassifierOptions } from '../models/classifier';
+import type { Classifier, ClassifierOptions } from '../models/classifier';
 
 /** What a domain module of the API works with: the lab, the jobs, the host's classifier options. */
 export interface ApiContext {
@@ -11,6 +11,8 @@ export interface ApiContext {
   classifier?: ClassifierOptions;
   /** Whether this process is running the run now (a live run cannot be deleted). */
   isLive(runId: number): boolean;
+  /** The API's open classifier for a model (one worker: single images; kept for the next call). */
+  openClassifier(model: string): Promise<Classifier>;
 }
 
 /** A method's implementation: validated params in, its result out (FoolErrors for bad input). */

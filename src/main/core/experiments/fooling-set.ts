@@ -1,6 +1,6 @@
 import { FoolError } from '../../../shared/errors';
 import type { Image } from '../models/image';
-import { championImage } from '../export/gallery';
+import { individualImage } from '../individual-image';
 import type { Lab } from '../lab';
 
 /**
@@ -39,7 +39,7 @@ export function foolingImages(lab: Lab, runIds: number[], opts: { classes?: Set<
       // One picture once, even when it held many cells or never lost its cell.
       if (seen.has(r.individualId)) return;
       seen.add(r.individualId);
-      if (!cache.has(r.individualId)) cache.set(r.individualId, championImage(lab, runId, r.individualId));
+      if (!cache.has(r.individualId)) cache.set(r.individualId, individualImage(lab, runId, r.individualId));
       out.push({ runId, model: run.model, class: r.class, label: run.labels[r.class] ?? String(r.class), confidence: r.confidence, generation: r.generation, individualId: r.individualId, from, image: cache.get(r.individualId)! });
     };
     for (const c of first) add(c, 'first');

@@ -1,6 +1,6 @@
 import { FoolError } from '../../../shared/errors';
 import type { ModelInfo } from '../../../shared/manifest';
-import { championImage } from '../export/gallery';
+import { individualImage } from '../individual-image';
 import type { Lab } from '../lab';
 import type { Image } from '../models/image';
 import type { RunRow } from '../store/runs';
@@ -25,7 +25,7 @@ export function championPixels(lab: Lab, runId: number, classes?: Set<number>): 
     .champions(runId)
     .filter((c) => !classes || classes.has(c.class))
     .map((c) => {
-      if (!cache.has(c.individualId)) cache.set(c.individualId, championImage(lab, runId, c.individualId));
+      if (!cache.has(c.individualId)) cache.set(c.individualId, individualImage(lab, runId, c.individualId));
       return { runId, class: c.class, label: c.label, individualId: c.individualId, confidence: c.confidence, generation: c.generation, image: cache.get(c.individualId)! };
     });
 }

@@ -2,11 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { prepareOutDir } from '../out-dir';
 import { join } from 'node:path';
 import type { OverlayOptions } from 'sharp';
-import { EvolutionSettingsSchema } from '../../../shared/engine';
 import { formatConfidence } from '../../../shared/confidence';
 import { FoolError } from '../../../shared/errors';
 import { encodingOf } from '../engine/encodings';
-import { Renderer, renderOptions } from '../engine/render';
+import { individualImage } from '../individual-image';
 import type { Lab } from '../lab';
 import type { Champion } from '../../../shared/engine';
 import type { ExportResult } from '../../../shared/api';
@@ -31,21 +30,6 @@ export interface ExportProgress {
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const slug = (s: string) => s.replace(/^n\d{8}\s+/, '').split(',')[0].trim().toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'class';
 const pct = formatConfidence;
-
-/** The pixels of a stored champion, re-rendered from its genome (images are not stored). */
-export function championImage(lab: Lab, runId: number, individualId: number): Image {
-  const run = lab.runs.get(runId);
-  // Ascent runs store the image itself; evolution runs a genome of their encoding.
-  if (run.kind === 'ascent') {
-    const ind = lab.runs.individual(runId, individualId);
-    const meta = ind.extra as { width: number; height: number; channels: 1 | 3 };
-    return { width: meta.width, height: meta.height, channels: meta.channels, data: ind.genome };
-  }
-  const settings = EvolutionSettingsSchema.parse(run.settings);
-  const renderer = new Renderer(renderOptions(settings));
-  const genome = encodingOf(settings.encoding).decode(lab.runs.individual(runId, individualId).genome);
-  return { width: settings.width, height: settings.height, channels: settings.channels, data: renderer.render(genome) };
-}
 
 /**
  * A run's champions (or a selection of classes) to a folder: one PNG per champion, a contact sheet
@@ -95,7 +79,7 @@ export async function writeExport(lab: Lab, plan: ExportPlan, opts: ExportProgre
       done = false;
       break;
     }
-    if (!images.has(c.individualId)) images.set(c.individualId, championImage(lab, runId, c.individualId));
+    if (!images.has(c.individualId)) images.set(c.individualId, individualImage(lab, runId, c.individualId));
     const img = images.get(c.individualId)!;
     const file = `images/${String(c.class).padStart(4, '0')}-${slug(c.label)}.png`;
     await writePng(join(dir, file), img);

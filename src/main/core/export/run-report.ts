@@ -6,7 +6,7 @@ import { esc, htmlTable } from '../experiments/report-html';
 import type { Lab } from '../lab';
 import { encodePng, writeSvgAsPng } from '../models/png';
 import { prepareOutDir } from '../out-dir';
-import { championImage } from './gallery';
+import { individualImage } from '../individual-image';
 
 /**
  * A run's report as a folder, the same report the app's run page shows: index.html (facts, curves,
@@ -78,7 +78,7 @@ export async function writeRunReport(lab: Lab, runId: number, outDir: string): P
   // Small images scaled by a whole factor (28 -> 84), larger ones shown at 96 pixels.
   const thumbs: string[] = [];
   for (const c of champions) {
-    const img = championImage(lab, runId, c.individualId);
+    const img = individualImage(lab, runId, c.individualId);
     const side = Math.max(img.width, img.height);
     const size = side < 96 ? side * Math.floor(96 / side) : 96;
     const file = `champions/${String(c.class).padStart(4, '0')}.png`;
