@@ -191,3 +191,13 @@ describe('the fast CPPN renderer gives the reference bytes', () => {
     expect(() => r.renderCppn(cycle)).toThrow(/cycle/);
   });
 });
+
+describe('packing a batch for the render workers', () => {
+  it('round-trips genomes exactly (ids, kinds, activations, genes to the last bit)', async () => {
+    const { cppnEncoding } = await import('../src/main/core/engine/encodings/cppn');
+    const genomes = [...mutated(1, 40, 300, 9), ...mutated(3, 40, 300, 10), ...edgeCases(3)].map((cppn) => ({ encoding: 'cppn' as const, cppn }));
+    const packed = cppnEncoding.pack!(genomes);
+    expect(cppnEncoding.unpack!(packed)).toEqual(genomes);
+    expect(cppnEncoding.unpack!(cppnEncoding.pack!([]))).toEqual([]);
+  });
+});

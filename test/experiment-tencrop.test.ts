@@ -1,8 +1,11 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { tenCrops } from '../src/main/core/evolution/evaluator';
-import { foolJson, tempDir } from './helpers';
+import { Lab } from '../src/main/core/lab';
+import { Classifier } from '../src/main/core/models/classifier';
+import { imageShapeFor } from '../src/main/core/models/resize';
+import { averageTenCrops, tenCrops } from '../src/main/core/models/ten-crop';
+import { HAS_SHARED, MODELS, SKIP_SHARED_REASON, foolJson, rng, tempDir } from './helpers';
 
 describe('ten-crop fitness (--ten-crop)', () => {
   it("cuts Caffe's 10 crops: 4 corners, the centre, and their mirror images", () => {
@@ -28,5 +31,48 @@ describe('ten-crop fitness (--ten-crop)', () => {
     const s = JSON.parse((d.prepare('SELECT settings FROM runs WHERE id = ?').get(r.runId) as { settings: string }).settings) as { tenCrop?: boolean };
     d.close();
     expect(s.tenCrop).toBe(true);
+  });
+
+  /**
+   * The crops are cut in the classification workers; the scores must be those of the crops cut on
+   * the main thread, classified and averaged (as before the move): ten-crop runs resume the same.
+   */
+  async function sameAsMainThread(lab: Lab, model: string, n: number): Promise<void> {
+    const info = lab.models.get(model);
+    const { width, height, channels } = imageShapeFor(info);
+    const random = rng(7);
+    const batch = { n, width, height, channels, data: Uint8Array.from({ length: n * width * height * channels }, () => Math.floor(random() * 256)) };
+    const classifier = await Classifier.open(info, { workers: 2, maxBatch: 16 });
+    try {
+      const inWorkers = await classifier.classifyTenCrop({ ...batch, data: batch.data.slice() });
+      const crops = tenCrops(batch, info.manifest.input.height, info.manifest.input.width);
+      const onMain = averageTenCrops(await classifier.classify(crops), n, classifier.classes);
+      expect(inWorkers.length).toBe(n * classifier.classes);
+      expect(Buffer.from(inWorkers.buffer).equals(Buffer.from(onMain.buffer))).toBe(true);
+      // not the centre crop alone: the crops do differ
+      const centre = await classifier.classify(batch);
+      expect(Buffer.from(centre.buffer).equals(Buffer.from(inWorkers.buffer))).toBe(false);
+    } finally {
+      await classifier.close();
+    }
+  }
+
+  it('scores in the workers equal crops cut on the main thread (LeNet, 28x28)', async () => {
+    const lab = new Lab(join(tempDir('fool-tencrop-'), 'lab.db'));
+    try {
+      await sameAsMainThread(lab, 'lenet-mnist', 23);
+    } finally {
+      lab.close();
+    }
+  });
+
+  it.skipIf(!HAS_SHARED)(`scores in the workers equal crops cut on the main thread (SqueezeNet, 256 -> 227; ${SKIP_SHARED_REASON})`, async () => {
+    const lab = new Lab(join(tempDir('fool-tencrop-'), 'lab.db'));
+    try {
+      await lab.models.add(MODELS.squeezenet, { name: 'squeezenet', preset: 'caffe-imagenet', labels: MODELS.synsets });
+      await sameAsMainThread(lab, 'squeezenet', 3);
+    } finally {
+      lab.close();
+    }
   });
 });

@@ -54,6 +54,13 @@ export interface GenomeEncoding {
   vary(parent: Elite, pool: readonly Elite[], settings: EvolutionSettings, generation: number, rng: Rng): Variation;
   /** Its renderer for these options (one per thread: it keeps scratch buffers). */
   renderer(opts: RenderOptions): GenomeRenderer;
+  /**
+   * Optional: a batch of its genomes as one array of numbers, and back (exactly), for the trip to the
+   * render workers: one transferred buffer instead of a structured clone of every object, which on
+   * MNIST cost the main thread more than the rest of its work per generation.
+   */
+  pack?(genomes: readonly Genome[]): Float64Array;
+  unpack?(data: Float64Array): Genome[];
   /** The render options its runs use. */
   renderOptions(settings: EvolutionSettings): RenderOptions;
   /** The genome as stored (individuals.genome). Stored bytes are forever: never change a released format. */

@@ -35,6 +35,8 @@ export interface GenerationReport {
   stats: GenerationStats;
   evaluationsPerSecond: number;
   seconds: number;
+  /** The whole generation, wall: ask, render + classify, archive, database commit (`seconds` stops before the commit). */
+  loopSeconds: number;
 }
 
 export interface RunOptions {
@@ -230,7 +232,8 @@ export class EvolutionRun {
         lab.runs.commitGeneration(runId, { individuals, champions, stats, evaluations: batch.length });
         if (process.env.FOOL_TIMINGS) process.stderr.write(`gen ${told.generation}: ask ${(g1 - g0).toFixed(1)} ms, evaluate ${(g2 - g1).toFixed(1)} ms, tell+collect ${(g3 - g2).toFixed(1)} ms, commit ${(performance.now() - g3).toFixed(1)} ms\n`);
         evaluations += batch.length;
-        opts.onGeneration?.({ runId, generation: told.generation, generations: settings.generations, stats, evaluationsPerSecond: stats.evaluationsPerSecond, seconds });
+        const loopSeconds = (performance.now() - g0) / 1000;
+        opts.onGeneration?.({ runId, generation: told.generation, generations: settings.generations, stats, evaluationsPerSecond: stats.evaluationsPerSecond, seconds, loopSeconds });
       }
       lab.runs.release(runId, stopped ? 'stopped' : 'finished');
     } catch (e) {

@@ -83,6 +83,20 @@ export class Classifier {
     });
   }
 
+  /**
+   * Probabilities [n, classes] with each image scored as the mean over its 10 crops (Caffe's
+   * oversample, ten-crop.ts): the images travel whole and the workers cut the crops.
+   */
+  classifyTenCrop(batch: PixelBatch): Promise<Float32Array> {
+    const { n, height, width, channels } = batch;
+    const per = height * width * channels;
+    const maxBatch = this.maxBatch;
+    return this.split(n, (start, count) => {
+      const data = batch.data.slice(start * per, (start + count) * per);
+      return { msg: { type: 'pixels', id: 0, batch: { n: count, height, width, channels, data }, tenCrop: { maxBatch } }, transfer: [data.buffer as ArrayBuffer] };
+    });
+  }
+
   /** Probabilities for inputs already preprocessed into the model's layout. */
   classifyTensor(n: number, data: Float32Array): Promise<Float32Array> {
     const per = data.length / n;

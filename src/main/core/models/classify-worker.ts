@@ -2,7 +2,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { toErrorPayload } from '../../../shared/errors';
 import { serveJobs } from '../workers/pool';
+import type { PixelBatch } from './image';
 import { dropLabelOffset, preprocess, softmaxRows } from './preprocess';
+import { averageTenCrops, tenCrops } from './ten-crop';
 import { sessionOptions } from './provider';
 import type { ClassifyJob, ClassifyWorkerInit } from './worker-protocol';
 
@@ -33,15 +35,40 @@ async function main() {
     return { value: probs, transfer: [probs.buffer as ArrayBuffer] };
   }
 
+  /** A scratch input tensor for n images (jobs run one at a time: reusing it is safe). */
+  function input(n: number): Float32Array {
+    const need = n * spec.height * spec.width * spec.channels;
+    if (scratch.length < need) scratch = new Float32Array(need);
+    return scratch;
+  }
+
+  /**
+   * Each image scored as the mean of its 10 crops, cut here (off the main thread) for a few images
+   * at a time: at most maxBatch crops a run (a crop's probabilities do not depend on its batch).
+   */
+  async function evaluateTenCrop(batch: PixelBatch, maxBatch: number) {
+    const per = batch.height * batch.width * batch.channels;
+    const K = init.classes;
+    const group = Math.max(1, Math.floor(maxBatch / 10));
+    const probs = new Float32Array(batch.n * 10 * K);
+    for (let start = 0; start < batch.n; start += group) {
+      const count = Math.min(group, batch.n - start);
+      const crops = tenCrops({ ...batch, n: count, data: batch.data.subarray(start * per, (start + count) * per) }, spec.height, spec.width);
+      const { value } = await evaluate(crops.n, preprocess(crops, spec, input(crops.n)));
+      probs.set(value, start * 10 * K);
+    }
+    const value = averageTenCrops(probs, batch.n, K);
+    return { value, transfer: [value.buffer as ArrayBuffer] };
+  }
+
   // Jobs run one at a time (the pool sends the next ahead so the thread never idles), which also
   // makes reusing the scratch buffer safe.
   serveJobs<ClassifyJob, Float32Array>(
     port,
     (m) => {
       if (m.type === 'tensor') return evaluate(m.n, m.data);
-      const need = m.batch.n * spec.height * spec.width * spec.channels;
-      if (scratch.length < need) scratch = new Float32Array(need);
-      return evaluate(m.batch.n, preprocess(m.batch, spec, scratch));
+      if (m.tenCrop) return evaluateTenCrop(m.batch, m.tenCrop.maxBatch);
+      return evaluate(m.batch.n, preprocess(m.batch, spec, input(m.batch.n)));
     },
     () => session.release(),
   );

@@ -18,5 +18,6 @@ export interface ClassifyWorkerInit {
 
 /** A job: pixels to preprocess, or an input tensor already in the model's layout. Answer: probabilities. */
 export type ClassifyJob =
-  | { type: 'pixels'; id: number; batch: PixelBatch }
+  /** tenCrop: score each image as the mean over its 10 crops (ten-crop.ts), run `maxBatch` crops at a time. */
+  | { type: 'pixels'; id: number; batch: PixelBatch; tenCrop?: { maxBatch: number } }
   | { type: 'tensor'; id: number; n: number; data: Float32Array };

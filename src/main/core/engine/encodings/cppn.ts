@@ -1,7 +1,9 @@
-import { CPPN_INPUTS, CppnSettingsSchema, type EvolutionSettings } from '../../../../shared/engine';
+import { ACTIVATIONS, CPPN_INPUTS, CppnSettingsSchema, type CppnGenome, type EvolutionSettings, type Genome } from '../../../../shared/engine';
 import { geneToWeight, mutateCppn, randomCppn } from '../cppn';
 import { CppnRenderer } from '../cppn-render';
 import { expectGenome, expectSettings, type GenomeEncoding, type RenderOptions } from '../encoding';
+
+const ACTIVATION_INDEX = new Map(ACTIVATIONS.map((a, i) => [a, i]));
 
 /**
  * The CPPN encoding (paper-spec section 4): a small network drawn over the pixel coordinates.
@@ -23,6 +25,46 @@ export const cppnEncoding: GenomeEncoding = {
   renderer(opts) {
     const r = new CppnRenderer(opts);
     return (genome, out) => r.renderCppn(expectGenome(genome, 'cppn').cppn, out);
+  },
+
+  /** [count, then per genome: nodes, connections, nextNodeId, (id, output 1 | hidden 0, activation) per node, (from, to, gene) per connection]. */
+  pack(genomes) {
+    let size = 1;
+    const gs = genomes.map((g) => expectGenome(g, 'cppn').cppn);
+    for (const g of gs) size += 3 + 3 * g.nodes.length + 3 * g.connections.length;
+    const a = new Float64Array(size);
+    let o = 0;
+    a[o++] = gs.length;
+    for (const g of gs) {
+      a[o++] = g.nodes.length;
+      a[o++] = g.connections.length;
+      a[o++] = g.nextNodeId;
+      for (const n of g.nodes) {
+        a[o++] = n.id;
+        a[o++] = n.kind === 'output' ? 1 : 0;
+        a[o++] = ACTIVATION_INDEX.get(n.activation)!;
+      }
+      for (const c of g.connections) {
+        a[o++] = c.from;
+        a[o++] = c.to;
+        a[o++] = c.gene;
+      }
+    }
+    return a;
+  },
+
+  unpack(a) {
+    const out: Genome[] = [];
+    let o = 1;
+    for (let k = 0; k < a[0]; k++) {
+      const K = a[o++];
+      const C = a[o++];
+      const g: CppnGenome = { nodes: [], connections: [], nextNodeId: a[o++] };
+      for (let i = 0; i < K; i++, o += 3) g.nodes.push({ id: a[o], kind: a[o + 1] === 1 ? 'output' : 'hidden', activation: ACTIVATIONS[a[o + 2]] });
+      for (let i = 0; i < C; i++, o += 3) g.connections.push({ from: a[o], to: a[o + 1], gene: a[o + 2] });
+      out.push({ encoding: 'cppn', cppn: g });
+    }
+    return out;
   },
 
   renderOptions(settings: EvolutionSettings): RenderOptions {
