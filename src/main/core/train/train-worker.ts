@@ -54,7 +54,15 @@ const feeds: Record<string, ort.Tensor> = {
   [TRAIN_WEIGHTS]: new ort.Tensor('float32', wObj, [n, classes]),
 };
 for (const p of params) feeds[p.name] = new ort.Tensor('float32', localWeights.get(p.name)!, p.dims);
-const fetches = [TRAIN_LOSS, ...params.map((p) => trainGradName(p.name))];
+// onnxruntime writes the gradient into one flat local array (no new arrays per step); the other
+// workers read from shared memory only the ranges they update, the rest stays here.
+const lossOut = new Float32Array(1);
+const gradLocal = new Float32Array(total);
+const fetches: Record<string, ort.Tensor> = { [TRAIN_LOSS]: new ort.Tensor('float32', lossOut, []) };
+params.forEach((p, i) => (fetches[trainGradName(p.name)] = new ort.Tensor('float32', gradLocal.subarray(segments[i].offset, segments[i].offset + segments[i].size), p.dims)));
+/** The gradients as this worker's step reads them: its own from here, the others' from shared memory. */
+const stepGrads = grads.map((g, k) => (k === me ? gradLocal : g));
+const othersRanges = Array.from({ length: K }, (_, k) => shareOf(total, k, K)).filter((_, k) => k !== me);
 
 const post = (m: FromTrainWorker) => port.postMessage(m);
 let trainSession: ort.InferenceSession;
@@ -72,16 +80,16 @@ async function epoch(number: number, iter0: number, batches: number): Promise<vo
     wObj.fill(0);
     // The whole batch's divisor: the shares' gradients add up to the batch's mean cross-entropy's.
     for (let i = 0; i < n; i++) wObj[i * classes + trainLabels[order[from + rowFrom + i]]] = -1 / B;
-    const out = await trainSession.run(feeds, fetches);
-    for (const s of segments) mine.set(out[trainGradName(s.name)].data as Float32Array, s.offset);
-    losses[me] = (out[TRAIN_LOSS].data as Float32Array)[0];
+    await trainSession.run(feeds, fetches);
+    for (const [from, to] of othersRanges) mine.set(gradLocal.subarray(from, to), from);
+    losses[me] = lossOut[0];
     barrier(ctl, K); // every share's gradient is written
     let loss = 0;
     if (me === 0) {
       for (let k = 0; k < K; k++) loss += losses[k];
       Atomics.store(ctl, CTL.decision, Atomics.load(ctl, CTL.stop));
     }
-    stepRange({ settings, segments, weights, state, grads, iter: iter0 + b }, elFrom, elTo);
+    stepRange({ settings, segments, weights, state, grads: stepGrads, iter: iter0 + b }, elFrom, elTo);
     barrier(ctl, K); // every range is updated; the decision is written
     done++;
     if (me === 0) {
