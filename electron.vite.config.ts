@@ -10,6 +10,9 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
+      // zod is bundled, not loaded from node_modules: its ~100 ES modules took the `fool` command
+      // longer to resolve and link than any other part of its start (every command validates with it).
+      externalizeDeps: { exclude: ['zod'] },
       rollupOptions: {
         input: {
           index: resolve('src/main/electron/index.ts'),
