@@ -10,6 +10,9 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
+      // zod is bundled, not loaded from node_modules: its ~100 ES modules took the `fool` command
+      // longer to resolve and link than any other part of its start (every command validates with it).
+      externalizeDeps: { exclude: ['zod'] },
       rollupOptions: {
         input: {
           index: resolve('src/main/electron/index.ts'),
@@ -17,6 +20,8 @@ export default defineConfig({
           'classify-worker': resolve('src/main/core/models/classify-worker.ts'),
           'render-worker': resolve('src/main/core/evolution/render-worker.ts'),
           'ascent-worker': resolve('src/main/core/ascent/ascent-worker.ts'),
+          'train-worker': resolve('src/main/core/train/train-worker.ts'),
+          'import-worker': resolve('src/main/core/labs/import-worker.ts'),
           bench: resolve('src/main/bench/bench.ts'),
           // `npm start` (bin/start.js): first-run setup in plain Node, before Electron exists.
           start: resolve('src/main/launcher/start.ts'),

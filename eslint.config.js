@@ -5,7 +5,7 @@ import globals from 'globals';
 import { layers } from './eslint.layers.js';
 
 export default tseslint.config(
-  { ignores: ['out/', 'node_modules/', 'dist/', 'test-artifacts/', '.bench/', '.mybuild/'] },
+  { ignores: ['out/', 'node_modules/', 'dist/', 'test-artifacts/', '.bench/', '.mybuild/', 'electron.vite.config.ts.*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs.recommended,

@@ -23,12 +23,16 @@ const FOOL = resolve(__dirname, '../bin/fool.js');
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
+/** Every API event also goes here (a test that needs to act mid-job sets it). */
+let listen: (e: ApiEvent) => void = () => {};
+
 /** Opens a lab's API, does `work`, closes it (so its file is whole on disk: WAL checkpointed). */
 async function withApi<T>(db: string, work: (call: <M extends ApiMethod>(m: M, p: ApiParams<M>) => Promise<ApiResults[M]>, ended: (jobId: number) => Promise<Extract<ApiEvent, { type: 'job.end' }>>) => Promise<T>): Promise<T> {
   const api = new LabApi(new Lab(db), { classifier: { workers: 1 }, renderWorkers: 1 });
   const ends = new Map<number, Extract<ApiEvent, { type: 'job.end' }>>();
   const waiting = new Map<number, () => void>();
   api.onEvent((e) => {
+    listen(e);
     if (e.type !== 'job.end') return;
     ends.set(e.jobId, e);
     waiting.get(e.jobId)?.();
@@ -254,4 +258,34 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED)(`fool runs import / export-lab (${HAS
       lab.close();
     }
   }, 300_000);
+
+  it('the lab keeps answering while a large import copies (the app is not frozen), and sees the run once it is in', async () => {
+    // The 30,000-individual lab of the test above.
+    const big = join(dir, 'big.db');
+    expect(existsSync(big), 'the SIGKILL test makes big.db').toBe(true);
+    await withApi(join(dir, 'served.db'), async (call, ended) => {
+      let answered: { runs: number; jobEnded: boolean } | undefined;
+      let jobEnded = false;
+      let asked!: Promise<void>;
+      const copying = new Promise<void>((mid) => {
+        listen = (e) => {
+          if (e.type === 'job.progress' && / rows$/.test(e.message) && !asked) {
+            // A macrotask, as an HTTP request to `fool serve` would be: it runs only if the
+            // copy is not holding this thread.
+            asked = new Promise((done) => setTimeout(() => void call('runs.list', {}).then((r) => ((answered = { runs: r.length, jobEnded }), done())), 0));
+            mid();
+          }
+          if (e.type === 'job.end') jobEnded = true;
+        };
+      });
+      const { jobId } = await call('runs.import', { file: big });
+      await copying;
+      const end = await ended(jobId);
+      await asked;
+      expect(end.status).toBe('finished');
+      // Answered before the import ended, and with the lab as it was (the copy is one transaction).
+      expect(answered).toEqual({ runs: 0, jobEnded: false });
+      expect((await call('runs.list', {})).length).toBe(1);
+    });
+  }, 120_000);
 });

@@ -58,7 +58,8 @@ function importedPackages(): Set<string> {
   // The main process, its workers and the preload run Node; the renderer's bundle is browser code.
   const bundles = [...walk(join(ROOT, 'out', 'main')), ...walk(join(ROOT, 'out', 'preload'))].filter((f) => /\.(c?js|mjs)$/.test(f) && shipped(relative(ROOT, f)));
   const names = new Set<string>();
-  const spec = /(?:^import\s[^;]*?\bfrom\s*|^import\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["'](?!\.)((?:@[\w.~-]+\/)?[\w.~-]+(?:\/[^"']*)?)["']/gm;
+  // `require` or any function named like it (requireCjs: a createRequire made for a lazy load).
+  const spec = /(?:^import\s[^;]*?\bfrom\s*|^import\s*|\bimport\s*\(\s*|\b\w*[rR]equire\w*\s*\(\s*)["'](?!\.)((?:@[\w.~-]+\/)?[\w.~-]+(?:\/[^"']*)?)["']/gm;
   for (const f of bundles) {
     for (const m of readFileSync(f, 'utf8').matchAll(spec)) {
       const s = m[1];

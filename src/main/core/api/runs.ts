@@ -1,7 +1,7 @@
 import { FoolError } from '../../../shared/errors';
 import { writeRunReport } from '../export/run-report';
 import { exportLab } from '../labs/export';
-import { importLab } from '../labs/import';
+import { importLabOffThread } from '../labs/import-thread';
 import { TransferStore } from '../store/transfer';
 import type { ApiContext, Handlers } from './context';
 
@@ -26,13 +26,11 @@ export function runHandlers(ctx: ApiContext): Handlers<'runs.report' | 'runs.wri
       const job = ctx.jobs.start(
         'runs.import',
         (jc) =>
-          importLab(lab, p.file, {
+          // On a worker thread: the copy is one transaction that may take minutes, and this process
+          // goes on serving the app meanwhile.
+          importLabOffThread(lab.dbPath, p.file, {
             runs: p.runs,
-            onChecked: async () => {
-              jc.ids({});
-              // Let the caller have the job id and subscribe before the copy (synchronous, one transaction) starts.
-              await new Promise((r) => setImmediate(r));
-            },
+            onChecked: () => jc.ids({}),
             onProgress: (done, total, message) => jc.progress({ done, total, message }),
           }),
         { waitForIds: true },

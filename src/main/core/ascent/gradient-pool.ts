@@ -72,7 +72,11 @@ export class GradientPool {
    * its parts are transferred to the workers). Split so that every worker gets a share.
    */
   async gradient(n: number, x: Float32Array, targets: number[]): Promise<GradientResult> {
+    if (n === 0) return { probs: new Float32Array(0), grad: new Float32Array(0) };
     const per = x.length / n;
+    if (!Number.isInteger(per) || targets.length !== n) {
+      throw new FoolError('BAD_INPUT', `gradient(): ${x.length} input values and ${targets.length} targets do not make ${n} images`, 'Pass n images in the model layout and one target class each');
+    }
     const chunk = Math.max(1, Math.ceil(n / this.workers));
     const parts: Promise<GradientResult>[] = [];
     for (let start = 0; start < n; start += chunk) {

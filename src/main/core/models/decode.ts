@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import sharp from 'sharp';
+import { sharp } from './sharp';
 import { FoolError } from '../../../shared/errors';
 import type { Image } from './image';
 

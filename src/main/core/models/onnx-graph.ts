@@ -1,11 +1,17 @@
-import onnxProto from 'onnx-proto';
+import { createRequire } from 'node:module';
+import type onnxProto from 'onnx-proto';
 import { FoolError } from '../../../shared/errors';
 
 /**
  * Reading, inspecting and rewriting ONNX graphs. onnxruntime only runs graphs; everything the
  * project does to a graph (dynamic batch, faster LRN, backward passes) happens here on the protobuf.
  */
-export const onnx = onnxProto.onnx;
+// onnx-proto (protobufjs) is loaded on first use, not when a command starts: most `fool` commands
+// never touch a graph, and loading it costs every one of them about 20 ms.
+let loaded: typeof onnxProto | undefined;
+const requireCjs = createRequire(import.meta.url);
+const load = (): typeof onnxProto => (loaded ??= requireCjs('onnx-proto') as typeof onnxProto);
+export const onnx = new Proxy({} as typeof onnxProto.onnx, { get: (_, key) => Reflect.get(load().onnx, key) });
 export type ModelProto = onnxProto.onnx.ModelProto;
 export type GraphProto = onnxProto.onnx.IGraphProto;
 export type NodeProto = onnxProto.onnx.INodeProto;
@@ -13,7 +19,7 @@ export type TensorProto = onnxProto.onnx.ITensorProto;
 export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
 export type AttributeProto = onnxProto.onnx.IAttributeProto;
 
-export const DataType = onnx.TensorProto.DataType;
+export const DataType = new Proxy({} as typeof onnxProto.onnx.TensorProto.DataType, { get: (_, key) => Reflect.get(load().onnx.TensorProto.DataType, key) });
 
 export type Dim = number | string;
 

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import sharp, { type OverlayOptions, type Sharp } from 'sharp';
+import { sharp, type OverlayOptions, type Sharp } from './sharp';
 import type { Image } from './image';
 
 /**

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { sharp } from './sharp';
 import { FoolError } from '../../../shared/errors';
 import type { InputSpec, ModelInfo } from '../../../shared/manifest';
 import { decodeImage } from './decode';

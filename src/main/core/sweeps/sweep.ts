@@ -5,7 +5,8 @@ import type { SweepSpec, SweepTask, SweepTaskState } from '../../../shared/api';
 import { FoolError } from '../../../shared/errors';
 import type { JobContext } from '../jobs';
 import { Lab } from '../lab';
-import { importLab, labRuns } from '../labs/import';
+import { labRuns } from '../labs/import';
+import { importLabOffThread } from '../labs/import-thread';
 import { packageRoot } from '../paths';
 import { SweepStore, type NewTask } from '../store/sweeps';
 import { FAILED_STATES, LIVE_STATES, sbatchScript, slurmMissing, submit, taskStates, type SlurmTaskState } from './slurm';
@@ -178,7 +179,8 @@ export async function followSweep(lab: Lab, sweepId: number, submitNow: number[]
       const localEnded = spec.backend === 'local' && exits.has(t.task);
       if (done && (spec.backend === 'slurm' || localEnded || !children.has(t.task))) {
         // Its run is finished: into this lab (a second import of the same run would add nothing).
-        const r = await importLab(lab, t.lab, { runs: [done.id] });
+        // Off this thread: the sweep's follower (and the app serving it) keeps going while it copies.
+        const r = await importLabOffThread(lab.dbPath, t.lab, { runs: [done.id] });
         const runId = r.imported[0]?.runId ?? r.skipped[0]?.runId ?? null;
         store.update(sweepId, t.task, { state: 'imported', runId, generation: done.lastGeneration, message: null });
         continue;
