@@ -55,7 +55,7 @@ export function registerTrain(program: Command): void {
     .option('--batch <n>', 'mini-batch size', parseIntOption('--batch'), 64)
     .option(
       '--workers <n>',
-      'worker threads, each training on its share of every batch (the default 2 uses two cores; results are bit-identical only for the same count, on any machine)',
+      'worker threads, each training on its share of every batch (default 2: two cores); part of what decides the weights, like the seed',
       limitedIntOption('--workers', 'workers'),
       2,
     )
