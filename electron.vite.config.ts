@@ -20,6 +20,7 @@ export default defineConfig({
           'classify-worker': resolve('src/main/core/models/classify-worker.ts'),
           'render-worker': resolve('src/main/core/evolution/render-worker.ts'),
           'ascent-worker': resolve('src/main/core/ascent/ascent-worker.ts'),
+          'train-worker': resolve('src/main/core/train/train-worker.ts'),
           'import-worker': resolve('src/main/core/labs/import-worker.ts'),
           bench: resolve('src/main/bench/bench.ts'),
           // `npm start` (bin/start.js): first-run setup in plain Node, before Electron exists.

@@ -90,6 +90,8 @@ const TABLE: [string[], RegExp][] = [
   [['train', 'lenet', '--out', 'FILE:nofolder/t.onnx'], /the folder .*nofolder does not exist/],
   [['train', 'lenet', '--out', 'FILE:t.onnx', '--extra-class', 'FILE:missing-dir'], /missing-dir/],
   [['train', 'lenet', '--out', 'FILE:t.onnx', '--train-limit', '70000'], /--train-limit must be a whole number from 0 to 60000/],
+  [['train', 'lenet', '--out', 'FILE:t.onnx', '--workers', '0'], /--workers must be a whole number from 1 to 64/],
+  [['train', 'lenet', '--out', 'FILE:t.onnx', '--workers', '64', '--batch', '32'], /--workers must be an integer from 1 to the batch size \(32\)/],
   // experiments
   [['transfer', '--runs', 'x', '--models', 'lenet-mnist'], /--runs/],
   [['transfer', '--runs', '99', '--models', 'lenet-mnist'], /there is no run 99/],

@@ -131,6 +131,22 @@ describe('training', () => {
     await expectFoolError(trainLenet(small(4, 2), { checkpointPath: ckpt, resume: true }), 'MISMATCH', /seed/);
   });
 
+  it('is deterministic for each worker count; the count is part of the settings a checkpoint resumes with', async () => {
+    const ckpt = join(dir, 'workers.onnx.ckpt');
+    const one = await trainLenet(small(6, 1, { trainLimit: 640, workers: 1 }), { ...QUICK, checkpointPath: ckpt });
+    expect(same(one.weights, (await trainLenet(small(6, 1, { trainLimit: 640, workers: 1 }), QUICK)).weights)).toBe(true);
+    // Three workers: shares of 21, 21 and 22 images, three gradients summed in worker order.
+    const three = await trainLenet(small(6, 1, { trainLimit: 640, workers: 3 }), QUICK);
+    expect(same(three.weights, (await trainLenet(small(6, 1, { trainLimit: 640, workers: 3 }), QUICK)).weights)).toBe(true);
+    // Other counts sum the same gradients in another order: other bits, the same training.
+    const two = await trainLenet(small(6, 1, { trainLimit: 640 }), QUICK);
+    expect(same(one.weights, two.weights)).toBe(false);
+    expect(Math.abs(one.history[0].loss - two.history[0].loss)).toBeLessThan(1e-3);
+    expect(Math.abs(three.history[0].loss - two.history[0].loss)).toBeLessThan(1e-3);
+    await expectFoolError(trainLenet(small(6, 2, { trainLimit: 640 }), { checkpointPath: ckpt, resume: true }), 'MISMATCH', /workers = 1, not 2/);
+    await expectFoolError(trainLenet(small(6, 1, { workers: 65 })), 'BAD_INPUT', /--workers must be an integer from 1 to the batch size \(64\)/);
+  });
+
   it('reaches a sensible test accuracy quickly', async () => {
     const r = await trainLenet(settingsFor('sgd', 1, 1, { trainLimit: 12_800 }), { testLimit: 2000 });
     expect(r.testAccuracy).toBeGreaterThan(0.93);

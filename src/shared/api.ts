@@ -219,6 +219,8 @@ export const ApiRequests = {
       extraClass: z.string().min(1).optional(),
       optimizer: z.enum(['sgd', 'adam']).default('sgd'),
       batch: z.number().int().positive().default(64),
+      /** Training worker threads, each with its share of every batch; part of what decides the weights. */
+      workers: limitedInt('workers').default(2),
       threads: z.number().int().positive().default(1),
       resume: z.boolean().optional(),
       /** The first n MNIST training / test images only (0 = all): quick checks. */

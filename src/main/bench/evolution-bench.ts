@@ -113,11 +113,13 @@ interface Overhead {
 }
 
 /**
- * The loop's overhead on `n` images per generation, `reps` repetitions interleaved: each takes the
- * run's next generation (same seed => same candidates) and times it three ways, one after the
- * other: rendering alone, classification alone (warm pools of the same sizes as the run's), then
- * the run itself resumed for that one generation (ask, render + classify pipeline, archive,
- * database commit: `loopSeconds`). The ratio is taken per repetition; the median is reported.
+ * The loop's overhead on `n` images per generation, `reps` repetitions interleaved. Each repetition
+ * resumes the run for two generations and times the second (`loopSeconds`: ask, render + classify
+ * pipeline, archive, database commit), whose workers are warm like those of any generation but a
+ * run's first. Just before, the same candidates are rendered alone and classified alone by warm pools
+ * of the same sizes: the bench plays the first of the two generations itself (same seed, same
+ * classifier => same archive => the very candidates the run then evaluates; checked against the
+ * run's statistics). The ratio is taken per repetition; the median is reported.
  */
 async function overhead(lab: Lab, model: string, n: number, reps: number): Promise<Overhead> {
   // Generation 0 (random genomes, at most 100) only seeds the archive; then n children a generation.
@@ -131,6 +133,7 @@ async function overhead(lab: Lab, model: string, n: number, reps: number): Promi
   const classify: number[] = [];
   const loop: number[] = [];
   const ratios: number[] = [];
+  let same = true;
   try {
     const timeAlone = async (genomes: Genome[]) => {
       const t0 = performance.now();
@@ -148,11 +151,16 @@ async function overhead(lab: Lab, model: string, n: number, reps: number): Promi
     };
     await timeAlone(nextCandidates(lab, evo.runId).slice(0, 16)); // warm-up
     for (let r = 0; r < reps; r++) {
-      const genomes = nextCandidates(lab, evo.runId);
+      const run = lab.runs.get(evo.runId);
+      const target = run.lastGeneration + 2;
+      const scheduler = new Scheduler({ settings: { ...settings, generations: target }, seed: run.seed, numClasses: run.classes, lastGeneration: run.lastGeneration, archive: loadArchive(lab, run) });
+      const played = scheduler.tell(await evaluator.evaluate(scheduler.ask().map((c) => c.genome)));
+      const genomes = scheduler.ask().map((c) => c.genome);
       const alone = await timeAlone(genomes);
       let loopS = Number.NaN;
-      const next = lab.runs.get(evo.runId).lastGeneration + 1;
-      await EvolutionRun.resume(lab, evo.runId, next).run({ onGeneration: (g) => (loopS = g.loopSeconds) });
+      await EvolutionRun.resume(lab, evo.runId, target).run({ onGeneration: (g) => (g.generation === target ? (loopS = g.loopSeconds) : undefined) });
+      const stored = lab.runs.stats(evo.runId).find((s) => s.generation === played.generation);
+      if (stored?.median !== played.stats.median || stored.mean !== played.stats.mean) same = false;
       render.push(alone.render);
       classify.push(alone.classify);
       loop.push(loopS);
@@ -165,7 +173,7 @@ async function overhead(lab: Lab, model: string, n: number, reps: number): Promi
   const ratio = median(ratios);
   return {
     ratio,
-    row: [model, n, reps, fmt(n / median(render)), fmt(n / median(classify)), fmt(n / median(loop)), `${ratio.toFixed(2)} (${ratios.map((x) => x.toFixed(2)).join(', ')})`],
+    row: [model, n, reps, fmt(n / median(render)), fmt(n / median(classify)), fmt(n / median(loop)), `${ratio.toFixed(2)} (${ratios.map((x) => x.toFixed(2)).join(', ')})`, same ? 'yes' : 'NO'],
   };
 }
 
@@ -192,7 +200,7 @@ export async function evolutionBench(quick: boolean): Promise<string[]> {
     );
 
     const reps = 3;
-    const rows: (string | number)[][] = [['model', 'images per generation', 'repetitions', 'render alone img/s', 'classify alone img/s', 'whole loop img/s', 'loop / (render + classify): median (each)']];
+    const rows: (string | number)[][] = [['model', 'images per generation', 'repetitions', 'render alone img/s', 'classify alone img/s', 'whole loop img/s', 'loop / (render + classify): median (each)', 'same candidates']];
     rows.push((await overhead(lab, 'lenet-mnist', 200, reps)).row);
     if (hasShared()) {
       await lab.models.add(join(sharedDir(), 'models/squeezenet1.0/squeezenet1.0.onnx'), { name: 'squeezenet', preset: 'caffe-imagenet', labels: join(sharedDir(), 'models/squeezenet1.0/synset_words.txt') });

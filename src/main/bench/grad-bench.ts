@@ -4,7 +4,6 @@ import { GradientPool, gradientGraph } from '../core/ascent/gradient-pool';
 import { GRAD_WEIGHTS_INPUT } from '../core/grad/backward';
 import { prepareModelBytes } from '../core/models/prepare';
 import { defaultParallelism, sessionOptions } from '../core/models/provider';
-import { settingsFor, trainLenet } from '../core/train/trainer';
 import { SHARED_MODELS, hasShared } from './models';
 import { recordTarget, skipTarget } from './targets';
 import { fmt, interleavedRates, printTable, rate } from './timing';
@@ -117,14 +116,4 @@ export async function gradientBench(quick: boolean): Promise<string[]> {
   }
   out.push(printTable('Input gradients, images/s (objective log-probability; graph level as chosen by models/graph-level.ts)', rows));
   return out;
-}
-
-/** One epoch of LeNet training on the 60,000 MNIST images (the PyTorch anchor: 12.5 s). */
-export async function trainingBench(quick: boolean): Promise<string[]> {
-  const rows: (string | number)[][] = [['work', 'seconds', 'images/s', 'vs PyTorch 1.13 anchor (12.5 s)']];
-  const r = await trainLenet(settingsFor('sgd', 1, 1, quick ? { trainLimit: 6400 } : {}), { testLimit: 1000 });
-  const n = quick ? 6400 : 60000;
-  const s = r.seconds;
-  rows.push([quick ? 'LeNet SGD, 6,400 images (quick)' : 'LeNet SGD, one 60,000-image epoch', s.toFixed(1), fmt(n / s), `${((12.5 * n) / 60000 / s).toFixed(2)}x`]);
-  return [printTable('Training (batch 64, 1 onnxruntime thread)', rows)];
 }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { globals, jobResult, parseIntOption, pct, progressBar, run, withLab } from '../common';
+import { globals, jobResult, limitedIntOption, parseIntOption, pct, progressBar, run, withLab } from '../common';
 
 /** What a 'train' job returns. */
 interface TrainOutcome {
@@ -19,6 +19,7 @@ interface TrainLenetOptions {
   optimizer: 'sgd' | 'adam';
   batch: number;
   resume?: boolean;
+  workers: number;
   threads: number;
   trainLimit: number;
   testLimit: number;
@@ -52,7 +53,13 @@ export function registerTrain(program: Command): void {
     .option('--extra-class <dir-or-runs>', 'add an 11th class "fooling": the 28x28 PNG/JPEG images in DIR, or the fooling images of runs (e.g. 3 or 3,4) of this lab; oversampled to ~6,000')
     .addOption(new Option('--optimizer <name>', 'sgd (Caffe lenet_solver) or adam (lenet_solver_adam)').choices(['sgd', 'adam']).default('sgd'))
     .option('--batch <n>', 'mini-batch size', parseIntOption('--batch'), 64)
-    .option('--threads <n>', 'onnxruntime threads (results are bit-identical only for the same count)', parseIntOption('--threads'), 1)
+    .option(
+      '--workers <n>',
+      'worker threads, each training on its share of every batch (default 2: two cores); part of what decides the weights, like the seed',
+      limitedIntOption('--workers', 'workers'),
+      2,
+    )
+    .option('--threads <n>', 'onnxruntime threads per worker (results are bit-identical only for the same count)', parseIntOption('--threads'), 1)
     .option('--train-limit <n>', 'train on the first n MNIST images only (0 = all 60,000; for quick checks)', parseIntOption('--train-limit', 0, 60_000), 0)
     .option('--test-limit <n>', 'test on the first n MNIST test images only (0 = all 10,000)', parseIntOption('--test-limit', 0, 10_000), 0)
     .option('--resume', 'continue from FILE.onnx.ckpt (the last finished epoch) up to --epochs')
@@ -71,7 +78,7 @@ export function registerTrain(program: Command): void {
         try {
           // The core checks --out and the extra class's images in full before any training starts.
           r = await withLab(cmd, async (lab) => {
-            const { jobId } = await lab.call('train.start', { out: resolve(o.out), seed: o.seed, epochs: o.epochs, extraClass: o.extraClass, optimizer: o.optimizer, batch: o.batch, threads: o.threads, resume: o.resume, trainLimit: o.trainLimit, testLimit: o.testLimit });
+            const { jobId } = await lab.call('train.start', { out: resolve(o.out), seed: o.seed, epochs: o.epochs, extraClass: o.extraClass, optimizer: o.optimizer, batch: o.batch, workers: o.workers, threads: o.threads, resume: o.resume, trainLimit: o.trainLimit, testLimit: o.testLimit });
             // Ctrl-C: finish the batch, keep the last checkpoint. A second Ctrl-C quits at once.
             const end = await lab.follow(
               jobId,

@@ -36,7 +36,7 @@ export function workHandlers(ctx: ApiContext): Handlers<Methods> {
       return { jobId: job.jobId };
     },
     'train.start': (p) => {
-      const settings = settingsFor(p.optimizer, p.seed, p.epochs, { batch: p.batch, threads: p.threads, ...(p.trainLimit > 0 ? { trainLimit: p.trainLimit } : {}) });
+      const settings = settingsFor(p.optimizer, p.seed, p.epochs, { batch: p.batch, workers: p.workers, threads: p.threads, ...(p.trainLimit > 0 ? { trainLimit: p.trainLimit } : {}) });
       // --extra-class 3,4: the fooling images of runs of this lab (each cell's first and final champion).
       const fromRuns = p.extraClass !== undefined && /^\d+(,\d+)*$/.test(p.extraClass) && !existsSync(p.extraClass);
       const extraImages = fromRuns ? runImages(ctx, p.extraClass!) : undefined;

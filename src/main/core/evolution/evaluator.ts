@@ -21,9 +21,19 @@ export class Evaluator {
   ) {}
 
   /** tenCrop: the original's fitness, the softmax averaged over 10 crops (models/ten-crop.ts). */
-  static async open(classifier: Classifier, opts: RenderOptions, renderWorkers: number, tenCrop = false): Promise<Evaluator> {
-    const pool = await WorkerPool.start<Uint8Array>(builtEntry('render-worker'), renderWorkers, opts, (m) => new FoolError('INTERNAL', `render worker failed to start: ${m}`));
-    return new Evaluator(pool, classifier, opts, renderWorkers, tenCrop);
+  static async open(
+    classifier: Classifier,
+    opts: RenderOptions,
+    renderWorkers: number,
+    tenCrop = false,
+    renderers: Promise<WorkerPool<Uint8Array>> = Evaluator.startRenderers(opts, renderWorkers),
+  ): Promise<Evaluator> {
+    return new Evaluator(await renderers, classifier, opts, renderWorkers, tenCrop);
+  }
+
+  /** The render workers alone: a run starts them before opening the classifier, so both start at once. */
+  static startRenderers(opts: RenderOptions, renderWorkers: number): Promise<WorkerPool<Uint8Array>> {
+    return WorkerPool.start<Uint8Array>(builtEntry('render-worker'), renderWorkers, opts, (m) => new FoolError('INTERNAL', `render worker failed to start: ${m}`));
   }
 
   /** Pixels of a batch of candidates (HWC bytes, n images). */

@@ -173,10 +173,15 @@ export class EvolutionRun {
       return { run: lab.runs.get(runId), stopped: false, seconds: 0, evaluations: 0 };
     }
     lab.runs.claim(runId);
+    // The render workers start while the classifier loads its model: their start-up hides behind it.
+    const renderWorkers = opts.renderWorkers ?? Math.max(1, Math.min(cpuCount(), 8));
+    const renderers = Evaluator.startRenderers(renderOptions(settings), renderWorkers);
+    renderers.catch(() => undefined); // a failure is reported where it is awaited, below
     let classifier: Classifier;
     try {
       classifier = await Classifier.open(info, opts.classifier);
     } catch (e) {
+      void renderers.then((p) => p.close(), () => undefined);
       lab.runs.release(runId, 'stopped');
       throw e;
     }
@@ -187,7 +192,7 @@ export class EvolutionRun {
     let stopped = false;
     try {
       const tenCrop = stored.settings.tenCrop === true;
-      evaluator = await Evaluator.open(classifier, renderOptions(settings), opts.renderWorkers ?? Math.max(1, Math.min(cpuCount(), 8)), tenCrop);
+      evaluator = await Evaluator.open(classifier, renderOptions(settings), renderWorkers, tenCrop, renderers);
       while (!scheduler.done) {
         if (opts.signal?.aborted) {
           stopped = true;

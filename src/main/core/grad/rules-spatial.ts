@@ -69,7 +69,7 @@ function convWeightGrad(c: GradContext, x: string, g: string, geom: AxisGeom[], 
  * Input gradient of a stride-1 convolution as a plain Conv: dx is dy correlated with the kernel
  * flipped in space and with input and output channels swapped (per group), padded by the span
  * minus the forward's padding. onnxruntime runs Conv in its blocked (NCHWc) kernels, which beat
- * ConvTranspose's GEMM + col2im (measured per op: docs/gradients.md). The swapped, flipped
+ * ConvTranspose's GEMM + col2im (per-op profile: docs/benchmarks.md). The swapped, flipped
  * weight is a Transpose + Slice of W, folded to a constant when W is a fixed initializer.
  * Undefined where the formulation does not apply (strides, or padding wider than the span).
  */

@@ -96,5 +96,5 @@ export function loadCheckpoint(path: string): { header: CheckpointHeader; weight
 /** Settings that must agree between a checkpoint and a resumed run (epochs may grow). */
 export const RESUME_KEYS: (keyof TrainSettings)[] = [
   'seed', 'batch', 'optimizer', 'lr', 'momentum', 'weightDecay', 'gamma', 'power', 'beta2', 'eps',
-  'classes', 'trainLimit', 'extraImages', 'extraHash', 'threads',
+  'classes', 'trainLimit', 'extraImages', 'extraHash', 'workers', 'threads',
 ];

@@ -1,12 +1,12 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { uniformInt } from 'pure-rand/distribution/uniformInt';
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { FoolError } from '../../../shared/errors';
 import { loadMnist } from '../data/mnist';
 import { decodeImage } from '../models/decode';
 import type { Image } from '../models/image';
-import { LENET_PIXELS, LENET_SCALE, LENET_SIDE } from './lenet';
+import { LENET_PIXELS, LENET_SIDE } from './lenet';
+
+export { epochOrder, gather } from './batches';
 
 /**
  * Training data: MNIST (plus an optional extra "fooling" class, oversampled), the seeded order of
@@ -19,35 +19,12 @@ export interface Dataset {
   labels: Uint8Array;
 }
 
-/** A seeded, well-mixed 32-bit seed for (seed, stream): epochs shuffle from independent streams. */
-function mixSeed(seed: number, stream: number): number {
-  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream + 0x632be5ab, 0xc2b2ae35);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  return h | 0;
-}
-
 /** FNV-1a over the extra class's pixels: a resumed run must train on the same images. */
 export function hashImages(images: Uint8Array[]): string {
   if (images.length === 0) return '';
   let h = 0x811c9dc5;
   for (const img of images) for (let i = 0; i < img.length; i++) h = Math.imul(h ^ img[i], 0x01000193);
   return (h >>> 0).toString(16).padStart(8, '0');
-}
-
-/** Epoch e's order: a Fisher-Yates shuffle from (seed, e) alone, so a resumed run sees the same order. */
-export function epochOrder(n: number, seed: number, epoch: number): Uint32Array {
-  const rng = xoroshiro128plus(mixSeed(seed, epoch));
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = uniformInt(rng, 0, i);
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
-  return order;
 }
 
 /**
@@ -74,15 +51,6 @@ export function testSet(limit: number): Dataset {
   const t = loadMnist('test');
   const n = limit > 0 ? Math.min(limit, t.n) : t.n;
   return { n, images: t.images.subarray(0, n * LENET_PIXELS), labels: t.labels.subarray(0, n) };
-}
-
-/** Pixels of images[idx[from..to)] as Caffe's input (p / 256) into `out`. */
-export function gather(images: Uint8Array, idx: ArrayLike<number>, from: number, to: number, out: Float32Array): void {
-  for (let b = 0, i = from; i < to; i++, b++) {
-    const src = idx[i] * LENET_PIXELS;
-    const dst = b * LENET_PIXELS;
-    for (let p = 0; p < LENET_PIXELS; p++) out[dst + p] = images[src + p] * LENET_SCALE;
-  }
 }
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);

@@ -27,7 +27,14 @@ export interface TrainSettings {
   /** Images of the extra class before oversampling (0 without one), and a hash of their pixels. */
   extraImages: number;
   extraHash: string;
-  /** onnxruntime intra-op threads: fixed, because results are only bit-identical for the same count. */
+  /**
+   * Training worker threads: each runs its share of every mini-batch (data parallelism) and a
+   * share of the optimiser step. Part of the settings because the gradients of the shares are
+   * summed, so results are bit-identical only for the same count; the default is fixed (not the
+   * machine's core count) so that the same command gives the same weights on any machine.
+   */
+  workers: number;
+  /** onnxruntime intra-op threads per worker: fixed, because results are only bit-identical for the same count. */
   threads: number;
 }
 
@@ -45,6 +52,7 @@ export const DEFAULT_SETTINGS: Omit<TrainSettings, 'seed' | 'epochs'> = {
   trainLimit: 0,
   extraImages: 0,
   extraHash: '',
+  workers: 2,
   threads: 1,
 };
 

@@ -1,0 +1,87 @@
+import type { TrainSettings } from './settings';
+
+/**
+ * What the training workers share with each other and with the thread that starts them: the
+ * data, the weights, the optimiser state and every worker's gradient live in SharedArrayBuffers,
+ * so a step moves no messages; the workers meet at a barrier (Atomics) twice per step:
+ *
+ *   run the share of the batch -> write its gradient -> barrier -> update my range of the
+ *   weights from the gradients summed in worker order -> barrier -> next batch
+ *
+ * The starting thread only sends commands (an epoch, an evaluation), reads progress messages and
+ * writes checkpoints between epochs; it can ask the workers to stop after the current batch.
+ */
+
+/** Int32 slots of the control block. */
+export const CTL = {
+  /** Workers arrived at the barrier. */
+  count: 0,
+  /** Barrier generation: bumped by the last worker to arrive. */
+  generation: 1,
+  /** Set by the starting thread: stop after the current batch. */
+  stop: 2,
+  /** The first worker's decision for this batch (read after the barrier, so all agree): 1 = stop. */
+  decision: 3,
+  /** Set by the starting thread when a worker failed: the others leave their barrier waits. */
+  abort: 4,
+  size: 8,
+} as const;
+
+export interface SharedTraining {
+  ctl: SharedArrayBuffer;
+  /** Float64 per worker: its share of the current batch's loss. */
+  losses: SharedArrayBuffer;
+  weights: SharedArrayBuffer;
+  /** stateCount(settings) flat buffers, one after the other. */
+  state: SharedArrayBuffer;
+  /** One flat gradient per worker. */
+  grads: SharedArrayBuffer;
+  trainImages: SharedArrayBuffer;
+  trainLabels: SharedArrayBuffer;
+  testImages: SharedArrayBuffer;
+  testLabels: SharedArrayBuffer;
+}
+
+export interface TrainWorkerInit {
+  index: number;
+  settings: TrainSettings;
+  /** Flat size of the weights. */
+  total: number;
+  trainCount: number;
+  testCount: number;
+  shared: SharedTraining;
+}
+
+export type ToTrainWorker =
+  | { type: 'epoch'; epoch: number; iter: number; batches: number }
+  | { type: 'evaluate'; from: number; to: number }
+  | { type: 'close' };
+
+export type FromTrainWorker =
+  | { type: 'ready' }
+  | { type: 'progress'; batch: number; loss: number }
+  | { type: 'epochEnd'; batches: number; lossSum: number }
+  | { type: 'evaluated'; correct: number }
+  | { type: 'error'; code: string; message: string };
+
+/** Thrown inside a worker whose barrier wait was cut short because another worker failed. */
+export class Aborted extends Error {}
+
+/**
+ * A reusable barrier for `parties` threads over the control block. Waits in slices so that a
+ * worker whose partner died leaves (the starting thread sets `abort`) instead of hanging.
+ */
+export function barrier(ctl: Int32Array, parties: number): void {
+  if (parties === 1) return;
+  const gen = Atomics.load(ctl, CTL.generation);
+  if (Atomics.add(ctl, CTL.count, 1) === parties - 1) {
+    Atomics.store(ctl, CTL.count, 0);
+    Atomics.add(ctl, CTL.generation, 1);
+    Atomics.notify(ctl, CTL.generation);
+    return;
+  }
+  while (Atomics.load(ctl, CTL.generation) === gen) {
+    Atomics.wait(ctl, CTL.generation, gen, 200);
+    if (Atomics.load(ctl, CTL.abort) !== 0) throw new Aborted('another training worker failed');
+  }
+}

@@ -1,0 +1,145 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import { toErrorPayload } from '../../../shared/errors';
+import { argmax } from '../models/top-k';
+import { epochOrder, gather } from './batches';
+import { buildLenet, LENET_INPUT, LENET_OUTPUT, LENET_PIXELS, LENET_SIDE, lenetParams, type LenetWeights } from './lenet';
+import { paramLayout, shareOf, stateCount, stepRange } from './optimiser';
+import { Aborted, barrier, CTL, type FromTrainWorker, type ToTrainWorker, type TrainWorkerInit } from './shared';
+import { buildLenetTrainGraph, TRAIN_LOSS, TRAIN_WEIGHTS, trainGradName } from './train-graph';
+import { encodeModel } from '../models/onnx-graph';
+
+/**
+ * A training worker: its share of every mini-batch through the training graph (train-graph.ts)
+ * on its own thread, then its range of the optimiser step (shared.ts describes the protocol).
+ */
+const init = workerData as TrainWorkerInit;
+const port = parentPort!;
+const { settings, index: me, total } = init;
+const K = settings.workers;
+const B = settings.batch;
+const classes = settings.classes;
+const params = lenetParams(classes);
+const { segments } = paramLayout(params);
+
+const ctl = new Int32Array(init.shared.ctl);
+const losses = new Float64Array(init.shared.losses);
+const weights = new Float32Array(init.shared.weights);
+const state = Array.from({ length: stateCount(settings) }, (_, i) => new Float32Array(init.shared.state, i * total * 4, total));
+const grads = Array.from({ length: K }, (_, i) => new Float32Array(init.shared.grads, i * total * 4, total));
+const trainImages = new Uint8Array(init.shared.trainImages);
+const trainLabels = new Uint8Array(init.shared.trainLabels);
+const testImages = new Uint8Array(init.shared.testImages);
+const testLabels = new Uint8Array(init.shared.testLabels);
+
+/** This worker's rows of every batch, and its range of the flat weights in the optimiser step. */
+const [rowFrom, rowTo] = shareOf(B, me, K);
+const n = rowTo - rowFrom;
+const [elFrom, elTo] = shareOf(total, me, K);
+
+// onnxruntime does not read SharedArrayBuffer views: the session reads a local copy of the weights.
+const local = new Float32Array(total);
+const localWeights: LenetWeights = new Map(segments.map((s) => [s.name, local.subarray(s.offset, s.offset + s.size)]));
+const sessionOptions: ort.InferenceSession.SessionOptions = {
+  // One fixed thread count and sequential execution: the same settings give bit-identical weights.
+  intraOpNumThreads: settings.threads,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+};
+const x = new Float32Array(n * LENET_PIXELS);
+const wObj = new Float32Array(n * classes);
+const feeds: Record<string, ort.Tensor> = {
+  [LENET_INPUT]: new ort.Tensor('float32', x, [n, LENET_PIXELS]),
+  [TRAIN_WEIGHTS]: new ort.Tensor('float32', wObj, [n, classes]),
+};
+for (const p of params) feeds[p.name] = new ort.Tensor('float32', localWeights.get(p.name)!, p.dims);
+// onnxruntime writes the gradient into one flat local array (no new arrays per step); the other
+// workers read from shared memory only the ranges they update, the rest stays here.
+const lossOut = new Float32Array(1);
+const gradLocal = new Float32Array(total);
+const fetches: Record<string, ort.Tensor> = { [TRAIN_LOSS]: new ort.Tensor('float32', lossOut, []) };
+params.forEach((p, i) => (fetches[trainGradName(p.name)] = new ort.Tensor('float32', gradLocal.subarray(segments[i].offset, segments[i].offset + segments[i].size), p.dims)));
+/** The gradients as this worker's step reads them: its own from here, the others' from shared memory. */
+const stepGrads = grads.map((g, k) => (k === me ? gradLocal : g));
+const othersRanges = Array.from({ length: K }, (_, k) => shareOf(total, k, K)).filter((_, k) => k !== me);
+
+const post = (m: FromTrainWorker) => port.postMessage(m);
+let trainSession: ort.InferenceSession;
+let evalSession: ort.InferenceSession | undefined;
+
+async function epoch(number: number, iter0: number, batches: number): Promise<void> {
+  const order = epochOrder(init.trainCount, settings.seed, number);
+  const mine = grads[me];
+  let lossSum = 0;
+  let done = 0;
+  for (let b = 0; b < batches; b++) {
+    local.set(weights); // every range was updated before the last barrier
+    const from = b * B;
+    gather(trainImages, order, from + rowFrom, from + rowTo, x);
+    wObj.fill(0);
+    // The whole batch's divisor: the shares' gradients add up to the batch's mean cross-entropy's.
+    for (let i = 0; i < n; i++) wObj[i * classes + trainLabels[order[from + rowFrom + i]]] = -1 / B;
+    await trainSession.run(feeds, fetches);
+    for (const [from, to] of othersRanges) mine.set(gradLocal.subarray(from, to), from);
+    losses[me] = lossOut[0];
+    barrier(ctl, K); // every share's gradient is written
+    let loss = 0;
+    if (me === 0) {
+      for (let k = 0; k < K; k++) loss += losses[k];
+      Atomics.store(ctl, CTL.decision, Atomics.load(ctl, CTL.stop));
+    }
+    stepRange({ settings, segments, weights, state, grads: stepGrads, iter: iter0 + b }, elFrom, elTo);
+    barrier(ctl, K); // every range is updated; the decision is written
+    done++;
+    if (me === 0) {
+      lossSum += loss;
+      post({ type: 'progress', batch: b + 1, loss });
+    }
+    if (Atomics.load(ctl, CTL.decision) !== 0) break;
+  }
+  post({ type: 'epochEnd', batches: done, lossSum });
+}
+
+async function evaluate(from: number, to: number): Promise<void> {
+  evalSession ??= await ort.InferenceSession.create(encodeModel(buildLenet(localWeights, { classes, weightsAs: 'inputs' })), sessionOptions);
+  local.set(weights);
+  const chunk = 500;
+  const xs = new Float32Array(chunk * LENET_PIXELS);
+  const identity = Uint32Array.from({ length: to }, (_, i) => i);
+  const evalFeeds: Record<string, ort.Tensor> = {};
+  for (const p of params) evalFeeds[p.name] = new ort.Tensor('float32', localWeights.get(p.name)!, p.dims);
+  let correct = 0;
+  for (let at = from; at < to; at += chunk) {
+    const end = Math.min(to, at + chunk);
+    const m = end - at;
+    gather(testImages, identity, at, end, xs);
+    evalFeeds[LENET_INPUT] = new ort.Tensor('float32', xs.subarray(0, m * LENET_PIXELS), [m, 1, LENET_SIDE, LENET_SIDE]);
+    const prob = (await evalSession.run(evalFeeds))[LENET_OUTPUT].data as Float32Array;
+    for (let i = 0; i < m; i++) if (argmax(prob.subarray(i * classes, (i + 1) * classes)) === testLabels[at + i]) correct++;
+  }
+  post({ type: 'evaluated', correct });
+}
+
+async function main(): Promise<void> {
+  trainSession = await ort.InferenceSession.create(buildLenetTrainGraph(n, classes), sessionOptions);
+  let queue = Promise.resolve();
+  port.on('message', (m: ToTrainWorker) => {
+    if (m.type === 'close') {
+      void queue.finally(async () => {
+        await trainSession.release();
+        await evalSession?.release();
+        process.exit(0);
+      });
+      return;
+    }
+    queue = queue
+      .then(() => (m.type === 'epoch' ? epoch(m.epoch, m.iter, m.batches) : evaluate(m.from, m.to)))
+      .catch((e: unknown) => {
+        if (!(e instanceof Aborted)) post({ type: 'error', ...toErrorPayload(e) });
+      });
+  });
+  post({ type: 'ready' });
+}
+
+main().catch((e: unknown) => post({ type: 'error', ...toErrorPayload(e) }));
