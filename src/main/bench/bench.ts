@@ -11,6 +11,7 @@ import { evolutionBench } from './evolution-bench';
 import { galleryBench } from './gallery-bench';
 import { phylogenyBench } from './phylogeny-bench';
 import { ablationBench } from './ablation-bench';
+import { testsBench } from './tests-bench';
 import { targetRows } from './targets';
 import { TORCH_ANCHOR, torchSide } from './torch';
 import { printTable } from './timing';
@@ -30,6 +31,8 @@ const SECTIONS: Record<string, (quick: boolean) => Promise<string[]>> = {
   gallery: (quick) => galleryBench(quick),
   phylogeny: phylogenyBench,
   ablation: ablationBench,
+  // Last: `npm test` rebuilds out/, which the sections above run from.
+  tests: testsBench,
 };
 
 async function main() {
