@@ -29,6 +29,7 @@ export const UNIT = [
   'test/preprocess.test.ts',
   'test/store-owns-sql.test.ts',
   'test/top-k.test.ts',
+  'test/train-graph.test.ts',
 ];
 
 export default defineConfig({
