@@ -201,7 +201,7 @@ export async function evolutionBench(quick: boolean): Promise<string[]> {
 
     const reps = 3;
     const rows: (string | number)[][] = [['model', 'images per generation', 'repetitions', 'render alone img/s', 'classify alone img/s', 'whole loop img/s', 'loop / (render + classify): median (each)', 'same candidates']];
-    rows.push((await overhead(lab, 'lenet-mnist', 200, reps)).row);
+    rows.push((await overhead(lab, 'lenet-mnist', quick ? 200 : 800, reps)).row);
     if (hasShared()) {
       await lab.models.add(join(sharedDir(), 'models/squeezenet1.0/squeezenet1.0.onnx'), { name: 'squeezenet', preset: 'caffe-imagenet', labels: join(sharedDir(), 'models/squeezenet1.0/synset_words.txt') });
       const n = quick ? 100 : 800;
