@@ -1,3 +1,4 @@
+import { coordinatePlanes } from './cppn-math';
 import type { RenderOptions } from './encoding';
 
 /**
@@ -82,21 +83,7 @@ export class PixelDomains {
   constructor(opts: Pick<RenderOptions, 'width' | 'height' | 'coordinates'>) {
     const { width: W, height: H } = opts;
     const N = (this.pixels = W * H);
-    const x = new Float64Array(N);
-    const y = new Float64Array(N);
-    const d = new Float64Array(N);
-    for (let r = 0; r < H; r++) {
-      for (let c = 0; c < W; c++) {
-        const i = r * W + c;
-        // d always uses coordinates normalised to [-1, 1] (the released code does so too)
-        const xn = W > 1 ? (2 * c) / (W - 1) - 1 : 0;
-        const yn = H > 1 ? (2 * r) / (H - 1) - 1 : 0;
-        x[i] = opts.coordinates === 'pixel' ? c : xn;
-        y[i] = opts.coordinates === 'pixel' ? r : yn;
-        d[i] = Math.sqrt(xn * xn + yn * yn);
-      }
-    }
-    this.inputs = [x, y, d];
+    this.inputs = coordinatePlanes(opts);
 
     // Pixel -> element for every mask (null: the identity), built up one input at a time.
     const index: (Int32Array | null)[] = new Array<Int32Array | null>(8);

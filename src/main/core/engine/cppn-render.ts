@@ -1,7 +1,8 @@
-import type { Activation, CppnGenome } from '../../../shared/engine';
+import type { CppnGenome } from '../../../shared/engine';
 import { hls8ToRgb8, hsv8ToRgb8 } from './color';
 import { geneToWeight } from './cppn';
 import { PixelDomains, type PixelDomain } from './cppn-domains';
+import { activate } from './cppn-math';
 import { CppnReferenceRenderer, type CppnProbe } from './cppn-render-reference';
 import type { RenderOptions } from './encoding';
 
@@ -24,25 +25,6 @@ export type { CppnProbe } from './cppn-render-reference';
  * answered by the reference renderer, which computes every pixel.
  */
 
-function activate(a: Float64Array, f: Activation, n: number): void {
-  switch (f) {
-    case 'sine':
-      for (let i = 0; i < n; i++) a[i] = Math.sin(a[i]);
-      break;
-    case 'sigmoid': // bipolar sigmoid 2/(1+e^-p) - 1 = tanh(p/2), as in the reference
-      for (let i = 0; i < n; i++) a[i] = Math.tanh(0.5 * a[i]);
-      break;
-    case 'gaussian':
-      for (let i = 0; i < n; i++) a[i] = Math.exp(-a[i] * a[i]);
-      break;
-    case 'linear':
-      for (let i = 0; i < n; i++) {
-        const p = a[i];
-        a[i] = (p < -3 ? -3 : p > 3 ? 3 : p) / 3;
-      }
-      break;
-  }
-}
 
 const BIAS = 3;
 /** Depth-first states (0: not yet seen). */
