@@ -52,7 +52,7 @@ export interface TorchSide {
 }
 
 /** Runs the PyTorch side, or says in one line why it cannot (returned as `skipped`). */
-export function torchSide(quick: boolean): TorchSide | { skipped: string } {
+export function torchSide(quick: boolean, when = ''): TorchSide | { skipped: string } {
   const found = findTorch();
   if ('why' in found) {
     return {
@@ -88,7 +88,7 @@ export function torchSide(quick: boolean): TorchSide | { skipped: string } {
     };
     const slowBlas = !/openblas|mkl|blis/i.test(r.blas);
     const source = `PyTorch ${r.torch} in this run, ${r.threads} threads, BLAS ${r.blas}${slowBlas ? ' (reference BLAS: slow, see docs/benchmarks.md)' : ''}`;
-    const table = printTable(`PyTorch side (${source})`, [
+    const table = printTable(`PyTorch side${when ? `, ${when}` : ''} (${source})`, [
       ['work', 'PyTorch', 'note'],
       ['LeNet training, one 60,000-image epoch, batch 64', `${r.trainEpochSeconds.toFixed(1)} s`, `median of ${r.epochSeconds.length} (${r.epochSeconds.map((s) => s.toFixed(1)).join(', ')})${r.trainImages < 60000 ? `, timed on ${r.trainImages.toLocaleString('en')} images and scaled (--quick)` : ''}; test accuracy ${(r.testAccuracy * 100).toFixed(2)}%`],
       ['LeNet inference, batch 1, images/s', fmt(r.inference1), 'median of 5 windows'],
