@@ -158,17 +158,6 @@ export function readLenetWeights(model: ModelProto): { classes: number; weights:
   return { classes, weights };
 }
 
-/** Writes `weights` into the initializers of a LeNet model, in place. */
-export function writeLenetWeights(model: ModelProto, weights: LenetWeights): void {
-  for (const t of model.graph?.initializer ?? []) {
-    const w = weights.get(t.name ?? '');
-    if (!w) continue;
-    const copy = Float32Array.from(w);
-    t.floatData = [];
-    t.rawData = new Uint8Array(copy.buffer);
-  }
-}
-
 /** Digit labels, plus the fooling class of the retraining experiment when there are 11 classes. */
 export function lenetLabels(classes: number): string[] {
   const labels = Array.from({ length: 10 }, (_, i) => String(i));
