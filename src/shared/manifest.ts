@@ -13,24 +13,26 @@ export type PresetName = (typeof PRESET_NAMES)[number];
 
 const positiveInt = z.number().int().positive();
 
-export const InputSpecSchema = z
-  .object({
-    name: z.string().min(1),
-    layout: z.enum(['NCHW', 'NHWC']),
-    height: positiveInt,
-    width: positiveInt,
-    channels: z.union([z.literal(1), z.literal(3)]),
-    channelOrder: z.enum(['RGB', 'BGR']),
-    scale: z.number().positive(),
-    mean: z.array(z.number()).min(1).max(3),
-    std: z.array(z.number().positive()).min(1).max(3),
-    /**
-     * How a picture of another size becomes the input: 'stretch' resizes straight to
-     * height x width; 'crop' resizes the shorter side to resizeTo, then takes the centre crop.
-     */
-    resize: z.enum(['stretch', 'crop']),
-    resizeTo: positiveInt.optional(),
-  })
+/** The input's fields; InputSpecSchema adds the checks between them. */
+const InputSpecFields = z.object({
+  name: z.string().min(1),
+  layout: z.enum(['NCHW', 'NHWC']),
+  height: positiveInt,
+  width: positiveInt,
+  channels: z.union([z.literal(1), z.literal(3)]),
+  channelOrder: z.enum(['RGB', 'BGR']),
+  scale: z.number().positive(),
+  mean: z.array(z.number()).min(1).max(3),
+  std: z.array(z.number().positive()).min(1).max(3),
+  /**
+   * How a picture of another size becomes the input: 'stretch' resizes straight to
+   * height x width; 'crop' resizes the shorter side to resizeTo, then takes the centre crop.
+   */
+  resize: z.enum(['stretch', 'crop']),
+  resizeTo: positiveInt.optional(),
+});
+
+export const InputSpecSchema = InputSpecFields
   .superRefine((v, ctx) => {
     for (const key of ['mean', 'std'] as const) {
       if (v[key].length !== 1 && v[key].length !== v.channels) {
@@ -151,20 +153,7 @@ export const ManifestFileSchema = z
     file: z.string().optional(),
     description: z.string().optional(),
     preset: z.enum(PRESET_NAMES).optional(),
-    input: z
-      .object({
-        name: z.string().min(1),
-        layout: z.enum(['NCHW', 'NHWC']),
-        height: positiveInt,
-        width: positiveInt,
-        channels: z.union([z.literal(1), z.literal(3)]),
-        channelOrder: z.enum(['RGB', 'BGR']),
-        scale: z.number().positive(),
-        mean: z.array(z.number()).min(1).max(3),
-        std: z.array(z.number().positive()).min(1).max(3),
-        resize: z.enum(['stretch', 'crop']),
-        resizeTo: positiveInt,
-      })
+    input: InputSpecFields
       .partial()
       .strict()
       .optional(),
