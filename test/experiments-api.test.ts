@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, ApiMethod, ApiParams, ApiResults } from '../src/shared/api';
-import { LabApi, registerExperiment } from '../src/main/core/api';
+import { experimentKinds, LabApi, registerExperiment } from '../src/main/core/api';
 import { defineExperiment } from '../src/main/core/experiments/kind';
 import { Lab } from '../src/main/core/lab';
 import { ExperimentStore } from '../src/main/core/store/experiments';
 import { registerExperiments } from '../src/main/cli/commands/experiments';
 import { paramsFrom, withParams } from '../src/main/cli/commands/params';
-import { formFields, formParams, initialValues } from '../src/renderer/src/lib/param-form';
+import { formFields, formParams, formProblem, initialValues } from '../src/renderer/src/lib/param-form';
 import { tempDir } from './helpers';
 
 /**
@@ -48,6 +48,8 @@ const toy = defineExperiment<{ n: number; step: number; label: string }, { count
   report: (r) => ({ sections: [{ title: `Counted by ${r.label}`, html: `<p>${r.counted.join(', ')}</p>` }], plots: [] }),
   cli: {},
 });
+/** The registry is the process's: the toy is registered once, by whichever test runs first. */
+const registerToy = () => experimentKinds().some((k) => k.kind === 'toy-count') || registerExperiment(toy);
 
 describe.skipIf(!HAS_MODEL)('experiments through the API', () => {
   const dir = tempDir('fool-exp-api-');
@@ -252,7 +254,7 @@ describe.skipIf(!HAS_MODEL)('experiments through the API', () => {
   });
 
   it('a toy kind registered at run time runs, reports and cancels through the API', async () => {
-    registerExperiment(toy);
+    registerToy();
     expect((await ok('experiments.kinds', {})).map((k) => k.kind)).toContain('toy-count');
     const { result, jobId, report } = await runKind('toy-count', { n: 4 });
     expect(result).toEqual({ counted: [1, 2, 3, 4], label: 'toy', done: true });
@@ -266,8 +268,9 @@ describe.skipIf(!HAS_MODEL)('experiments through the API', () => {
   });
 
   it("one description of a parameter is the CLI's option, the API's check and the app's form field", async () => {
-    // (The toy kind was registered by the test above.) The CLI: its command lists --step with its
-    // help and default, parses it, and refuses a value out of bounds before anything runs.
+    registerToy();
+    // The CLI: the toy's command lists --step with its help and default, parses it, and refuses a
+    // value out of bounds before anything runs.
     const program = new Command('fool');
     registerExperiments(program);
     const help = program.commands.find((c) => c.name() === 'toy-count')!.helpInformation();
@@ -299,7 +302,10 @@ describe.skipIf(!HAS_MODEL)('experiments through the API', () => {
     expect(formParams(kind.params, values)).toEqual({ n: 7, step: 3, label: 'toy' });
     const { result } = await runKind('toy-count', formParams(kind.params, values));
     expect(result).toMatchObject({ counted: [3, 6], done: true });
-    // A wrong value typed in the form goes as typed, and the host names it.
+    // A wrong value: the form finds it with the same schema, named by the field's label ...
+    expect(formProblem(kind.params, formParams(kind.params, { ...values, step: '9' }))).toEqual({ key: 'step', message: expect.stringMatching(/^Step: .*5/) });
+    expect(formProblem(kind.params, formParams(kind.params, initialValues(kind.params)))).toEqual({ key: 'n', message: 'Count to: required' });
+    // ... and what is typed goes as typed, so the host names it too.
     const typo = await api.call('experiments.start', { kind: 'toy-count', params: formParams(kind.params, { ...values, step: 'two' }) });
     expect(typo).toMatchObject({ ok: false, error: { message: expect.stringMatching(/step: .*number/) } });
   });

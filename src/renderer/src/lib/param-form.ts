@@ -1,4 +1,4 @@
-import type { ParamSpec } from '../../../shared/experiment-params';
+import { kebab, paramsSchema, type ParamSpec } from '../../../shared/experiment-params';
 
 /**
  * An experiment kind's start form, drawn from its parameters' description (experiments.kinds): the
@@ -76,4 +76,36 @@ export function formParams(specs: readonly ParamSpec[], values: FormValues): Rec
     else out[f.spec.name] = v;
   }
   return out;
+}
+
+/**
+ * The first thing the kind's own schema (the one the host checks with) refuses in the form's
+ * parameters, named by the field's label, so the form can say it before sending; null when none.
+ */
+export function formProblem(specs: readonly ParamSpec[], params: Record<string, unknown>): { key: string; message: string } | null {
+  const parsed = paramsSchema(specs).safeParse(params);
+  if (parsed.success) return null;
+  const issue = parsed.error.issues[0];
+  const [top, ...rest] = issue.path.map(String);
+  const spec = specs.find((s) => s.name === top);
+  const field = spec?.type === 'group' ? spec.fields?.find((f) => f.name === rest[0]) : spec;
+  const key = spec?.type === 'group' && field ? `${spec.name}.${field.name}` : (top ?? '');
+  const item = spec?.type !== 'group' && rest.length > 0 && /^\d+$/.test(rest[0]) ? ` (item ${Number(rest[0]) + 1})` : '';
+  const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], params);
+  return { key, message: `${field?.label ?? issue.path.join('.')}${item}: ${plain(issue, value)}` };
+}
+
+/** A schema's complaint in the form's words. */
+function plain(issue: { code: string; message: string; origin?: string; minimum?: unknown; maximum?: unknown }, value: unknown): string {
+  if (value === undefined) return 'required';
+  if (issue.code === 'invalid_type' && typeof value === 'string') return `a whole number, not "${value}"`;
+  if (issue.code === 'too_small' && issue.origin === 'array') return 'pick at least one';
+  if (issue.code === 'too_small' && issue.origin === 'number') return `at least ${String(issue.minimum)}, not ${String(value)}`;
+  if (issue.code === 'too_big' && issue.origin === 'number') return `at most ${String(issue.maximum)}, not ${String(value)}`;
+  return issue.message;
+}
+
+/** A field's help as the form shows it: a field shown only with a switch on need not say "with --switch:". */
+export function formHelp(s: ParamSpec): string {
+  return s.onlyWith ? s.help.replace(new RegExp(`^with --${kebab(s.onlyWith)}: `), '') : s.help;
 }
