@@ -20,6 +20,7 @@ export const UNIT = [
   'test/engine-scheduler.test.ts',
   'test/experiments-api.test.ts',
   'test/genome-ablation.test.ts',
+  'test/grad-layout.test.ts',
   'test/grad-ops.test.ts',
   'test/grad.test.ts',
   'test/layers.test.ts',

@@ -66,7 +66,7 @@ describe('ten-crop fitness (--ten-crop)', () => {
     }
   });
 
-  it.skipIf(!HAS_SHARED)(`scores in the workers equal crops cut on the main thread (SqueezeNet, 256 -> 227; ${SKIP_SHARED_REASON})`, async () => {
+  it.skipIf(!HAS_SHARED)(`scores in the workers equal crops cut on the main thread (SqueezeNet, 256 -> 227${HAS_SHARED ? '' : `; skipped: ${SKIP_SHARED_REASON}`})`, async () => {
     const lab = new Lab(join(tempDir('fool-tencrop-'), 'lab.db'));
     try {
       await lab.models.add(MODELS.squeezenet, { name: 'squeezenet', preset: 'caffe-imagenet', labels: MODELS.synsets });

@@ -13,7 +13,7 @@ import { phylogenyBench } from './phylogeny-bench';
 import { ablationBench } from './ablation-bench';
 import { testsBench } from './tests-bench';
 import { targetRows } from './targets';
-import { TORCH_ANCHOR, torchSide } from './torch';
+import { TORCH_ANCHOR, torchBench, type TorchSide } from './torch';
 import { printTable } from './timing';
 
 /**
@@ -57,9 +57,11 @@ async function main() {
   // the next MNIST run by ~15%), so a PyTorch measured only on the rested machine at the start
   // would flatter PyTorch against sections that run minutes later.
   let torch: { figures: typeof TORCH_ANCHOR.figures; source: string } = TORCH_ANCHOR;
-  let before: Exclude<ReturnType<typeof torchSide>, { skipped: string }> | undefined;
-  if (vsTorch) {
-    const side = torchSide(quick, 'before the lab');
+  let before: TorchSide | undefined;
+  // One PyTorch for both sides: the MNIST bytes it reads are written once.
+  const pytorch = vsTorch ? torchBench(quick) : undefined;
+  if (pytorch) {
+    const side = 'skipped' in pytorch ? pytorch : pytorch.side('before the lab');
     if ('skipped' in side) {
       console.log(`\nPyTorch side skipped: ${side.skipped}; the targets below are read against the ${TORCH_ANCHOR.source}`);
       parts.push(`\nPyTorch side skipped: ${side.skipped}.`);
@@ -71,9 +73,9 @@ async function main() {
   }
   let afterDone = false;
   const torchAfter = () => {
-    if (!before || afterDone) return;
+    if (!before || afterDone || !pytorch || 'skipped' in pytorch) return;
     afterDone = true;
-    const side = torchSide(quick, 'after the lab');
+    const side = pytorch.side('after the lab');
     if ('skipped' in side) return void parts.push(`\nPyTorch's second side failed: ${side.skipped}; the ratios use the first.`);
     parts.push(side.table);
     const f = (k: keyof typeof side.figures) => (before.figures[k] + side.figures[k]) / 2;
@@ -82,14 +84,18 @@ async function main() {
       source: `${before.source}; mean of its runs before and after the lab's sections`,
     };
   };
-  for (const name of only) {
-    const section = SECTIONS[name];
-    if (!section) throw new Error(`unknown section ${name}; sections: ${Object.keys(SECTIONS).join(', ')}`);
-    // The test loop is not compared with PyTorch and takes minutes: PyTorch's second side goes first.
-    if (name === 'tests') torchAfter();
-    parts.push(...(await section(quick)));
+  try {
+    for (const name of only) {
+      const section = SECTIONS[name];
+      if (!section) throw new Error(`unknown section ${name}; sections: ${Object.keys(SECTIONS).join(', ')}`);
+      // The test loop is not compared with PyTorch and takes minutes: PyTorch's second side goes first.
+      if (name === 'tests') torchAfter();
+      parts.push(...(await section(quick)));
+    }
+    torchAfter();
+  } finally {
+    if (pytorch && !('skipped' in pytorch)) pytorch.close();
   }
-  torchAfter();
   const targets = targetRows(torch);
   if (targets.length > 1) parts.push(printTable('Speed targets (issue 15): measured against goal', targets));
   const dir = join(packageRoot(), '.bench');

@@ -51,15 +51,28 @@ export interface TorchSide {
   table: string;
 }
 
-/** Runs the PyTorch side, or says in one line why it cannot (returned as `skipped`). */
-export function torchSide(quick: boolean, when = ''): TorchSide | { skipped: string } {
+/** PyTorch's side of one bench run: its Python, and the lab's MNIST bytes written once for all its sides. */
+export interface TorchBench {
+  /** Trains and times LeNet in PyTorch once more (`when` names the moment in the table's title). */
+  side(when?: string): TorchSide | { skipped: string };
+  /** Removes the MNIST bytes. */
+  close(): void;
+}
+
+/**
+ * Finds a Python with torch and writes the MNIST bytes it reads, once: the bench measures PyTorch
+ * before and after the lab's sections, and both sides read the same files. Or says in one line why
+ * it cannot (`skipped`).
+ */
+export function torchBench(quick: boolean): TorchBench | { skipped: string } {
   const found = findTorch();
   if ('why' in found) {
     return {
       skipped: `no Python with torch (${found.why}). Install it (Debian: apt-get install python3-torch; elsewhere: pip install torch) or point FOOL_BENCH_PYTHON at one`,
     };
   }
-  const { py, version } = found;
+  const script = join(packageRoot(), 'src/main/bench/torch/lenet.py');
+  if (!existsSync(script)) return { skipped: `the PyTorch script ${script} is missing (run the bench from a checkout)` };
   const dir = mkdtempSync(join(tmpdir(), 'fool-torch-'));
   try {
     for (const split of ['train', 'test'] as const) {
@@ -67,36 +80,40 @@ export function torchSide(quick: boolean, when = ''): TorchSide | { skipped: str
       writeFileSync(join(dir, `${split}-images.u8`), set.images);
       writeFileSync(join(dir, `${split}-labels.u8`), set.labels);
     }
-    const threads = Math.min(cpuCount(), 8);
-    const script = join(packageRoot(), 'src/main/bench/torch/lenet.py');
-    if (!existsSync(script)) return { skipped: `the PyTorch script ${script} is missing (run the bench from a checkout)` };
-    console.error(`  PyTorch ${version} (${py}), ${threads} threads: training and timing LeNet ...`);
-    const run = spawnSync(py, [script, dir, String(threads), quick ? '1' : '3', quick ? '3' : '10', quick ? '6400' : '0'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 1 << 20,
-    });
-    if (run.status !== 0) return { skipped: `the PyTorch side failed (exit ${run.status}); its messages are above` };
-    const r = JSON.parse(run.stdout.trim().split('\n').pop()!) as TorchFigures & {
-      torch: string;
-      blas: string;
-      threads: number;
-      epochSeconds: number[];
-      testAccuracy: number;
-      inference1: number;
-      trainImages: number;
-    };
-    const slowBlas = !/openblas|mkl|blis/i.test(r.blas);
-    const source = `PyTorch ${r.torch} in this run, ${r.threads} threads, BLAS ${r.blas}${slowBlas ? ' (reference BLAS: slow, see docs/benchmarks.md)' : ''}`;
-    const table = printTable(`PyTorch side${when ? `, ${when}` : ''} (${source})`, [
-      ['work', 'PyTorch', 'note'],
-      ['LeNet training, one 60,000-image epoch, batch 64', `${r.trainEpochSeconds.toFixed(1)} s`, `median of ${r.epochSeconds.length} (${r.epochSeconds.map((s) => s.toFixed(1)).join(', ')})${r.trainImages < 60000 ? `, timed on ${r.trainImages.toLocaleString('en')} images and scaled (--quick)` : ''}; test accuracy ${(r.testAccuracy * 100).toFixed(2)}%`],
-      ['LeNet inference, batch 1, images/s', fmt(r.inference1), 'median of 5 windows'],
-      ['LeNet inference, batch 128, images/s', fmt(r.inference128), 'median of 5 windows'],
-      ['LeNet input gradient (log-probability), batch 128, images/s', fmt(r.gradient128), 'median of 5 windows'],
-    ]);
-    return { figures: { trainEpochSeconds: r.trainEpochSeconds, inference128: r.inference128, gradient128: r.gradient128 }, source, table };
-  } finally {
+  } catch (e) {
     rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
+  return { side: (when = '') => runSide(found, script, dir, quick, when), close: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** One PyTorch side on the MNIST bytes in `dir`. */
+function runSide({ py, version }: { py: string; version: string }, script: string, dir: string, quick: boolean, when: string): TorchSide | { skipped: string } {
+  const threads = Math.min(cpuCount(), 8);
+  console.error(`  PyTorch ${version} (${py}), ${threads} threads: training and timing LeNet ...`);
+  const run = spawnSync(py, [script, dir, String(threads), quick ? '1' : '3', quick ? '3' : '10', quick ? '6400' : '0'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
+  if (run.status !== 0) return { skipped: `the PyTorch side failed (exit ${run.status}); its messages are above` };
+  const r = JSON.parse(run.stdout.trim().split('\n').pop()!) as TorchFigures & {
+    torch: string;
+    blas: string;
+    threads: number;
+    epochSeconds: number[];
+    testAccuracy: number;
+    inference1: number;
+    trainImages: number;
+  };
+  const slowBlas = !/openblas|mkl|blis/i.test(r.blas);
+  const source = `PyTorch ${r.torch} in this run, ${r.threads} threads, BLAS ${r.blas}${slowBlas ? ' (reference BLAS: slow, see docs/benchmarks.md)' : ''}`;
+  const table = printTable(`PyTorch side${when ? `, ${when}` : ''} (${source})`, [
+    ['work', 'PyTorch', 'note'],
+    ['LeNet training, one 60,000-image epoch, batch 64', `${r.trainEpochSeconds.toFixed(1)} s`, `median of ${r.epochSeconds.length} (${r.epochSeconds.map((s) => s.toFixed(1)).join(', ')})${r.trainImages < 60000 ? `, timed on ${r.trainImages.toLocaleString('en')} images and scaled (--quick)` : ''}; test accuracy ${(r.testAccuracy * 100).toFixed(2)}%`],
+    ['LeNet inference, batch 1, images/s', fmt(r.inference1), 'median of 5 windows'],
+    ['LeNet inference, batch 128, images/s', fmt(r.inference128), 'median of 5 windows'],
+    ['LeNet input gradient (log-probability), batch 128, images/s', fmt(r.gradient128), 'median of 5 windows'],
+  ]);
+  return { figures: { trainEpochSeconds: r.trainEpochSeconds, inference128: r.inference128, gradient128: r.gradient128 }, source, table };
 }

@@ -147,11 +147,17 @@ export function buildGradientModel(model: ModelProto, opts: GradientGraphOptions
 
   // Reverse sweep. Each tensor's gradient is the sum of its consumers' contributions.
   const contrib = new Map<string, string[]>([[z, [dz]]]);
+  // A gradient has its tensor's shape. Stated in the graph, it lets onnxruntime prove that
+  // operands match (its blocked layout takes a Mul only then), where Shape-fed Reshapes and
+  // Expands would leave the shapes it infers unknown.
+  const gradShapes = new Map<string, Dim[]>();
   const total = (name: string): string | undefined => {
     const parts = contrib.get(name);
     if (!parts || parts.length === 0) return undefined;
     const sum = parts.length === 1 ? parts[0] : c.emit('Sum', parts);
     contrib.set(name, [sum]);
+    const dims = shapes.get(name);
+    if (dims) gradShapes.set(sum, dims);
     return sum;
   };
   for (const n of [...g.node].reverse()) {
@@ -161,7 +167,10 @@ export function buildGradientModel(model: ModelProto, opts: GradientGraphOptions
     if (!dy.some(Boolean)) continue;
     const grads = RULES[n.opType ?? ''](n, dy, need, c);
     grads.forEach((gi, i) => {
-      if (gi && need[i]) contrib.set(n.input![i], [...(contrib.get(n.input![i]) ?? []), gi]);
+      if (!gi || !need[i]) return;
+      contrib.set(n.input![i], [...(contrib.get(n.input![i]) ?? []), gi]);
+      const dims = shapes.get(n.input![i]);
+      if (dims) gradShapes.set(gi, dims);
     });
   }
 
@@ -175,7 +184,8 @@ export function buildGradientModel(model: ModelProto, opts: GradientGraphOptions
   g.initializer = [...(g.initializer ?? []), ...c.inits];
   g.input = [...(g.input ?? []), valueInfo(W, [BATCH_DIM, classes])];
   g.output = outputs;
-  g.valueInfo = [];
+  const stated = new Set([...(g.input ?? []), ...outputs].map((v) => v.name));
+  g.valueInfo = [...gradShapes].filter(([name]) => !stated.has(name)).map(([name, dims]) => valueInfo(name, dims));
   return m;
 }
 

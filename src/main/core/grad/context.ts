@@ -36,6 +36,41 @@ export class GradContext {
     return v as number[];
   }
 
+  /**
+   * Splits, along channels, a gradient that a Conv emitted here produced and nothing else reads
+   * (a rule's dy is read by that rule only): one Conv per part with the matching output channels
+   * of the weight, instead of a Split of the whole output. Same products and sums per channel;
+   * onnxruntime keeps Conv in its blocked layout, where a Split would reorder the tensor to NCHW
+   * and back. Undefined where the producer is not such a Conv (group 1, no bias).
+   */
+  splitConvOutput(dy: string, sizes: number[]): string[] | undefined {
+    const at = this.nodes.findIndex((n) => n.output?.[0] === dy);
+    const conv = this.nodes[at];
+    if (at < 0 || conv.opType !== 'Conv' || (conv.input ?? []).length > 2) return undefined;
+    if ((conv.attribute ?? []).some((a) => a.name === 'group' && Number(a.i ?? 1) !== 1)) return undefined;
+    if (this.nodes.some((n, i) => i !== at && (n.input ?? []).includes(dy))) return undefined;
+    const [x, w] = conv.input!;
+    const outs: string[] = [];
+    const split = this.emitN('Split', [w, this.ints(sizes)], sizes.length, { axis: 0 });
+    for (const part of split) {
+      const y = this.fresh('grad_conv');
+      this.nodes.push(makeNode('Conv', [x, part], [y], {}));
+      this.nodes[this.nodes.length - 1].attribute = conv.attribute;
+      outs.push(y);
+    }
+    this.nodes.splice(at, 1);
+    return outs;
+  }
+
+  /** Whether a gradient is a Conv's output emitted here, or a Sum/Add/Mul of such (layout hints). */
+  fromConv(name: string): boolean {
+    const n = this.nodes.find((m) => m.output?.[0] === name);
+    if (!n) return false;
+    if (n.opType === 'Conv') return true;
+    const blockedMask = (i: string) => this.nodes.some((m) => m.output?.[0] === i && m.opType === 'HardSigmoid');
+    return ['Sum', 'Add', 'Mul'].includes(n.opType ?? '') && (n.input ?? []).every((i) => this.fromConv(i) || blockedMask(i));
+  }
+
   /** Zeros of another tensor's runtime shape (a gradient that is known to vanish). */
   zerosLike(like: string): string {
     return this.emit('ConstantOfShape', [this.emit('Shape', [like])]);

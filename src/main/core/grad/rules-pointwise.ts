@@ -23,11 +23,31 @@ function binary(local: (n: NodeProto, dy: string, c: GradContext) => [string | u
 /** Mask of 0 < h < 1 for a hard sigmoid output h: where it is not saturated. */
 const unsaturated = (c: GradContext, h: string) => toFloat(c, c.emit('And', [c.emit('Greater', [h, c.float([0])]), c.emit('Less', [h, c.float([1])])]));
 
+/** 2^126: a positive float32 times it twice is >= 1 (the smallest subnormal is 2^-149). */
+const SCALE = 2 ** 126;
+
+/**
+ * [y > 0] for a ReLU output y (>= 0), as dy's mask. Where dy comes out of a Conv here (onnxruntime
+ * keeps it in its blocked NCHWc layout) and y's channels come in blocks of 16, it is built from
+ * ops that stay blocked, so that the Mul stays blocked too: a depthwise 1x1 Conv by 2^126, then
+ * HardSigmoid(alpha = 2^126, beta = 0), which onnxruntime fuses into the Conv. Both products are
+ * powers of two (exact; overflow gives +inf): 0 stays 0 and every positive value, subnormals
+ * included, ends >= 1, clipped to exactly 1. Greater + Cast would reorder y and dy to NCHW and
+ * back (docs/benchmarks.md, issue 15).
+ */
+function reluMask(c: GradContext, y: string, dy: string): string {
+  const dims = c.shape(y);
+  const ch = dims[1];
+  if (dims.length !== 4 || typeof ch !== 'number' || ch % 16 !== 0 || !c.fromConv(dy)) return toFloat(c, c.emit('Greater', [y, c.float([0])]));
+  const w = c.float(new Array<number>(ch).fill(SCALE), [ch, 1, 1, 1]);
+  return c.emit('HardSigmoid', [c.emit('Conv', [y, w], { group: ch, kernel_shape: [1, 1] })], { alpha: { float: SCALE }, beta: { float: 0 } });
+}
+
 export const pointwiseRules: Record<string, Rule> = {
   Identity: passThrough,
   Dropout: passThrough,
   // Masks compare forward values (cheaper than re-deriving conditions); Cast+Mul beat Where here.
-  Relu: (n, [dy], _need, c) => [c.emit('Mul', [dy, toFloat(c, c.emit('Greater', [out(n), c.float([0])]))])],
+  Relu: (n, [dy], _need, c) => [c.emit('Mul', [dy, reluMask(c, out(n), dy)])],
   // Clip passes the gradient exactly where it left x unchanged; min/max may be inputs, attributes or absent.
   Clip: (n, [dy], _need, c) => [c.emit('Mul', [dy, toFloat(c, c.emit('Equal', [inp(n, 0), out(n)]))])],
   LeakyRelu: (n, [dy], _need, c) => [

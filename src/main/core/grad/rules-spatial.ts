@@ -75,13 +75,21 @@ function convWeightGrad(c: GradContext, x: string, g: string, geom: AxisGeom[], 
  */
 function convInputGradAsConv(c: GradContext, dy: string, w: string, geom: AxisGeom[], group: number, wDims: number[]): string | undefined {
   const [o, cg] = wDims;
-  // Where onnxruntime's blocked kernels take both sides (channels in blocks of 16); elsewhere
-  // (LeNet's 1 -> 20 -> 50, RGB inputs) the im2col Conv loses to ConvTranspose (measured).
-  if (geom.some((g) => g.s !== 1) || o % 16 !== 0 || (cg * group) % 16 !== 0) return undefined;
+  const kernel = wDims.slice(2);
+  // Where onnxruntime's blocked kernels take both sides (channels in blocks of 16), or the kernel
+  // is 1x1 (a plain GEMM, no im2col); elsewhere (LeNet's 1 -> 20 -> 50 with 5x5 kernels, RGB
+  // inputs) the im2col Conv loses to ConvTranspose (measured).
+  const blocked = o % 16 === 0 && (cg * group) % 16 === 0;
+  if (geom.some((g) => g.s !== 1) || !(blocked || kernel.every((k) => k === 1))) return undefined;
   const pb = geom.map((g) => (g.k - 1) * g.d - g.pb);
   const pe = geom.map((g, i) => g.inp - g.out - pb[i] + (g.k - 1) * g.d);
-  if ([...pb, ...pe].some((p) => p < 0)) return undefined;
-  const kernel = wDims.slice(2);
+  // Padding wider than the span (SqueezeNet's conv10: 1x1 kernel, pads 1): the outputs that saw
+  // only padding add nothing to dx, so their gradient is cropped off dy before the Conv.
+  if ([...pb, ...pe].some((p) => p < 0)) {
+    const sp = geom.length;
+    const axes = range(sp).map((i) => i + 2);
+    dy = c.emit('Slice', [dy, c.ints(pb.map((p) => Math.max(0, -p))), c.ints(geom.map((g, i) => g.out - Math.max(0, -pe[i]))), c.ints(axes)]);
+  }
   const sp = kernel.length;
   const og = o / group;
   const spAxes = range(sp).map((i) => i + 3);
@@ -94,7 +102,7 @@ function convInputGradAsConv(c: GradContext, dy: string, w: string, geom: AxisGe
   if (flipAxes.length > 0) {
     wt = c.emit('Slice', [wt, c.ints(flipAxes.map(() => -1)), c.ints(flipAxes.map(() => -(2 ** 53))), c.ints(flipAxes.map((i) => i + 2)), c.ints(flipAxes.map(() => -1))]);
   }
-  return c.emit('Conv', [dy, wt], { group, kernel_shape: kernel, dilations: geom.map((g) => g.d), pads: [...pb, ...pe] });
+  return c.emit('Conv', [dy, wt], { group, kernel_shape: kernel, dilations: geom.map((g) => g.d), pads: [...pb, ...pe].map((p) => Math.max(0, p)) });
 }
 
 const conv: Rule = (n, [dy], need, c) => {

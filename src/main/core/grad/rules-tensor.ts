@@ -141,7 +141,7 @@ export const tensorRules: Record<string, Rule> = {
     const axis = normAxis(attrInt(n, 'axis', 0), rank);
     const sizes = n.input!.map((x) => c.shape(x)[axis]);
     if (!sizes.every((s) => typeof s === 'number')) throw new FoolError('UNSUPPORTED', `Concat (node ${n.name}) along a dynamic axis`, 'Concatenate along channels');
-    const parts = c.emitN('Split', [dy, c.ints(sizes as number[])], sizes.length, { axis });
+    const parts = (axis === 1 && c.splitConvOutput(dy, sizes as number[])) || c.emitN('Split', [dy, c.ints(sizes as number[])], sizes.length, { axis });
     return parts.map((p, i) => (need[i] ? p : undefined));
   },
   // The parts' gradients side by side; a part nothing used contributes zeros.
