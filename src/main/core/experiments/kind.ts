@@ -51,9 +51,9 @@ export interface ExperimentKind<P = unknown, R = unknown> {
    * The parameters, described once (src/shared/experiment-params.ts): the API validates
    * `experiments.start` with the schema built from them and hands them to the app
    * (`experiments.kinds`), which draws the kind's form from them; the CLI makes them its options.
-   * `run` gets them validated, defaults filled in.
+   * `run` gets them validated, defaults filled in. Each name is a key of P (a typo does not compile).
    */
-  params: readonly ParamSpec[];
+  params: readonly (ParamSpec & { name: Extract<keyof P, string> })[];
   /**
    * Runs it: checks everything it can before the first piece of work, stores the experiment, calls
    * ctx.ids({ experimentId }) as soon as it is stored, reports progress, stops at the next safe point
