@@ -471,7 +471,7 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await open('#/experiments');
     const form = page.getByTestId('experiment-form');
     await form.locator('select[name=kind]').selectOption('ablate');
-    await form.locator('input[name=runId]').fill(String(runId));
+    await form.locator('select[name=runId]').selectOption(String(runId));
     await form.getByRole('button', { name: 'Start experiment' }).click();
     const row = page.locator('[data-testid^=experiment-row-]').first();
     await expect.poll(() => row.textContent(), { timeout: 120_000 }).toMatch(/ablation.*(?<!not )finished$/);
@@ -486,7 +486,7 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await open('#/experiments');
     const form = page.getByTestId('experiment-form');
     await form.locator('select[name=kind]').selectOption('transfer');
-    await form.locator('input[name=runs]').fill(`${runId},${liveRunId}`);
+    for (const id of [runId, liveRunId]) await form.locator(`input[name=runs-${id}]`).check();
     await form.locator('input[name=models-uploaded-lenet]').check();
     await form.getByRole('button', { name: 'Start experiment' }).click();
     const row = page.locator('[data-testid^=experiment-row-]').first();
@@ -518,7 +518,8 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await open('#/experiments');
     const form = page.getByTestId('experiment-form');
     await form.locator('select[name=kind]').selectOption('reproduce');
-    for (const [k, v] of Object.entries({ encodings: 'cppn,direct', seeds: '1', generations: '8', checkpoint: '4', batch: '20' })) await form.locator(`input[name=${k}]`).fill(v);
+    for (const e of ['cppn', 'direct']) expect(await form.locator(`input[name=encodings-${e}]`).isChecked()).toBe(true); // the default
+    for (const [k, v] of Object.entries({ seeds: '1', generations: '8', checkpoint: '4', batch: '20' })) await form.locator(`input[name=${k}]`).fill(v);
     await form.getByRole('button', { name: 'Start experiment' }).click();
     const row = page.locator('[data-testid^=experiment-row-]').first();
     await expect.poll(() => row.textContent(), { timeout: 240_000 }).toMatch(/reproduce.*(?<!not )finished$/);

@@ -1,12 +1,15 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, ApiMethod, ApiParams, ApiResults } from '../src/shared/api';
-import { LabApi, registerExperiment } from '../src/main/core/api';
+import { experimentKinds, LabApi, registerExperiment } from '../src/main/core/api';
 import { defineExperiment } from '../src/main/core/experiments/kind';
 import { Lab } from '../src/main/core/lab';
 import { ExperimentStore } from '../src/main/core/store/experiments';
+import { registerExperiments } from '../src/main/cli/commands/experiments';
+import { paramsFrom, withParams } from '../src/main/cli/commands/params';
+import { formFields, formParams, formProblem, initialValues } from '../src/renderer/src/lib/param-form';
 import { tempDir } from './helpers';
 
 /**
@@ -19,28 +22,34 @@ const MODEL = 'lenet-mnist';
 const HAS_MODEL = existsSync(join(__dirname, '../resources/models/lenet-mnist.json'));
 
 /** The one-file recipe of docs/architecture.md: a kind that counts to n, one step per tick. */
-const toy = defineExperiment<{ n: number; label: string }, { counted: number[]; label: string; done: boolean }>({
+const toy = defineExperiment<{ n: number; step: number; label: string }, { counted: number[]; label: string; done: boolean }>({
   kind: 'toy-count',
   description: 'counts to n (a test of the experiment registry)',
-  params: z.object({ n: z.number().int().positive().max(1000), label: z.string().default('toy') }).strict(),
+  params: [
+    { name: 'n', type: 'int', label: 'Count to', help: 'how far', max: 1000, required: true, cli: '--n <n>' },
+    { name: 'step', type: 'int', label: 'Step', help: 'counts in steps of this many', max: 5, default: 1 },
+    { name: 'label', type: 'text', label: 'Label', help: 'the name its report shows', default: 'toy' },
+  ],
   run: async (p, ctx) => {
     const store = new ExperimentStore(ctx.lab.db);
     const id = store.create('toy-count', p);
     ctx.ids({ experimentId: id });
     const result = { counted: [] as number[], label: p.label, done: false };
-    for (let i = 1; i <= p.n && !ctx.signal.aborted; i++) {
+    for (let i = p.step; i <= p.n && !ctx.signal.aborted; i += p.step) {
       await new Promise((ok) => setTimeout(ok, 5));
       result.counted.push(i);
       ctx.progress({ done: i, total: p.n, message: `counted ${i}` });
     }
-    result.done = result.counted.length === p.n;
+    result.done = !ctx.signal.aborted;
     store.setResult(id, result);
     return { id, result };
   },
   text: (r) => r.counted.join(' '),
   report: (r) => ({ sections: [{ title: `Counted by ${r.label}`, html: `<p>${r.counted.join(', ')}</p>` }], plots: [] }),
-  cli: { description: 'counts to n', options: [{ flags: '--n <n>', description: 'how far', parse: Number, default: 3 }], params: (o) => ({ n: o.n as number, label: 'cli' }) },
+  cli: {},
 });
+/** The registry is the process's: the toy is registered once, by whichever test runs first. */
+const registerToy = () => experimentKinds().some((k) => k.kind === 'toy-count') || registerExperiment(toy);
 
 describe.skipIf(!HAS_MODEL)('experiments through the API', () => {
   const dir = tempDir('fool-exp-api-');
@@ -245,7 +254,7 @@ describe.skipIf(!HAS_MODEL)('experiments through the API', () => {
   });
 
   it('a toy kind registered at run time runs, reports and cancels through the API', async () => {
-    registerExperiment(toy);
+    registerToy();
     expect((await ok('experiments.kinds', {})).map((k) => k.kind)).toContain('toy-count');
     const { result, jobId, report } = await runKind('toy-count', { n: 4 });
     expect(result).toEqual({ counted: [1, 2, 3, 4], label: 'toy', done: true });
@@ -256,5 +265,48 @@ describe.skipIf(!HAS_MODEL)('experiments through the API', () => {
     // Its schema guards it like the shipped kinds'.
     const bad = await api.call('experiments.start', { kind: 'toy-count', params: { n: -1 } });
     expect(bad).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringMatching(/^invalid parameters for a toy-count experiment: n:/) } });
+  });
+
+  it("one description of a parameter is the CLI's option, the API's check and the app's form field", async () => {
+    registerToy();
+    // The CLI: the toy's command lists --step with its help and default, parses it, and refuses a
+    // value out of bounds before anything runs.
+    const program = new Command('fool');
+    registerExperiments(program);
+    const help = program.commands.find((c) => c.name() === 'toy-count')!.helpInformation();
+    expect(help).toMatch(/--n <n>\s+how far/);
+    expect(help).toMatch(/--step <value>\s+counts in steps of this many \(default: 1\)/);
+    const cli = () => {
+      const errors: string[] = [];
+      const cmd = withParams(new Command('toy-count'), toy.params).exitOverride().configureOutput({ writeErr: (m) => errors.push(m) });
+      return { cmd, errors };
+    };
+    const good = cli().cmd.parse(['--n', '4', '--step', '2'], { from: 'user' });
+    expect(paramsFrom(toy.params, good.opts(), good.processedArgs)).toEqual({ n: 4, step: 2, label: 'toy' });
+    const badCli = cli();
+    expect(() => badCli.cmd.parse(['--n', '4', '--step', '9'], { from: 'user' })).toThrow();
+    expect(badCli.errors.join('')).toMatch(/--step must be a whole number from 1 to 5, got "9"/);
+
+    // The API: the same bounds.
+    const bad = await api.call('experiments.start', { kind: 'toy-count', params: { n: 4, step: 9 } });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringMatching(/^invalid parameters for a toy-count experiment: step: .*5/) } });
+
+    // The app: experiments.kinds hands the description over; the form has the field, with its
+    // label, help and default, and what is typed in it is what the kind runs with.
+    const kind = (await ok('experiments.kinds', {})).find((k) => k.kind === 'toy-count')!;
+    const step = formFields(kind.params).find((f) => f.key === 'step')!;
+    expect(step.spec).toMatchObject({ type: 'int', label: 'Step', help: 'counts in steps of this many' });
+    const values = initialValues(kind.params);
+    expect(values).toEqual({ n: '', step: '1', label: 'toy' });
+    Object.assign(values, { n: '7', step: '3' });
+    expect(formParams(kind.params, values)).toEqual({ n: 7, step: 3, label: 'toy' });
+    const { result } = await runKind('toy-count', formParams(kind.params, values));
+    expect(result).toMatchObject({ counted: [3, 6], done: true });
+    // A wrong value: the form finds it with the same schema, named by the field's label ...
+    expect(formProblem(kind.params, formParams(kind.params, { ...values, step: '9' }))).toEqual({ key: 'step', message: expect.stringMatching(/^Step: .*5/) });
+    expect(formProblem(kind.params, formParams(kind.params, initialValues(kind.params)))).toEqual({ key: 'n', message: 'Count to: required' });
+    // ... and what is typed goes as typed, so the host names it too.
+    const typo = await api.call('experiments.start', { kind: 'toy-count', params: formParams(kind.params, { ...values, step: 'two' }) });
+    expect(typo).toMatchObject({ ok: false, error: { message: expect.stringMatching(/step: .*number/) } });
   });
 });

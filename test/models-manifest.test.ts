@@ -211,7 +211,7 @@ describe('providers and onnxruntime messages', () => {
   });
 });
 
-describe.skipIf(!HAS_SHARED)(`the ImageNet self-check on real models (${SKIP_SHARED_REASON})`, () => {
+describe.skipIf(!HAS_SHARED)(`the ImageNet self-check on real models${HAS_SHARED ? '' : ` (skipped: ${SKIP_SHARED_REASON})`}`, () => {
   it('passes SqueezeNet with its Caffe preprocessing and flags the torch one, naming the Caffe preset', async () => {
     const db = join(tempDir(), 'lab.db');
     const good = await foolJson<AddResult>(['models', 'add', MODELS.squeezenet, '--name', 'sq', '--preset', 'caffe-imagenet', '--db', db]);

@@ -10,6 +10,9 @@ import { loadMnist } from '../src/main/core/data/mnist';
 import { decodeModel, encodeModel as encode } from '../src/main/core/models/onnx-graph';
 import { buildLenet, initLenetWeights, lenetParams, readLenetWeights, type LenetWeights } from '../src/main/core/train/lenet';
 import { epochOrder, settingsFor, trainLenet, trainLenetFile, type TrainSettings } from '../src/main/core/train/trainer';
+import { paramLayout, stepRange } from '../src/main/core/train/optimiser';
+import { SgdKernel } from '../src/main/core/train/sgd-kernel';
+import { flatMemory, flatViews } from '../src/main/core/train/shared';
 
 const dir = mkdtempSync(join(tmpdir(), 'fool-train-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,6 +83,31 @@ describe('LeNet graph', () => {
   });
 });
 
+describe('optimiser', () => {
+  it("SGD's WebAssembly kernel gives the JavaScript loop's bits, for one and two gradients, over any range", () => {
+    const { segments, total } = paramLayout(lenetParams(10));
+    const memory = flatMemory(total, 1, 2);
+    const { weights, state, grads } = flatViews(memory, total, 1, 2);
+    let seed = 7;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5;
+    for (const a of [weights, state[0], ...grads]) for (let i = 0; i < total; i++) a[i] = rnd() * 0.02;
+    const plain = [weights, state[0], ...grads].map((a) => Float32Array.from(a));
+    const before = Float32Array.from(weights);
+    const settings = settingsFor('sgd', 1, 1);
+    const kernel = new SgdKernel(memory);
+    // Odd range ends, ranges across segments (weights and biases: other learning rates), many steps.
+    for (const [from, to, k] of [[0, 215_540, 2], [215_540, total, 2], [3, 25_523, 1], [25_519, 25_571, 2]] as const) {
+      for (let iter = 0; iter < 3; iter++) {
+        stepRange({ settings, segments, weights, state: [state[0]], grads: grads.slice(0, k), iter, kernel }, from, to);
+        stepRange({ settings, segments, weights: plain[0], state: [plain[1]], grads: plain.slice(2, 2 + k), iter }, from, to);
+      }
+    }
+    expect(Buffer.from(weights.buffer, 0, total * 4).equals(Buffer.from(plain[0].buffer))).toBe(true);
+    expect(Buffer.from(state[0].buffer, state[0].byteOffset, total * 4).equals(Buffer.from(plain[1].buffer))).toBe(true);
+    expect(weights.filter((w, i) => w !== before[i]).length).toBeGreaterThan(total / 2); // the steps moved the weights
+  });
+});
+
 describe('training', () => {
   it('is deterministic: the same seed gives bit-identical weights, another seed others', async () => {
     const a = await trainLenet(small(1, 1), QUICK);
@@ -118,7 +146,7 @@ describe('training', () => {
       checkpointPath: ckpt2,
       signal: abort.signal,
       onProgress: (p) => {
-        if (p.epoch === 2 && p.batch === 5) abort.abort();
+        if (p.epoch === 2 && p.batch >= 5) abort.abort(); // progress comes every few batches
       },
     });
     expect(stopped.stopped).toBe(true);

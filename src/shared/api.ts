@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ENCODINGS, type Champion, type GenerationStats } from './engine';
 import type { ErrorPayload } from './errors';
 import { absolutePath, limitedInt } from './limits';
+import type { ParamSpec } from './experiment-params';
 import { GenomeEditsSchema, type GenomeEdit, type NodeActivation, type RepetitionReport } from './genome';
 import { ManifestOverridesSchema, PRESET_NAMES, type CatalogueEntry, type Manifest, type ModelEvaluation, type ModelSummary, type SelfCheck } from './manifest';
 
@@ -514,7 +515,8 @@ export interface ApiResults {
   'ascent.start': JobStarted;
   'train.start': JobStarted;
   'dataset.export': { dir: string; csv: string; images: number };
-  'experiments.kinds': { kind: string; stored: string; description: string }[];
+  /** Every registered kind, with its parameters described (the app draws the kind's start form from them). */
+  'experiments.kinds': { kind: string; stored: string; description: string; params: readonly ParamSpec[] }[];
   'experiments.list': ExperimentListing[];
   'experiments.get': ExperimentListing & { result: unknown };
   'experiments.start': JobStarted & { experimentId: number };

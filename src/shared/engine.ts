@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ParamSpec } from './experiment-params';
 
 /**
  * Settings and plain data types of the evolution engine, shared by the core, the hosts and the store.
@@ -110,6 +111,18 @@ export interface EngineOptions {
   rateSchedule?: DirectParams['rateSchedule'];
   crossover?: DirectParams['crossover'];
 }
+
+/**
+ * EngineOptions described as parameters (src/shared/experiment-params.ts): the CLI's flags of every
+ * command that runs evolution, and the 'Engine options' box of the experiment forms. None has a
+ * default: left out, the paper's choice stands.
+ */
+export const ENGINE_OPTION_PARAMS: readonly ParamSpec[] = [
+  { name: 'colorSpace', type: 'choice', label: 'Colour space', help: 'how 3 genes/outputs are read (paper hsv; released code hls)', choices: ['hsv', 'hls'], cli: '--color-space <c>' },
+  { name: 'coordinates', type: 'choice', label: 'CPPN coordinates', help: 'CPPN inputs x, y (released code: pixel)', choices: ['pixel', 'normalized'], cli: '--coordinates <c>' },
+  { name: 'rateSchedule', type: 'choice', label: 'Mutation rate', help: 'direct mutation rate (paper: halve every 1000)', choices: ['halve-every-1000', 'fixed'], cli: '--rate-schedule <s>' },
+  { name: 'crossover', type: 'choice', label: 'Crossover', help: 'direct encoding crossover (paper: none; released code: sbx)', choices: ['none', 'sbx'], cli: '--crossover <c>' },
+] satisfies (ParamSpec & { name: keyof EngineOptions })[];
 
 /** EngineOptions as the partial settings object EvolutionSettingsSchema merges over the defaults. */
 export function engineOverrides(o: EngineOptions): Record<string, unknown> {

@@ -29,11 +29,12 @@ async function openSession(info: ModelInfo, batch: number, threads: number, leve
 /**
  * The service: pixels in, probabilities out. `inFlight` calls at a time: 1 is a caller that waits
  * for each answer; 4 is a caller that streams batches, as the evolution's render->classify
- * pipeline does (the pool's queue keeps every worker busy).
+ * pipeline does (the pool's queue keeps every worker busy). classify() reads the pixels and keeps
+ * nothing, so one batch serves every call (the sessions' side reuses its tensor too).
  */
 function serviceCall(c: Classifier, batch: number, inFlight: number): () => Promise<unknown> {
   const px = randomPixels(batch, c.info);
-  return () => Promise.all(Array.from({ length: inFlight }, () => c.classify({ ...px, data: px.data.slice() })));
+  return () => Promise.all(Array.from({ length: inFlight }, () => c.classify(px)));
 }
 
 /**

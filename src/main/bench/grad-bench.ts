@@ -61,7 +61,7 @@ export async function gradientBench(quick: boolean): Promise<string[]> {
     }
     const workers = defaultParallelism('cpu').workers;
     const pool = await GradientPool.open(info, { objective: 'log-probability', workers });
-    const fns = [...sessions.flatMap((s) => [() => s.f.run(feeds), () => s.b.run(gradFeeds)]), () => pool.gradient(batch, x.slice(), targets)];
+    const fns = [...sessions.flatMap((s) => [() => s.f.run(feeds), () => s.b.run(gradFeeds)]), () => pool.gradient(batch, x, targets)] // gradient() reads x, keeps nothing;
     const r = (await interleavedRates(fns, rounds, quick ? 300 : 800)).map((v) => v * batch);
     for (const [i, s] of sessions.entries()) {
       rows.push(['lenet', batch, `one session, ${s.threads} thread(s)`, fmt(r[2 * i]), fmt(r[2 * i + 1]), (r[2 * i] / r[2 * i + 1]).toFixed(2)]);

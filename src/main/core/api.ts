@@ -332,7 +332,7 @@ export class LabApi {
 // ---- the API entry: what hosts import from the core (the CLI imports nothing else) ----------------
 
 export { experimentKinds, registerExperiment } from './experiments/registry';
-export type { CliOptionSpec, ExperimentKind } from './experiments/kind';
+export type { CliFlagSpec, ExperimentKind } from './experiments/kind';
 export type { ClassifierOptions } from './models/classifier';
 export { packageRoot, resolveDbPath } from './paths';
 export { explainError } from './system-errors';

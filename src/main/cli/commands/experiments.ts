@@ -1,11 +1,13 @@
 import { FoolError } from '../../../shared/errors';
 import { join, resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { paramsSchema } from '../../../shared/experiment-params';
 import type { ApiEvent } from '../../../shared/api';
-import { experimentKinds, type CliOptionSpec, type ExperimentKind } from '../../core/api';
+import { experimentKinds, type ExperimentKind } from '../../core/api';
 import { jobResult, parseIntOption, progressBar, run, table, withLab } from '../common';
 import { writeRunReport } from './runs';
-import { classifierOptions, engineOptions, withClassifierOptions, withEngineOptions } from './shared-options';
+import { paramsFrom, withParams } from './params';
+import { classifierOptions, withClassifierOptions } from './shared-options';
 
 /**
  * The experiments: one command per kind of the registry (its options, progress and tables come from
@@ -18,25 +20,6 @@ function idList(name: string): (v: string) => number[] {
     if (ids.length === 0 || ids.some((n) => !Number.isInteger(n) || n < 1)) throw new InvalidArgumentError(`${name} takes run ids separated by commas, got "${v}"`);
     return ids;
   };
-}
-
-/** A kind's declared option as a commander option (its parser's errors become usage errors: exit 2). */
-function toOption(o: CliOptionSpec): Option {
-  const opt = new Option(o.flags, o.description);
-  if (o.choices) opt.choices([...o.choices]);
-  if (o.parse) {
-    const parse = o.parse;
-    opt.argParser((v: string) => {
-      try {
-        return parse(v);
-      } catch (e) {
-        throw new InvalidArgumentError((e as Error).message);
-      }
-    });
-  }
-  if (o.default !== undefined) opt.default(o.default);
-  if (o.required) opt.makeOptionMandatory();
-  return opt;
 }
 
 /** How a kind's progress shows on stderr: a bar, or one line per message. */
@@ -54,34 +37,23 @@ function progressView(k: ExperimentKind<unknown, unknown>): { on(e: ApiEvent): v
 }
 
 function registerKind(program: Command, k: ExperimentKind<unknown, unknown>): void {
-  let cmd = program.command(k.kind).description(k.cli.description);
-  for (const a of k.cli.arguments ?? []) {
-    const parse = a.parse;
-    cmd = parse
-      ? cmd.argument(a.name, a.description, (v: string) => {
-          try {
-            return parse(v);
-          } catch (e) {
-            throw new InvalidArgumentError((e as Error).message);
-          }
-        })
-      : cmd.argument(a.name, a.description);
-  }
-  for (const o of k.cli.options) cmd.addOption(toOption(o));
-  if (k.cli.engineOptions) cmd = withEngineOptions(cmd);
+  let cmd = withParams(program.command(k.kind).description(k.cli.description ?? k.description), k.params);
+  for (const f of k.cli.flags ?? []) cmd.option(f.flags, f.description);
   if (k.cli.classifierOptions) cmd = withClassifierOptions(cmd);
+  const schema = paramsSchema(k.params);
   cmd.action(
     run(async (c, ...args) => {
       const flags = c.opts();
-      const params = k.cli.params(flags, args, k.cli.engineOptions ? { ...engineOptions(c) } : {});
+      const params = paramsFrom(k.params, flags, args);
       return withLab(
         c,
         async (lab) => {
           const view = progressView(k);
           try {
-            const { jobId } = await lab.call('experiments.start', { kind: k.kind, params: params as Record<string, unknown> });
+            const { jobId } = await lab.call('experiments.start', { kind: k.kind, params });
             const { experimentId, ...result } = jobResult<{ experimentId: number }>(await lab.follow(jobId, view.on, k.cli.stopMessage));
-            return { json: { experimentId, ...result }, text: k.text(result, { id: experimentId, params, flags }) };
+            // The API took them, so they parse: with the defaults filled in, as the kind's run saw them.
+            return { json: { experimentId, ...result }, text: k.text(result, { id: experimentId, params: schema.parse(params), flags }) };
           } finally {
             view.stop();
           }

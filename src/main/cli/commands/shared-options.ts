@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
-import type { EngineOptions } from '../../../shared/engine';
+import { ENGINE_OPTION_PARAMS, type EngineOptions } from '../../../shared/engine';
 import type { ClassifierOptions } from '../../core/api';
 import { limitedIntOption } from '../common';
+import { paramOptions, paramsFrom } from './params';
 
 /** Options of every command that runs a classifier. */
 export function withClassifierOptions(cmd: Command): Command {
@@ -17,16 +18,12 @@ export function classifierOptions(cmd: Command): ClassifierOptions {
   return { provider: o.provider, workers: o.workers, threadsPerWorker: o.threads, maxBatch: o.maxBatch };
 }
 
-/** The engine's named options (paper default -> released code, or the paper's open choices). */
+/** The engine's named options (paper default -> released code, or the paper's open choices), described once in src/shared/engine.ts. */
 export function withEngineOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--color-space <c>', 'how 3 genes/outputs are read (paper hsv; released code hls)').choices(['hsv', 'hls']))
-    .addOption(new Option('--coordinates <c>', 'CPPN inputs x, y (released code: pixel)').choices(['pixel', 'normalized']))
-    .addOption(new Option('--rate-schedule <s>', 'direct mutation rate (paper: halve every 1000)').choices(['halve-every-1000', 'fixed']))
-    .addOption(new Option('--crossover <c>', 'direct encoding crossover (paper: none; released code: sbx)').choices(['none', 'sbx']));
+  for (const o of ENGINE_OPTION_PARAMS.flatMap(paramOptions)) cmd.addOption(o);
+  return cmd;
 }
 
 export function engineOptions(cmd: Command): EngineOptions {
-  const o = cmd.opts() as EngineOptions;
-  return { colorSpace: o.colorSpace, coordinates: o.coordinates, rateSchedule: o.rateSchedule, crossover: o.crossover };
+  return paramsFrom(ENGINE_OPTION_PARAMS, cmd.opts(), []) as EngineOptions;
 }

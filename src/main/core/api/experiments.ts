@@ -1,5 +1,6 @@
 import type { ExperimentListing } from '../../../shared/api';
 import { FoolError } from '../../../shared/errors';
+import { paramsSchema } from '../../../shared/experiment-params';
 import { experimentKind, experimentKinds } from '../experiments/registry';
 import { renderReport } from '../experiments/report';
 import { ExperimentStore, type ExperimentRow } from '../store/experiments';
@@ -13,7 +14,7 @@ const listing = (e: ExperimentRow): ExperimentListing => ({ id: e.id, kind: e.ki
 export function experimentHandlers(ctx: ApiContext): Handlers<Methods> {
   const store = () => new ExperimentStore(ctx.lab.db);
   return {
-    'experiments.kinds': () => experimentKinds().map((k) => ({ kind: k.kind, stored: k.stored ?? k.kind, description: k.description })),
+    'experiments.kinds': () => experimentKinds().map((k) => ({ kind: k.kind, stored: k.stored ?? k.kind, description: k.description, params: k.params })),
     'experiments.list': () => store().list().map(listing),
     'experiments.get': (p) => {
       const e = store().get(p.experimentId);
@@ -21,7 +22,7 @@ export function experimentHandlers(ctx: ApiContext): Handlers<Methods> {
     },
     'experiments.start': async (p) => {
       const k = experimentKind(p.kind);
-      const parsed = k.params.safeParse(p.params);
+      const parsed = paramsSchema(k.params).safeParse(p.params);
       if (!parsed.success) {
         const i = parsed.error.issues[0];
         throw new FoolError('BAD_INPUT', `invalid parameters for a ${k.kind} experiment: ${i.path.join('.') || '(params)'}: ${i.message}`, `See experiments.kinds, or "fool ${k.kind} --help"`);

@@ -6,7 +6,7 @@ import { sessionOptions } from '../models/provider';
 import { topK } from '../models/top-k';
 import { GRAD_WEIGHTS_INPUT, PROBS_OUTPUT, gradOutputName } from '../grad/backward';
 import { serveJobs } from '../workers/pool';
-import type { AscentImageResult, AscentJob, AscentSettings, AscentWorkerInit, GradientJob, GradientResult } from './protocol';
+import type { AscentImageResult, AscentJob, AscentSettings, AscentWorkerInit, GradientAnswer, GradientJob } from './protocol';
 
 /**
  * Runs gradient ascent for a batch of target classes on its own thread (session.run blocks).
@@ -183,12 +183,14 @@ async function main() {
     return results;
   }
 
-  serveJobs<AscentJob | GradientJob, AscentImageResult[] | GradientResult>(port, async (m) => {
+  serveJobs<AscentJob | GradientJob, AscentImageResult[] | GradientAnswer>(port, async (m) => {
     if (m.type === 'gradient') {
       const { probs, g } = await forward(m.x, m.n, m.targets);
-      // Copies own their buffers (onnxruntime's may not be transferable) and go back without a copy.
-      const r: GradientResult = { probs: probs.slice(), grad: g.slice() };
-      return { value: r, transfer: [r.probs.buffer as ArrayBuffer, r.grad.buffer as ArrayBuffer] };
+      // onnxruntime-node gives each output its own ArrayBuffer: it goes back as it is (a copy only
+      // if not), with the buffer that brought x, to bring a later job.
+      const own = (a: Float32Array) => (a.byteOffset === 0 && a.buffer.byteLength === a.byteLength ? a : a.slice());
+      const r: GradientAnswer = { probs: own(probs), grad: own(g), input: m.x.buffer as ArrayBuffer };
+      return { value: r, transfer: [r.probs.buffer as ArrayBuffer, r.grad.buffer as ArrayBuffer, r.input] };
     }
     const r = await ascend(m);
     return { value: r, transfer: r.map((x) => x.pixels.buffer as ArrayBuffer) };

@@ -6,7 +6,8 @@ import { decodeModel, encodeModel } from '../models/onnx-graph';
 import { prepareModel, readModelFile } from '../models/prepare';
 import { builtEntry } from '../paths';
 import { WorkerPool } from '../workers/pool';
-import type { AscentImageResult, AscentJob, AscentWorkerInit, GradientJob, GradientResult } from './protocol';
+import { SpareBuffers } from '../workers/spare-buffers';
+import type { AscentImageResult, AscentJob, AscentWorkerInit, GradientAnswer, GradientJob, GradientResult } from './protocol';
 
 /**
  * The gradient graph of a classifier (forward + d objective / d input) as its sessions run it,
@@ -38,13 +39,18 @@ export interface GradientPoolOptions {
  * session of 2 threads (docs/benchmarks.md).
  */
 export class GradientPool {
+  /** Buffers that carried inputs to the workers and came back (workers/spare-buffers.ts). */
+  private readonly spare: SpareBuffers;
+
   private constructor(
     private readonly pool: WorkerPool<unknown>,
     readonly info: ModelInfo,
     readonly workers: number,
     /** Why the sessions run at the graph optimisation level they do. */
     readonly graphLevel: string,
-  ) {}
+  ) {
+    this.spare = new SpareBuffers(4 * workers);
+  }
 
   static async open(info: ModelInfo, opts: GradientPoolOptions): Promise<GradientPool> {
     const m = info.manifest;
@@ -68,8 +74,8 @@ export class GradientPool {
   }
 
   /**
-   * Probabilities and d objective / d input for n inputs in the model's layout (x is consumed:
-   * its parts are transferred to the workers). Split so that every worker gets a share.
+   * Probabilities and d objective / d input for n inputs in the model's layout (x is read, not
+   * kept). Split so that every worker gets a share.
    */
   async gradient(n: number, x: Float32Array, targets: number[]): Promise<GradientResult> {
     if (n === 0) return { probs: new Float32Array(0), grad: new Float32Array(0) };
@@ -78,15 +84,23 @@ export class GradientPool {
       throw new FoolError('BAD_INPUT', `gradient(): ${x.length} input values and ${targets.length} targets do not make ${n} images`, 'Pass n images in the model layout and one target class each');
     }
     const chunk = Math.max(1, Math.ceil(n / this.workers));
-    const parts: Promise<GradientResult>[] = [];
+    // Every part is copied (into a spare buffer) before the first is sent, so the last worker does
+    // not wait for the copies of the others.
+    const jobs: Omit<GradientJob, 'id'>[] = [];
     for (let start = 0; start < n; start += chunk) {
       const count = Math.min(chunk, n - start);
-      const part = x.slice(start * per, (start + count) * per);
-      const job: Omit<GradientJob, 'id'> = { type: 'gradient', n: count, x: part, targets: targets.slice(start, start + count) };
-      parts.push(this.pool.run(job, [part.buffer as ArrayBuffer]) as Promise<GradientResult>);
+      const part = new Float32Array(this.spare.take(count * per * 4), 0, count * per);
+      part.set(x.subarray(start * per, (start + count) * per));
+      jobs.push({ type: 'gradient', n: count, x: part, targets: targets.slice(start, start + count) });
     }
+    const parts = jobs.map((job) =>
+      (this.pool.run(job, [job.x.buffer as ArrayBuffer]) as Promise<GradientAnswer>).then((r) => {
+        this.spare.give(r.input);
+        return r;
+      }),
+    );
     const results = await Promise.all(parts);
-    if (results.length === 1) return results[0];
+    if (results.length === 1) return { probs: results[0].probs, grad: results[0].grad };
     const outputs = results[0].probs.length / Math.min(chunk, n);
     const probs = new Float32Array(n * outputs);
     const grad = new Float32Array(n * per);

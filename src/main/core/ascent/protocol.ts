@@ -77,6 +77,11 @@ export interface GradientResult {
   grad: Float32Array;
 }
 
+/** A gradient job's answer: the result, and the buffer that carried x, back for reuse (workers/spare-buffers.ts). */
+export interface GradientAnswer extends GradientResult {
+  input: ArrayBuffer;
+}
+
 export interface AscentJob {
   type: 'ascent';
   id: number;

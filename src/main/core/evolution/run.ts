@@ -1,4 +1,4 @@
-import { defaultSettings, EvolutionSettingsSchema, type Encoding, type EvolutionSettings, type GenerationStats, type Genome } from '../../../shared/engine';
+import { defaultSettings, EvolutionSettingsSchema, type Candidate, type Encoding, type EvolutionSettings, type GenerationStats, type Genome } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
 import { limitProblem } from '../../../shared/limits';
 import type { ModelInfo } from '../../../shared/manifest';
@@ -35,7 +35,13 @@ export interface GenerationReport {
   stats: GenerationStats;
   evaluationsPerSecond: number;
   seconds: number;
-  /** The whole generation, wall: ask, render + classify, archive, database commit (`seconds` stops before the commit). */
+  /**
+   * The loop's time per generation, wall: from the end of the previous generation's database commit
+   * (or the loop's start) to the end of this one's. The next generation is asked and sent to the
+   * workers before this one is committed, so in a steady run this is everything a generation costs:
+   * ask, render + classify, archive, commit. (`seconds` runs from this generation's ask to its
+   * archive update, before the commit.)
+   */
   loopSeconds: number;
 }
 
@@ -193,21 +199,38 @@ export class EvolutionRun {
     try {
       const tenCrop = stored.settings.tenCrop === true;
       evaluator = await Evaluator.open(classifier, renderOptions(settings), renderWorkers, tenCrop, renderers);
+      // Generation g + 1 depends only on the archive after g is told (scheduler.ts), so it is asked
+      // and sent to the workers before g is stored: the database commit and the bookkeeping of g
+      // run while the workers render g + 1 instead of leaving them idle (issue 15, target 4).
+      type Started = { batch: Candidate[]; probs: Promise<Float32Array>; g0: number; g1: number };
+      const start = (): Started => {
+        const g0 = performance.now();
+        const batch = scheduler.ask();
+        const g1 = performance.now();
+        const probs = evaluator!.evaluate(batch.map((c) => c.genome));
+        // A generation started and then dropped by a stop must not become an unhandled rejection;
+        // awaiting it below still throws.
+        probs.catch(() => undefined);
+        return { batch, probs, g0, g1 };
+      };
+      let next: Started | undefined;
+      // The loop's time per generation: from the end of one commit to the end of the next.
+      let period = performance.now();
       while (!scheduler.done) {
         if (opts.signal?.aborted) {
           stopped = true;
           break;
         }
-        const g0 = performance.now();
-        const batch = scheduler.ask();
-        const g1 = performance.now();
-        const probs = await evaluator.evaluate(batch.map((c) => c.genome));
+        const { batch, probs: pending, g0, g1 } = next ?? start();
+        next = undefined;
+        const probs = await pending;
         const g2 = performance.now();
         // The parents' genomes, taken before tell() may replace them: a child (of an encoding that
         // allows it) that wins a cell is stored as the words it changed (the store falls back to the
         // whole genome when that is not smaller).
         const parents = encoding.storesDeltas ? new Map(scheduler.archive.occupied().map((e) => [e.individualId, e.genome])) : null;
         const told = scheduler.tell(probs);
+        if (!scheduler.done && !opts.signal?.aborted) next = start();
         // Every candidate that took a cell is kept, with its parent: lineages reach generation 0.
         const individuals: StoredIndividual[] = [];
         const touched = new Set<number>();
@@ -227,6 +250,7 @@ export class EvolutionRun {
             deltaBase: deltaBase(encoding, parents, c.parentId),
           });
         });
+        // The archive as of this generation (asking the next one does not change it).
         const champions = [...touched].sort((a, b) => a - b).map((cls) => {
           const e = scheduler.archive.get(cls)!;
           return { class: cls, individualId: e.individualId, confidence: e.confidence };
@@ -237,7 +261,9 @@ export class EvolutionRun {
         lab.runs.commitGeneration(runId, { individuals, champions, stats, evaluations: batch.length });
         if (process.env.FOOL_TIMINGS) process.stderr.write(`gen ${told.generation}: ask ${(g1 - g0).toFixed(1)} ms, evaluate ${(g2 - g1).toFixed(1)} ms, tell+collect ${(g3 - g2).toFixed(1)} ms, commit ${(performance.now() - g3).toFixed(1)} ms\n`);
         evaluations += batch.length;
-        const loopSeconds = (performance.now() - g0) / 1000;
+        const now = performance.now();
+        const loopSeconds = (now - period) / 1000;
+        period = now;
         opts.onGeneration?.({ runId, generation: told.generation, generations: settings.generations, stats, evaluationsPerSecond: stats.evaluationsPerSecond, seconds, loopSeconds });
       }
       lab.runs.release(runId, stopped ? 'stopped' : 'finished');

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { ParamSpec } from '../../../shared/experiment-params';
 import type { Lab } from '../lab';
 import type { ClassifierOptions } from '../models/classifier';
 import type { JobContext } from '../jobs';
@@ -23,23 +23,13 @@ export interface ReportPlot {
 }
 
 /**
- * A command-line option of the kind's command, declared as data (the core imports no CLI library):
- * the CLI turns it into a commander option. `parse` throws an Error whose message the CLI shows.
+ * A command-line switch of the kind's command that is not a parameter (it changes what the CLI
+ * prints, such as --images), declared as data: the core imports no CLI library.
  */
-export interface CliOptionSpec {
-  /** Commander flags, e.g. '--runs <ids>' or '--images'. */
+export interface CliFlagSpec {
+  /** Commander flags, e.g. '--images'. */
   flags: string;
   description: string;
-  default?: unknown;
-  choices?: readonly string[];
-  required?: boolean;
-  parse?: (value: string) => unknown;
-}
-
-export interface CliArgumentSpec {
-  name: string;
-  description: string;
-  parse?: (value: string) => unknown;
 }
 
 /** What runs an experiment: the lab, the job's signal and progress, and the host's classifier options. */
@@ -57,27 +47,30 @@ export interface ExperimentKind<P = unknown, R = unknown> {
   alsoStored?: string[];
   /** One line: what it measures (CLI help, experiments.list in the app). */
   description: string;
-  /** The parameters, validated by the API before `run`. */
-  params: z.ZodType<P>;
+  /**
+   * The parameters, described once (src/shared/experiment-params.ts): the API validates
+   * `experiments.start` with the schema built from them and hands them to the app
+   * (`experiments.kinds`), which draws the kind's form from them; the CLI makes them its options.
+   * `run` gets them validated, defaults filled in. Each name is a key of P (a typo does not compile).
+   */
+  params: readonly (ParamSpec & { name: Extract<keyof P, string> })[];
   /**
    * Runs it: checks everything it can before the first piece of work, stores the experiment, calls
    * ctx.ids({ experimentId }) as soon as it is stored, reports progress, stops at the next safe point
    * when ctx.signal aborts (keeping what is done), and returns the stored id and result.
    */
   run(params: P, ctx: ExperimentContext): Promise<{ id: number; result: R }>;
-  /** The text the CLI prints (tables). `flags` are the CLI-only options (such as --images). */
+  /** The text the CLI prints (tables). `flags` are the CLI-only switches (such as --images). */
   text(result: R, info: { id: number; params: P; flags: Record<string, unknown> }): string;
   /** The report's sections and plots, from the stored result. */
   report(result: R, lab: Lab): { sections: ReportSection[]; plots: ReportPlot[] };
   cli: {
-    description: string;
-    arguments?: CliArgumentSpec[];
-    options: CliOptionSpec[];
-    /** Whether it takes --provider/--workers/... and the engine's named options. */
+    /** The command's --help description, when it says more than `description`. */
+    description?: string;
+    /** Switches beside the parameters' options that change only what the CLI prints. */
+    flags?: CliFlagSpec[];
+    /** Whether it takes --provider/--workers/... */
     classifierOptions?: boolean;
-    engineOptions?: boolean;
-    /** The CLI's options (and arguments) -> the kind's parameters. */
-    params(opts: Record<string, unknown>, args: unknown[], engine: Record<string, unknown>): P;
     /** How the CLI shows progress: a bar (format, fields from the event's detail) or one line per message. */
     progress?: { bar: string } | { line: (message: string) => string };
     /**

@@ -6,7 +6,8 @@ import type { PixelBatch } from './image';
 import { prepareModelBytes } from './prepare';
 import { chooseProvider, defaultParallelism, type ProviderChoice, type ProviderRequest } from './provider';
 import { WorkerPool } from '../workers/pool';
-import type { ClassifyJob, ClassifyWorkerInit } from './worker-protocol';
+import { SpareBuffers } from '../workers/spare-buffers';
+import type { ClassifyJob, ClassifyResult, ClassifyWorkerInit } from './worker-protocol';
 
 export interface ClassifierOptions {
   provider?: ProviderRequest;
@@ -31,7 +32,9 @@ export class Classifier {
   readonly threadsPerWorker: number;
   readonly maxBatch: number;
   readonly notes: string[];
-  private pool!: WorkerPool<Float32Array>;
+  private pool!: WorkerPool<ClassifyResult>;
+  /** Buffers that carried jobs to the workers and came back (workers/spare-buffers.ts). */
+  private spare!: SpareBuffers;
 
   private constructor(info: ModelInfo, provider: ProviderChoice, workers: number, threads: number, maxBatch: number, notes: string[]) {
     this.info = info;
@@ -69,17 +72,19 @@ export class Classifier {
       threads,
       graphLevel: graphLevel.level,
     };
-    c.pool = await WorkerPool.start<Float32Array>(builtEntry('classify-worker'), workers, init, (msg) => modelLoadError(info, msg));
+    // Enough for every job in flight (2 per worker) and the parts of the next call.
+    c.spare = new SpareBuffers(4 * workers);
+    c.pool = await WorkerPool.start<ClassifyResult>(builtEntry('classify-worker'), workers, init, (msg) => modelLoadError(info, msg));
     return c;
   }
 
-  /** Probabilities [n, classes] for a batch of images. */
+  /** Probabilities [n, classes] for a batch of images (batch.data is read, not kept). */
   classify(batch: PixelBatch): Promise<Float32Array> {
     const { n, height, width, channels } = batch;
     const per = height * width * channels;
     return this.split(n, (start, count) => {
-      const data = batch.data.slice(start * per, (start + count) * per);
-      return { msg: { type: 'pixels', id: 0, batch: { n: count, height, width, channels, data } }, transfer: [data.buffer as ArrayBuffer] };
+      const data = this.carry(batch.data, start * per, count * per);
+      return { type: 'pixels', id: 0, batch: { n: count, height, width, channels, data } };
     });
   }
 
@@ -92,30 +97,40 @@ export class Classifier {
     const per = height * width * channels;
     const maxBatch = this.maxBatch;
     return this.split(n, (start, count) => {
-      const data = batch.data.slice(start * per, (start + count) * per);
-      return { msg: { type: 'pixels', id: 0, batch: { n: count, height, width, channels, data }, tenCrop: { maxBatch } }, transfer: [data.buffer as ArrayBuffer] };
+      const data = this.carry(batch.data, start * per, count * per);
+      return { type: 'pixels', id: 0, batch: { n: count, height, width, channels, data }, tenCrop: { maxBatch } };
     });
   }
 
   /** Probabilities for inputs already preprocessed into the model's layout. */
   classifyTensor(n: number, data: Float32Array): Promise<Float32Array> {
     const per = data.length / n;
-    return this.split(n, (start, count) => {
-      const part = data.slice(start * per, (start + count) * per);
-      return { msg: { type: 'tensor', id: 0, n: count, data: part }, transfer: [part.buffer as ArrayBuffer] };
-    });
+    return this.split(n, (start, count) => ({ type: 'tensor', id: 0, n: count, data: this.carry(data, start * per, count * per) }));
   }
 
-  private async split(n: number, make: (start: number, count: number) => { msg: ClassifyJob; transfer: ArrayBuffer[] }): Promise<Float32Array> {
+  /** A copy of values [start, start + length) in a spare buffer, to be transferred to a worker. */
+  private carry<T extends Uint8Array | Float32Array>(from: T, start: number, length: number): T {
+    const bytes = length * from.BYTES_PER_ELEMENT;
+    const buffer = this.spare.take(bytes);
+    const to = (from instanceof Float32Array ? new Float32Array(buffer, 0, length) : new Uint8Array(buffer, 0, length)) as T;
+    to.set(from.subarray(start, start + length));
+    return to;
+  }
+
+  private async split(n: number, make: (start: number, count: number) => ClassifyJob): Promise<Float32Array> {
     if (n === 0) return new Float32Array(0);
-    // Split so that every worker gets a share, no share above maxBatch.
+    // Split so that every worker gets a share, no share above maxBatch. Every part is copied out
+    // before the first is sent, so the last worker does not wait for the copies of the others.
     const chunk = Math.max(1, Math.min(this.maxBatch, Math.ceil(n / this.workers)));
-    const parts: Promise<Float32Array>[] = [];
-    for (let start = 0; start < n; start += chunk) {
-      const count = Math.min(chunk, n - start);
-      const { msg, transfer } = make(start, count);
-      parts.push(this.pool.run(msg, transfer));
-    }
+    const jobs: ClassifyJob[] = [];
+    for (let start = 0; start < n; start += chunk) jobs.push(make(start, Math.min(chunk, n - start)));
+    const parts = jobs.map((job) => {
+      const input = job.type === 'tensor' ? job.data : job.batch.data;
+      return this.pool.run(job, [input.buffer as ArrayBuffer]).then((r) => {
+        this.spare.give(r.input);
+        return r.probs;
+      });
+    });
     const results = await Promise.all(parts);
     let out: Float32Array;
     if (results.length === 1) out = results[0];

@@ -6,12 +6,13 @@ import type { PixelBatch } from './image';
 import { dropLabelOffset, preprocess, softmaxRows } from './preprocess';
 import { averageTenCrops, tenCrops } from './ten-crop';
 import { sessionOptions } from './provider';
-import type { ClassifyJob, ClassifyWorkerInit } from './worker-protocol';
+import type { ClassifyJob, ClassifyResult, ClassifyWorkerInit } from './worker-protocol';
 
 /**
  * A classification worker: one onnxruntime session on its own thread, since session.run blocks
  * the thread it runs on. Pixels in, class probabilities out (softmax applied for logit models,
- * label offset dropped), buffers transferred rather than copied.
+ * label offset dropped), buffers transferred rather than copied: onnxruntime's output buffer is the
+ * answer, and the buffer that brought the job goes back to bring another (workers/spare-buffers.ts).
  */
 const init = workerData as ClassifyWorkerInit;
 const port = parentPort!;
@@ -23,16 +24,22 @@ async function main() {
   const session = await ort.InferenceSession.create(init.bytes, sessionOptions(init.provider, init.threads, init.graphLevel));
   const kOut = init.classes + init.labelOffset;
 
-  async function evaluate(n: number, input: Float32Array) {
+  /** Probabilities [n, classes] of n inputs in the model's layout. */
+  async function evaluate(n: number, input: Float32Array): Promise<Float32Array> {
     const out = await session.run({ [spec.name]: new ort.Tensor('float32', input, dims(n)) }, [init.outputName]);
-    const t = out[init.outputName];
-    const raw = t.data as Float32Array;
+    const raw = out[init.outputName].data as Float32Array;
     if (raw.length !== n * kOut) throw new Error(`output ${init.outputName} has ${raw.length / n} values per image, expected ${kOut}`);
-    let probs: Float32Array = Float32Array.from(raw);
-    t.dispose();
+    // onnxruntime-node gives each output its own ArrayBuffer: answer with it (a copy only if not).
+    let probs = raw.byteOffset === 0 && raw.buffer.byteLength === raw.byteLength ? raw : Float32Array.from(raw);
     if (init.outputKind === 'logits') softmaxRows(probs, n, kOut);
     probs = dropLabelOffset(probs, n, kOut, init.labelOffset);
-    return { value: probs, transfer: [probs.buffer as ArrayBuffer] };
+    return probs;
+  }
+
+  /** The answer to a job: the probabilities, and the job's input buffer going back for reuse. */
+  function answer(probs: Float32Array, input: ArrayBufferView): { value: ClassifyResult; transfer: ArrayBuffer[] } {
+    const back = input.buffer as ArrayBuffer;
+    return { value: { probs, input: back }, transfer: [probs.buffer as ArrayBuffer, back] };
   }
 
   /** A scratch input tensor for n images (jobs run one at a time: reusing it is safe). */
@@ -54,21 +61,19 @@ async function main() {
     for (let start = 0; start < batch.n; start += group) {
       const count = Math.min(group, batch.n - start);
       const crops = tenCrops({ ...batch, n: count, data: batch.data.subarray(start * per, (start + count) * per) }, spec.height, spec.width);
-      const { value } = await evaluate(crops.n, preprocess(crops, spec, input(crops.n)));
-      probs.set(value, start * 10 * K);
+      probs.set(await evaluate(crops.n, preprocess(crops, spec, input(crops.n))), start * 10 * K);
     }
-    const value = averageTenCrops(probs, batch.n, K);
-    return { value, transfer: [value.buffer as ArrayBuffer] };
+    return answer(averageTenCrops(probs, batch.n, K), batch.data);
   }
 
   // Jobs run one at a time (the pool sends the next ahead so the thread never idles), which also
   // makes reusing the scratch buffer safe.
-  serveJobs<ClassifyJob, Float32Array>(
+  serveJobs<ClassifyJob, ClassifyResult>(
     port,
-    (m) => {
-      if (m.type === 'tensor') return evaluate(m.n, m.data);
+    async (m) => {
+      if (m.type === 'tensor') return answer(await evaluate(m.n, m.data), m.data);
       if (m.tenCrop) return evaluateTenCrop(m.batch, m.tenCrop.maxBatch);
-      return evaluate(m.batch.n, preprocess(m.batch, spec, input(m.batch.n)));
+      return answer(await evaluate(m.batch.n, preprocess(m.batch, spec, input(m.batch.n))), m.batch.data);
     },
     () => session.release(),
   );

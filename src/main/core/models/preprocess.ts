@@ -47,6 +47,14 @@ export function preprocess(batch: PixelBatch, spec: InputSpec, out?: Float32Arra
   const src = c === 3 && spec.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
   const nchw = spec.layout === 'NCHW';
   const plane = h * w;
+  if (c === 1 && C === 1 && H === h && W === w) {
+    // Grey pixels for a grey model at its size (MNIST): the batch is one run of pixels, one
+    // multiply-add each (the same arithmetic as below, in one loop: ~2x faster than by row).
+    const a0 = a[0];
+    const b0 = b[0];
+    for (let i = 0; i < size; i++) t[i] = data[i] * a0 + b0;
+    return t;
+  }
   for (let i = 0; i < n; i++) {
     const imgBase = i * H * W * C;
     const outBase = i * plane * c;

@@ -21,3 +21,12 @@ export type ClassifyJob =
   /** tenCrop: score each image as the mean over its 10 crops (ten-crop.ts), run `maxBatch` crops at a time. */
   | { type: 'pixels'; id: number; batch: PixelBatch; tenCrop?: { maxBatch: number } }
   | { type: 'tensor'; id: number; n: number; data: Float32Array };
+
+/**
+ * A job's answer: [n, classes] probabilities, and the buffer that carried the job's input, sent
+ * back to carry a later job (workers/spare-buffers.ts).
+ */
+export interface ClassifyResult {
+  probs: Float32Array;
+  input: ArrayBuffer;
+}

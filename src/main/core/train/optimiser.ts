@@ -1,5 +1,6 @@
 import type { ParamSpec } from './lenet';
 import { sizeOf } from './lenet';
+import type { SgdKernel } from './sgd-kernel';
 import type { TrainSettings } from './settings';
 
 /**
@@ -59,6 +60,8 @@ export interface FlatStep {
   grads: Float32Array[];
   /** Caffe's iteration number of this step (0-based). */
   iter: number;
+  /** SGD's update in WebAssembly (same bits, ~4x faster), when every array lives in its memory. */
+  kernel?: SgdKernel;
 }
 
 /** One optimiser step over the elements [from, to) of the flat arrays. */
@@ -83,9 +86,12 @@ export function stepRange(s: FlatStep, from: number, to: number): void {
       // Caffe SGDSolver: v = momentum * v + lr_local * (g + wd * w); w -= v.
       const lr = settings.lr * Math.pow(1 + settings.gamma * s.iter, -settings.power) * (seg.bias ? 2 : 1);
       const v = s.state[0];
-      if (g1 && grads.length === 2) {
+      const two = g1 && grads.length === 2 ? g1 : undefined;
+      if (s.kernel?.holds(w, v, g0, ...(two ? [two] : []))) {
+        s.kernel.step(w, v, g0, two, lo, hi, lr, momentum, wd);
+      } else if (two) {
         for (let i = lo; i < hi; i++) {
-          const vi = momentum * v[i] + lr * (g0[i] + g1[i] + wd * w[i]);
+          const vi = momentum * v[i] + lr * (g0[i] + two[i] + wd * w[i]);
           v[i] = vi;
           w[i] -= vi;
         }

@@ -5,7 +5,8 @@ import { argmax } from '../models/top-k';
 import { epochOrder, gather } from './batches';
 import { buildLenet, LENET_INPUT, LENET_OUTPUT, LENET_PIXELS, LENET_SIDE, lenetParams, type LenetWeights } from './lenet';
 import { paramLayout, shareOf, stateCount, stepRange } from './optimiser';
-import { Aborted, barrier, CTL, type FromTrainWorker, type ToTrainWorker, type TrainWorkerInit } from './shared';
+import { SgdKernel } from './sgd-kernel';
+import { Aborted, barrier, CTL, flatViews, type FromTrainWorker, type ToTrainWorker, type TrainWorkerInit } from './shared';
 import { buildLenetTrainGraph, TRAIN_LOSS, TRAIN_WEIGHTS, trainGradName } from './train-graph';
 import { encodeModel } from '../models/onnx-graph';
 
@@ -24,9 +25,8 @@ const { segments } = paramLayout(params);
 
 const ctl = new Int32Array(init.shared.ctl);
 const losses = new Float64Array(init.shared.losses);
-const weights = new Float32Array(init.shared.weights);
-const state = Array.from({ length: stateCount(settings) }, (_, i) => new Float32Array(init.shared.state, i * total * 4, total));
-const grads = Array.from({ length: K }, (_, i) => new Float32Array(init.shared.grads, i * total * 4, total));
+const { weights, state, grads } = flatViews(init.shared.flat, total, stateCount(settings), K);
+const kernel = new SgdKernel(init.shared.flat);
 const trainImages = new Uint8Array(init.shared.trainImages);
 const trainLabels = new Uint8Array(init.shared.trainLabels);
 const testImages = new Uint8Array(init.shared.testImages);
@@ -54,17 +54,16 @@ const feeds: Record<string, ort.Tensor> = {
   [TRAIN_WEIGHTS]: new ort.Tensor('float32', wObj, [n, classes]),
 };
 for (const p of params) feeds[p.name] = new ort.Tensor('float32', localWeights.get(p.name)!, p.dims);
-// onnxruntime writes the gradient into one flat local array (no new arrays per step); the other
-// workers read from shared memory only the ranges they update, the rest stays here.
+// onnxruntime writes the gradient into one flat local array (no new arrays per step; it does not
+// write into shared memory either), copied into shared memory where the optimiser's kernel reads it.
 const lossOut = new Float32Array(1);
 const gradLocal = new Float32Array(total);
 const fetches: Record<string, ort.Tensor> = { [TRAIN_LOSS]: new ort.Tensor('float32', lossOut, []) };
 params.forEach((p, i) => (fetches[trainGradName(p.name)] = new ort.Tensor('float32', gradLocal.subarray(segments[i].offset, segments[i].offset + segments[i].size), p.dims)));
-/** The gradients as this worker's step reads them: its own from here, the others' from shared memory. */
-const stepGrads = grads.map((g, k) => (k === me ? gradLocal : g));
-const othersRanges = Array.from({ length: K }, (_, k) => shareOf(total, k, K)).filter((_, k) => k !== me);
 
 const post = (m: FromTrainWorker) => port.postMessage(m);
+/** The least time between two progress messages (about two batches; a display needs far fewer). */
+const PROGRESS_MS = 20;
 let trainSession: ort.InferenceSession;
 let evalSession: ort.InferenceSession | undefined;
 
@@ -73,6 +72,7 @@ async function epoch(number: number, iter0: number, batches: number): Promise<vo
   const mine = grads[me];
   let lossSum = 0;
   let done = 0;
+  let posted = 0;
   for (let b = 0; b < batches; b++) {
     local.set(weights); // every range was updated before the last barrier
     const from = b * B;
@@ -81,7 +81,7 @@ async function epoch(number: number, iter0: number, batches: number): Promise<vo
     // The whole batch's divisor: the shares' gradients add up to the batch's mean cross-entropy's.
     for (let i = 0; i < n; i++) wObj[i * classes + trainLabels[order[from + rowFrom + i]]] = -1 / B;
     await trainSession.run(feeds, fetches);
-    for (const [from, to] of othersRanges) mine.set(gradLocal.subarray(from, to), from);
+    mine.set(gradLocal);
     losses[me] = lossOut[0];
     barrier(ctl, K); // every share's gradient is written
     let loss = 0;
@@ -89,12 +89,18 @@ async function epoch(number: number, iter0: number, batches: number): Promise<vo
       for (let k = 0; k < K; k++) loss += losses[k];
       Atomics.store(ctl, CTL.decision, Atomics.load(ctl, CTL.stop));
     }
-    stepRange({ settings, segments, weights, state, grads: stepGrads, iter: iter0 + b }, elFrom, elTo);
+    stepRange({ settings, segments, weights, state, grads, iter: iter0 + b, kernel }, elFrom, elTo);
     barrier(ctl, K); // every range is updated; the decision is written
     done++;
     if (me === 0) {
       lossSum += loss;
-      post({ type: 'progress', batch: b + 1, loss });
+      // A message wakes the starting thread, which then takes a core from a worker: at most one
+      // every PROGRESS_MS (and the last batch's, which the benchmark reads the epoch's time from).
+      const now = performance.now();
+      if (now - posted >= PROGRESS_MS || b === batches - 1) {
+        posted = now;
+        post({ type: 'progress', batch: b + 1, loss });
+      }
     }
     if (Atomics.load(ctl, CTL.decision) !== 0) break;
   }

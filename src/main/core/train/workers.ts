@@ -3,7 +3,7 @@ import { FoolError, type ErrorCode } from '../../../shared/errors';
 import { builtEntry } from '../paths';
 import type { Dataset } from './data';
 import { shareOf, stateCount } from './optimiser';
-import { CTL, type FromTrainWorker, type SharedTraining, type ToTrainWorker, type TrainWorkerInit } from './shared';
+import { CTL, flatMemory, flatViews, type FromTrainWorker, type SharedTraining, type ToTrainWorker, type TrainWorkerInit } from './shared';
 import type { TrainSettings } from './settings';
 
 function sharedCopy(data: Uint8Array): SharedArrayBuffer {
@@ -40,8 +40,7 @@ export class TrainWorkers {
     count: number,
   ) {
     this.ctl = new Int32Array(shared.ctl);
-    this.weights = new Float32Array(shared.weights);
-    this.state = Array.from({ length: count }, (_, i) => new Float32Array(shared.state, i * total * 4, total));
+    ({ weights: this.weights, state: this.state } = flatViews(shared.flat, total, count, workers.length));
   }
 
   static async start(settings: TrainSettings, train: Dataset, test: Dataset, total: number): Promise<TrainWorkers> {
@@ -50,9 +49,7 @@ export class TrainWorkers {
     const shared: SharedTraining = {
       ctl: new SharedArrayBuffer(CTL.size * 4),
       losses: new SharedArrayBuffer(K * 8),
-      weights: new SharedArrayBuffer(total * 4),
-      state: new SharedArrayBuffer(states * total * 4),
-      grads: new SharedArrayBuffer(K * total * 4),
+      flat: flatMemory(total, states, K),
       trainImages: sharedCopy(train.images),
       trainLabels: sharedCopy(train.labels),
       testImages: sharedCopy(test.images),

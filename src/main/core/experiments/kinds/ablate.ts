@@ -1,10 +1,9 @@
-import { z } from 'zod';
 import { REMOVALS, type GenomeAblationResult, type Removal } from '../../../../shared/genome';
 import { runAblation, type AblationParams, type AblationResult } from '../ablation';
 import { genomeAblationImagesTable, genomeAblationReport, genomeAblationTable, runGenomeAblation } from '../genome-ablation';
 import { defineExperiment } from '../kind';
 import { histogram } from '../plots';
-import { htmlTable, intOption, reportHint, textTable } from '../report-html';
+import { htmlTable, reportHint, textTable } from '../report-html';
 import { ablationImagesTable, ablationTable } from '../tables';
 
 /**
@@ -22,16 +21,14 @@ export const ablate = defineExperiment<Params, Result>({
   stored: 'ablation',
   alsoStored: ['genome-ablation'],
   description: "repetition ablation over a run's champions: remove all copies but one of each repeated motif (and, as a control, the same area at random) and re-classify",
-  params: z
-    .object({
-      runId: z.number().int().positive(),
-      fill: z.enum(['mean', 'grey', 'black']).default('mean'),
-      seed: z.number().int().nonnegative().default(1),
-      genome: z.boolean().default(false),
-      remove: z.enum(REMOVALS).default('knockout'),
-      draws: z.number().int().min(1).max(100).default(5),
-    })
-    .strict(),
+  params: [
+    { name: 'runId', type: 'run', label: 'Run', help: 'run id', required: true, cli: '<run>' },
+    { name: 'fill', type: 'choice', label: 'Fill', help: 'what replaces removed pixels', choices: ['mean', 'grey', 'black'], default: 'mean', cli: '--fill <f>' },
+    { name: 'seed', type: 'int', label: 'Control seed', help: "seed of the control's random placement (--genome: of the control's random nodes)", min: 0, default: 1, cli: '--seed <s>' },
+    { name: 'genome', type: 'bool', label: 'In the genome', help: 'ablate in the CPPN genome (CPPN runs): remove the nodes where the repetition starts, against as many random non-repeating nodes', default: false },
+    { name: 'remove', type: 'choice', label: 'Remove', help: 'with --genome: knock the repeating nodes out (to their mean), or lower their frequency to one period over the image', choices: REMOVALS, default: 'knockout', cli: '--remove <how>', onlyWith: 'genome' },
+    { name: 'draws', type: 'int', label: 'Control draws', help: 'with --genome: control draws per champion', min: 1, max: 100, default: 5, cli: '--draws <n>', onlyWith: 'genome' },
+  ],
   // Champion by champion: a cancel stops between champions and stores those done (done: false).
   run: async (p, ctx): Promise<{ id: number; result: Result }> => {
     if (p.genome) {
@@ -85,19 +82,9 @@ export const ablate = defineExperiment<Params, Result>({
     };
   },
   cli: {
-    description: "repetition ablation over a run's champions: remove all copies but one of each repeated motif (and, as a control, the same area at random) and re-classify",
     classifierOptions: true,
     stopMessage: 'Stopping after the current champion (Ctrl-C again to quit at once; the champions done so far are kept)...',
-    arguments: [{ name: '<run>', description: 'run id', parse: intOption('run id') }],
-    options: [
-      { flags: '--fill <f>', description: 'what replaces removed pixels', choices: ['mean', 'grey', 'black'], default: 'mean' },
-      { flags: '--seed <s>', description: "seed of the control's random placement (--genome: of the control's random nodes)", parse: intOption('--seed', 0), default: 1 },
-      { flags: '--genome', description: 'ablate in the CPPN genome (CPPN runs): remove the nodes where the repetition starts, against as many random non-repeating nodes' },
-      { flags: '--remove <how>', description: 'with --genome: knock the repeating nodes out (to their mean), or lower their frequency to one period over the image', choices: REMOVALS, default: 'knockout' },
-      { flags: '--draws <n>', description: 'with --genome: control draws per champion', parse: intOption('--draws'), default: 5 },
-      { flags: '--images', description: 'also print every champion' },
-    ],
+    flags: [{ flags: '--images', description: 'also print every champion' }],
     progress: { bar: 'ablating |{bar}| {value}/{total}' },
-    params: (o, args) => ({ runId: args[0] as number, fill: o.fill as AblationParams['fill'], seed: o.seed as number, genome: !!o.genome, remove: o.remove as Removal, draws: o.draws as number }),
   },
 });

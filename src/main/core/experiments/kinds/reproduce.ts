@@ -1,50 +1,25 @@
 import { LIMITS } from '../../../../shared/limits';
 import { formatConfidence } from '../../../../shared/confidence';
-import { z } from 'zod';
-import { ENCODINGS, type Encoding } from '../../../../shared/engine';
+import { ENCODINGS, ENGINE_OPTION_PARAMS } from '../../../../shared/engine';
 import { defineExperiment } from '../kind';
 import { lineChart } from '../plots';
-import { esc, htmlTable, intOption, nameList, reportHint, textTable } from '../report-html';
+import { esc, htmlTable, reportHint, textTable } from '../report-html';
 import { runReproduce, type ReproduceParams, type ReproduceResult } from '../reproduce';
 import { reproduceTable, reproduceVerdict } from '../tables';
-
-function seedList(v: string): number[] {
-  const seeds = nameList(v).map(Number);
-  if (seeds.length === 0 || seeds.some((n) => !Number.isSafeInteger(n) || n < 0)) throw new Error(`--seeds takes whole numbers >= 0 separated by commas, got "${v}"`);
-  return seeds;
-}
-
-function encodingList(v: string): Encoding[] {
-  const list = nameList(v);
-  const bad = list.filter((e) => !(ENCODINGS as readonly string[]).includes(e));
-  if (list.length === 0 || bad.length) throw new Error(`--encodings takes ${ENCODINGS.join(' and/or ')} separated by commas, got "${v}"`);
-  return list as Encoding[];
-}
-
-const EngineOptionsSchema = z
-  .object({
-    colorSpace: z.enum(['hsv', 'hls']).optional(),
-    coordinates: z.enum(['pixel', 'normalized']).optional(),
-    rateSchedule: z.enum(['halve-every-1000', 'fixed']).optional(),
-    crossover: z.enum(['none', 'sbx']).optional(),
-  })
-  .strict();
 
 /** The paper's MNIST claim, measured: one run per encoding and seed (paper-spec section 6). */
 export const reproduce = defineExperiment<ReproduceParams, ReproduceResult>({
   kind: 'reproduce',
   description: "the paper's MNIST claim, measured: one run per encoding and seed; per run, the first generation with every class at >= 99.99% and the median at the checkpoint and the end",
-  params: z
-    .object({
-      model: z.string().min(1).default('lenet-mnist'),
-      encodings: z.array(z.enum(ENCODINGS)).min(1).default(['cppn', 'direct']),
-      seeds: z.array(z.number().int().nonnegative()).min(1).default([1, 2, 3]),
-      generations: z.number().int().positive().default(200),
-      checkpoint: z.number().int().nonnegative().default(50),
-      batch: z.number().int().positive().optional(),
-      options: EngineOptionsSchema.default({}),
-    })
-    .strict(),
+  params: [
+    { name: 'model', type: 'model', label: 'Model', help: 'the model to fool', default: 'lenet-mnist', cli: '--model <name>' },
+    { name: 'encodings', type: 'choices', label: 'Encodings', help: 'genome encodings, e.g. cppn,direct', choices: ENCODINGS, default: ['cppn', 'direct'], cli: '--encodings <list>' },
+    { name: 'seeds', type: 'ints', label: 'Seeds', help: 'one run per seed and encoding', min: 0, default: [1, 2, 3], cli: '--seeds <list>' },
+    { name: 'generations', type: 'int', label: 'Generations', help: 'length of every run (paper: 200)', ...LIMITS.generations, default: 200, cli: '--generations <n>' },
+    { name: 'checkpoint', type: 'int', label: 'Checkpoint', help: 'generation by which every class should be at >= 99.99% (paper: 50)', min: 0, default: 50, cli: '--checkpoint <g>' },
+    { name: 'batch', type: 'int', label: 'Batch', help: 'images per generation (paper: 200)', ...LIMITS.batch, cli: '--batch <n>', placeholder: 'the paper’s' },
+    { name: 'options', type: 'group', label: 'Engine options', help: "the engine's named options (left out: the paper's choice)", fields: ENGINE_OPTION_PARAMS },
+  ],
   run: (p, ctx) => {
     const runs = p.encodings.length * p.seeds.length;
     return runReproduce(ctx.lab, p, {
@@ -85,26 +60,7 @@ export const reproduce = defineExperiment<ReproduceParams, ReproduceResult>({
     };
   },
   cli: {
-    description: "the paper's MNIST claim, measured: one run per encoding and seed; per run, the first generation with every class at >= 99.99% and the median at the checkpoint and the end",
     classifierOptions: true,
-    engineOptions: true,
-    options: [
-      { flags: '--model <name>', description: 'the model to fool', default: 'lenet-mnist' },
-      { flags: '--encodings <list>', description: 'genome encodings, e.g. cppn,direct', parse: encodingList, default: ['cppn', 'direct'] },
-      { flags: '--seeds <list>', description: 'one run per seed and encoding', parse: seedList, default: [1, 2, 3] },
-      { flags: '--generations <n>', description: 'length of every run (paper: 200)', parse: intOption('--generations', LIMITS.generations.min, LIMITS.generations.max), default: 200 },
-      { flags: '--checkpoint <g>', description: 'generation by which every class should be at >= 99.99% (paper: 50)', parse: intOption('--checkpoint', 0), default: 50 },
-      { flags: '--batch <n>', description: 'images per generation (paper: 200)', parse: intOption('--batch', LIMITS.batch.min, LIMITS.batch.max) },
-    ],
-    params: (o, _args, engine) => ({
-      model: o.model as string,
-      encodings: o.encodings as Encoding[],
-      seeds: o.seeds as number[],
-      generations: o.generations as number,
-      checkpoint: o.checkpoint as number,
-      batch: o.batch as number | undefined,
-      options: engine,
-    }),
     progress: { bar: '{label} |{bar}| gen {value}/{total}  median {median}  99.99%: {cells}' },
   },
 });

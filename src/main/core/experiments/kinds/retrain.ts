@@ -1,11 +1,10 @@
 import { LIMITS } from '../../../../shared/limits';
 import { formatConfidence } from '../../../../shared/confidence';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { ENCODINGS } from '../../../../shared/engine';
 import { defineExperiment } from '../kind';
 import { lineChart } from '../plots';
-import { htmlTable, intOption, reportHint, textTable } from '../report-html';
+import { htmlTable, reportHint, textTable } from '../report-html';
 import { runRetrain, type RetrainParams, type RetrainResult } from '../retrain';
 import { retrainTable } from '../tables';
 
@@ -15,22 +14,20 @@ type Params = Omit<RetrainParams, 'workDir'> & { workDir?: string };
 export const retrain = defineExperiment<Params, RetrainResult>({
   kind: 'retrain',
   description: 'the retraining loop (MNIST): evolve against DNN_i, add the fooling images as an 11th class, train DNN_i+1, repeat',
-  params: z
-    .object({
-      model: z.string().min(1).default('lenet-mnist'),
-      iterations: z.number().int().positive().default(3),
-      runsPerIteration: z.number().int().positive().default(4),
-      generations: z.number().int().positive().default(200),
-      batch: z.number().int().positive().default(200),
-      encoding: z.enum(ENCODINGS).default('cppn'),
-      seed: z.number().int().nonnegative().default(1),
-      epochs: z.number().int().positive().default(2),
-      trainLimit: z.number().int().nonnegative().default(0),
-      testLimit: z.number().int().nonnegative().default(0),
-      foolingImages: z.string().min(1).optional(),
-      workDir: z.string().min(1).optional(),
-    })
-    .strict(),
+  params: [
+    { name: 'model', type: 'model', label: 'Model', help: 'DNN_1', default: 'lenet-mnist', cli: '--model <name>' },
+    { name: 'iterations', type: 'int', label: 'Iterations', help: 'networks to evolve against (DNN_1..DNN_m)', default: 3, cli: '--iterations <m>' },
+    { name: 'runsPerIteration', type: 'int', label: 'Runs per iteration', help: 'evolution runs against each DNN_i', default: 4, cli: '--runs-per-iteration <k>' },
+    { name: 'generations', type: 'int', label: 'Generations', help: 'generations per run', ...LIMITS.generations, default: 200, cli: '--generations <n>' },
+    { name: 'batch', type: 'int', label: 'Batch', help: 'images per generation', ...LIMITS.batch, default: 200, cli: '--batch <n>' },
+    { name: 'encoding', type: 'choice', label: 'Encoding', help: 'genome encoding', choices: ENCODINGS, default: 'cppn', cli: '--encoding <e>' },
+    { name: 'seed', type: 'int', label: 'Seed', help: 'first run seed (runs use seed, seed+1, ...; DNN_i+1 trains with seed+i)', min: 0, default: 1, cli: '--seed <s>' },
+    { name: 'epochs', type: 'int', label: 'Epochs', help: 'training epochs of each DNN_i (i >= 2) on MNIST + the fooling class', default: 2, cli: '--epochs <n>' },
+    { name: 'trainLimit', type: 'int', label: 'Train images (0 = all)', help: 'train on the first n MNIST images only (0 = all 60,000)', min: 0, max: 60_000, default: 0, cli: '--train-limit <n>' },
+    { name: 'testLimit', type: 'int', label: 'Test images (0 = all)', help: 'test on the first n MNIST test images only (0 = all 10,000)', min: 0, max: 10_000, default: 0, cli: '--test-limit <n>' },
+    { name: 'foolingImages', type: 'path', label: 'Fooling images', help: 'start the fooling class with these 28x28 images (a folder, or a "fool dataset export" folder)', cli: '--fooling-images <dir>', placeholder: 'none: evolved ones only' },
+    { name: 'workDir', type: 'path', label: 'Work folder', help: 'where DNN_2.. are written (default: beside the database)', cli: '--work-dir <dir>', placeholder: 'beside the database' },
+  ],
   // DNN_2.. are written beside the database unless a folder is given.
   run: (p, ctx) =>
     runRetrain(
@@ -61,36 +58,7 @@ export const retrain = defineExperiment<Params, RetrainResult>({
     };
   },
   cli: {
-    description: 'the retraining loop (MNIST): evolve against DNN_i, add the fooling images as an 11th class, train DNN_i+1, repeat',
     classifierOptions: true,
-    options: [
-      { flags: '--model <name>', description: 'DNN_1', default: 'lenet-mnist' },
-      { flags: '--iterations <m>', description: 'networks to evolve against (DNN_1..DNN_m)', parse: intOption('--iterations'), default: 3 },
-      { flags: '--runs-per-iteration <k>', description: 'evolution runs against each DNN_i', parse: intOption('--runs-per-iteration'), default: 4 },
-      { flags: '--generations <n>', description: 'generations per run', parse: intOption('--generations', LIMITS.generations.min, LIMITS.generations.max), default: 200 },
-      { flags: '--batch <n>', description: 'images per generation', parse: intOption('--batch', LIMITS.batch.min, LIMITS.batch.max), default: 200 },
-      { flags: '--encoding <e>', description: 'genome encoding', choices: ENCODINGS, default: 'cppn' },
-      { flags: '--seed <s>', description: 'first run seed (runs use seed, seed+1, ...; DNN_i+1 trains with seed+i)', parse: intOption('--seed', 0), default: 1 },
-      { flags: '--epochs <n>', description: 'training epochs of each DNN_i (i >= 2) on MNIST + the fooling class', parse: intOption('--epochs'), default: 2 },
-      { flags: '--train-limit <n>', description: 'train on the first n MNIST images only (0 = all 60,000)', parse: intOption('--train-limit', 0, 60_000), default: 0 },
-      { flags: '--test-limit <n>', description: 'test on the first n MNIST test images only (0 = all 10,000)', parse: intOption('--test-limit', 0, 10_000), default: 0 },
-      { flags: '--fooling-images <dir>', description: 'start the fooling class with these 28x28 images (a folder, or a "fool dataset export" folder)' },
-      { flags: '--work-dir <dir>', description: 'where DNN_2.. are written (default: beside the database)' },
-    ],
-    params: (o) => ({
-      model: o.model as string,
-      iterations: o.iterations as number,
-      runsPerIteration: o.runsPerIteration as number,
-      generations: o.generations as number,
-      batch: o.batch as number,
-      encoding: o.encoding as Params['encoding'],
-      seed: o.seed as number,
-      epochs: o.epochs as number,
-      trainLimit: o.trainLimit as number,
-      testLimit: o.testLimit as number,
-      ...(o.foolingImages !== undefined ? { foolingImages: o.foolingImages as string } : {}),
-      ...(o.workDir !== undefined ? { workDir: o.workDir as string } : {}),
-    }),
     progress: { line: (m) => `[${new Date().toISOString().slice(11, 19)}] ${m}` },
   },
 });

@@ -1,7 +1,6 @@
-import { z } from 'zod';
 import { defineExperiment } from '../kind';
 import { heatmap, histogram } from '../plots';
-import { htmlTable, idList, nameList, reportHint, textTable } from '../report-html';
+import { htmlTable, reportHint, textTable } from '../report-html';
 import { pct, transferImagesTable, transferTable } from '../tables';
 import { runTransfer, type TransferParams, type TransferResult } from '../transfer';
 
@@ -14,7 +13,10 @@ function matrix(r: TransferResult, pick: (p: TransferResult['pairs'][number]) =>
 export const transfer = defineExperiment<TransferParams, TransferResult>({
   kind: 'transfer',
   description: "transferability: classify every champion of the runs under other models; per pair, the share at >= 99% / 99.99% for the same class and the median",
-  params: z.object({ runs: z.array(z.number().int().positive()).min(1), models: z.array(z.string().min(1)).min(1) }).strict(),
+  params: [
+    { name: 'runs', type: 'runs', label: 'Source runs', help: 'runs (evolution or ascent) made against one label set, e.g. 3,4', required: true, cli: '--runs <ids>' },
+    { name: 'models', type: 'models', label: 'Target models', help: "target models, e.g. lenet-s2,lenet-caffe (the runs' own models are always included)", required: true, cli: '--models <names>' },
+  ],
   run: (p, ctx) =>
     runTransfer(ctx.lab, p, {
       classifier: ctx.classifier,
@@ -52,15 +54,9 @@ export const transfer = defineExperiment<TransferParams, TransferResult>({
     };
   },
   cli: {
-    description: "transferability: classify every champion of the runs under other models; per pair, the share at >= 99% / 99.99% for the same class and the median",
     classifierOptions: true,
     stopMessage: null,
-    options: [
-      { flags: '--runs <ids>', description: 'runs (evolution or ascent) made against one label set, e.g. 3,4', required: true, parse: idList('--runs') },
-      { flags: '--models <names>', description: "target models, e.g. lenet-s2,lenet-caffe (the runs' own models are always included)", required: true, parse: nameList },
-      { flags: '--images', description: "also print every image's confidence under every model" },
-    ],
-    params: (o) => ({ runs: o.runs as number[], models: o.models as string[] }),
+    flags: [{ flags: '--images', description: "also print every image's confidence under every model" }],
     progress: { line: (m) => m },
   },
 });
