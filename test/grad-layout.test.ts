@@ -84,5 +84,39 @@ describe('gradient formulations for the blocked layout', () => {
       await checkCase({ name: `1x1 conv pads ${pads}`, model, inputDims: [12, 3, 4], K: 10, z: 'z', opts: { output: 'z', outputKind: 'logits', objective: 'log-probability' } });
     }
   });
-});
 
+  it('ReLU then an overlapping max pool: masked at the pooled tensor, bit-identical to masking after routing, ties included', async () => {
+    // Quantised values: many ties inside the 3x3 windows, and windows that are all <= 0.
+    const C = 4;
+    const x = Float32Array.from({ length: 2 * C * 7 * 7 }, (_, i) => Math.round(Math.sin(i * 0.37) * 2) - 0.5 * (i % 3 === 0 ? 1 : 0));
+    const W = Float32Array.from({ length: 2 * 2 * C }, (_, i) => (i % 3) - 1.25);
+    const pool = { kernel_shape: [3, 3], strides: [2, 2] };
+    const head = [n('Conv', ['p', 'H'], ['h']), n('GlobalAveragePool', ['h'], ['g']), n('Flatten', ['g'], ['z'], { axis: 1 })];
+    // Fixed weights: both formulations of each variant get the same ones.
+    const fixed = (dims: number[]): [number[], Float32Array] => [dims, uniform(dims.reduce((a, b) => a * b, 1), -0.5, 0.5)];
+    const inits = { H: fixed([2 * C, C, 1, 1]), Cv: fixed([C, C, 1, 1]) };
+    const H2 = fixed([2 * C, 2 * C, 1, 1]);
+    const variants = (through: boolean) => [
+      // Relu -> MaxPool (through an Identity: the plain formulation, mask after routing).
+      graph([n('Relu', ['x'], ['r']), ...(through ? [n('Identity', ['r'], ['ri'])] : []), n('MaxPool', [through ? 'ri' : 'r'], ['p'], pool), ...head], [C, 7, 7], 'z', inits),
+      // Concat of two ReLUs -> MaxPool (a fire module before SqueezeNet's pool4 and pool8).
+      graph(
+        [n('Relu', ['x'], ['r1']), n('Conv', ['x', 'Cv'], ['c2']), n('Relu', ['c2'], ['r2']), n('Concat', ['r1', 'r2'], ['cat'], { axis: 1 }), ...(through ? [n('Identity', ['cat'], ['ci'])] : []), n('MaxPool', [through ? 'ci' : 'cat'], ['p'], pool), ...head],
+        [C, 7, 7],
+        'z',
+        { ...inits, H: H2 },
+      ),
+    ];
+    const opts = { output: 'z', outputKind: 'logits' as const, objective: 'log-probability' as const, wrt: ['x'] };
+    const masked = variants(false);
+    const plain = variants(true);
+    for (const [i, m] of masked.entries()) {
+      // The fast form is in use: one mask (at the pool), none at the ReLUs.
+      expect(ops(buildGradientModel(m, opts)).filter((o) => o === 'Greater')).toHaveLength(1);
+      const a = (await runGrad(m, opts, x, [2, C, 7, 7], W, 2 * C))['grad__x'].data as Float32Array;
+      const b = (await runGrad(plain[i], opts, x, [2, C, 7, 7], W, 2 * C))['grad__x'].data as Float32Array;
+      expect(a.some((v) => v !== 0)).toBe(true);
+      expect(Array.from(a)).toEqual(Array.from(b));
+    }
+  });
+});

@@ -74,12 +74,18 @@ describe('the LeNet training graph', () => {
     await both(7, 11, initLenetWeights(11, 5), digits(200, 7), [10, ...labels(201, 6)]);
   });
 
-  it('reads each output position\'s 5x5 window in im2col', () => {
-    const idx = im2colIndices(2, 12, 5);
-    expect(idx.length).toBe(2 * 64 * 25);
-    expect([...idx.subarray(0, 6)]).toEqual([0, 1, 2, 3, 4, 12]); // image 0, (0,0): row 0 then row 1
-    expect(idx[25]).toBe(1); // position (0,1) starts one pixel right
-    expect(idx[64 * 25]).toBe(144); // image 1 starts at its own first pixel
-    expect(Math.max(...idx)).toBe(2 * 144 - 1);
+  it('reads each output position\'s 5x5 window in im2col (rows of 5 pixels, then 5 such rows)', () => {
+    const { rowWindows, columns } = im2colIndices(2, 12, 5);
+    expect(rowWindows.length).toBe(2 * 12 * 8 * 5);
+    expect(columns.length).toBe(2 * 64 * 5);
+    // The pixel that column (image, y, x)'s tap (ky, kx) reads, through both Gathers.
+    const pixel = (p: number, ky: number, kx: number) => rowWindows[columns[p * 5 + ky] * 5 + kx];
+    for (let b = 0; b < 2; b++) {
+      for (let y = 0; y < 8; y++) {
+        for (let x = 0; x < 8; x++) {
+          for (let ky = 0; ky < 5; ky++) for (let kx = 0; kx < 5; kx++) expect(pixel((b * 8 + y) * 8 + x, ky, kx)).toBe((b * 12 + y + ky) * 12 + x + kx);
+        }
+      }
+    }
   });
 });

@@ -124,7 +124,7 @@ export function buildGradientModel(model: ModelProto, opts: GradientGraphOptions
   const classes = shapes.get(z)![1];
   if (typeof classes !== 'number') throw new FoolError('UNSUPPORTED', `the number of classes of ${z} is not static`);
 
-  const c = new GradContext(opset, fresh, shapes, values);
+  const c = new GradContext(opset, fresh, shapes, values, producer);
   const W = GRAD_WEIGHTS_INPUT;
   const probs = PROBS_OUTPUT;
   c.nodes.push(makeNode('Softmax', [z], [probs], { axis: 1 }));

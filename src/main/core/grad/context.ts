@@ -20,12 +20,27 @@ export class GradContext {
   readonly inits: TensorProto[] = [];
   private readonly consts = new Map<string, string>();
 
+  /**
+   * Gradients already zero wherever the forward tensor they belong to is <= 0, so that the ReLU
+   * producing that tensor passes them through instead of masking them again: a max pool's
+   * gradient when the pool reads ReLU outputs, masked at the (smaller) pooled tensor.
+   */
+  readonly preMasked = new Set<string>();
+
   constructor(
     readonly opset: number,
     readonly fresh: (base: string) => string,
     private readonly shapes: Map<string, Dim[]>,
     private readonly values: Map<string, Dim[]> = new Map(),
+    /** The forward graph's node producing each tensor. */
+    private readonly producers: Map<string, NodeProto> = new Map(),
   ) {}
+
+  /** Whether a forward tensor is a ReLU output, or a Concat of such (never negative). */
+  rectified(name: string): boolean {
+    const n = this.producers.get(name);
+    return n?.opType === 'Relu' || (n?.opType === 'Concat' && (n.input ?? []).every((i) => this.rectified(i)));
+  }
 
   /** Values of a constant integer tensor (axes, pads, starts, split sizes): initializer or Constant. */
   constInts(name: string, what: string, node: NodeProto): number[] {

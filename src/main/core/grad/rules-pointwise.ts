@@ -47,7 +47,7 @@ export const pointwiseRules: Record<string, Rule> = {
   Identity: passThrough,
   Dropout: passThrough,
   // Masks compare forward values (cheaper than re-deriving conditions); Cast+Mul beat Where here.
-  Relu: (n, [dy], _need, c) => [c.emit('Mul', [dy, reluMask(c, out(n), dy)])],
+  Relu: (n, [dy], _need, c) => [c.preMasked.has(dy) ? dy : c.emit('Mul', [dy, reluMask(c, out(n), dy)])],
   // Clip passes the gradient exactly where it left x unchanged; min/max may be inputs, attributes or absent.
   Clip: (n, [dy], _need, c) => [c.emit('Mul', [dy, toFloat(c, c.emit('Equal', [inp(n, 0), out(n)]))])],
   LeakyRelu: (n, [dy], _need, c) => [

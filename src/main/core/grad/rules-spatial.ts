@@ -1,4 +1,4 @@
-import { type NodeProto, attrInt, attrInts, attrString } from '../models/onnx-graph';
+import { type NodeProto, DataType, attrInt, attrInts, attrString } from '../models/onnx-graph';
 import { FoolError } from '../../../shared/errors';
 import type { GradContext, Rule } from './context';
 import { type AxisGeom, windowGeometry } from './shapes';
@@ -147,8 +147,24 @@ const convTranspose: Rule = (n, [dy], need, c) => {
   return grads;
 };
 
-const maxPool: Rule = (n, [dy], _need, c) => {
+/**
+ * A max pool's gradient goes to the first maximum of each window: MaxPool's Indices output, then
+ * MaxUnpool (windows that do not overlap) or ScatterElements adding (overlapping windows).
+ * Where the pool reads ReLU outputs (SqueezeNet's conv1 and fire modules), the ReLU's mask is
+ * applied here, to the pooled tensor (a quarter of the size for 3x3/2 windows), and the ReLU
+ * passes the result through: every routed element equals its window's maximum, so masking by
+ * [max > 0] before routing is the same as masking by [x > 0] after, exactly.
+ */
+const maxPool: Rule = (n, [dy0], _need, c) => {
   if (attrInt(n, 'storage_order', 0) !== 0) throw new FoolError('UNSUPPORTED', `MaxPool (node ${n.name}) with storage_order 1`, 'Use row-major indices');
+  const rectified = c.rectified(n.input![0]);
+  const dy = rectified ? c.emit('Mul', [dy0, c.emit('Cast', [c.emit('Greater', [n.output![0], c.float([0])])], { to: DataType.FLOAT })]) : dy0;
+  const dx = routeMax(n, dy, c);
+  if (rectified) c.preMasked.add(dx);
+  return [dx];
+};
+
+function routeMax(n: NodeProto, dy: string, c: GradContext): string {
   // Ask the forward MaxPool for its argmax: indices into the flattened input, batch included.
   if (!n.output![1]) n.output![1] = c.fresh(`${n.output![0]}_indices`);
   const x = n.input![0];
@@ -157,15 +173,15 @@ const maxPool: Rule = (n, [dy], _need, c) => {
   // Non-overlapping windows pick each input at most once: MaxUnpool writes dy at the indices.
   if (kernel.every((k, i) => k <= strides[i]) && (attrInts(n, 'dilations') ?? []).every((d) => d === 1)) {
     const pads = attrInts(n, 'pads');
-    return [c.emit('MaxUnpool', [dy, n.output![1], c.emit('Shape', [x])], { kernel_shape: kernel, strides, ...(pads ? { pads } : {}) })];
+    return c.emit('MaxUnpool', [dy, n.output![1], c.emit('Shape', [x])], { kernel_shape: kernel, strides, ...(pads ? { pads } : {}) });
   }
   // Overlapping windows can pick the same input twice: accumulate instead of overwrite.
   const flat = c.ints([-1]);
   const zeros = c.emit('Reshape', [c.emit('ConstantOfShape', [c.emit('Shape', [x])]), flat]);
   const idx = c.emit('Reshape', [n.output![1], flat]);
   const scattered = c.emit('ScatterElements', [zeros, idx, c.emit('Reshape', [dy, flat])], { axis: 0, reduction: 'add' });
-  return [c.reshapeLike(scattered, x)];
-};
+  return c.reshapeLike(scattered, x);
+}
 
 const averagePool: Rule = (n, [dy], _need, c) => {
   const x = n.input![0];

@@ -142,6 +142,8 @@ export const tensorRules: Record<string, Rule> = {
     const sizes = n.input!.map((x) => c.shape(x)[axis]);
     if (!sizes.every((s) => typeof s === 'number')) throw new FoolError('UNSUPPORTED', `Concat (node ${n.name}) along a dynamic axis`, 'Concatenate along channels');
     const parts = (axis === 1 && c.splitConvOutput(dy, sizes as number[])) || c.emitN('Split', [dy, c.ints(sizes as number[])], sizes.length, { axis });
+    // Zero where the whole is <= 0 means zero where each part is.
+    if (c.preMasked.has(dy)) for (const p of parts) c.preMasked.add(p);
     return parts.map((p, i) => (need[i] ? p : undefined));
   },
   // The parts' gradients side by side; a part nothing used contributes zeros.

@@ -24,7 +24,7 @@ import { LENET_INPUT, LENET_SIDE, lenetParams } from './lenet';
  *   a batched MatMul against the 6x6 windows of the input (an identity convolution), folded back
  *   onto the shared 5x5 kernel.
  * - conv2 keeps its activations as rows of pixels (NHWC, [images * 64 positions, channels]): an
- *   im2col Gather with precomputed indices (whole 20-channel pixels, 80-byte blocks) then one Gemm
+ *   im2col by two Gathers with precomputed indices (rows of 5 pixels, then 5 such rows) then one Gemm
  *   over the whole batch; its weight gradient is one Gemm [50 x B*64] x [B*64 x 500] over the same
  *   columns; its input gradient a ConvTranspose (onnxruntime's is as fast as a GEMM plus col2im).
  * - 2x2 max pooling is Split + Max of the four window slabs, and its backward routes the gradient
@@ -106,22 +106,23 @@ class Builder {
 }
 
 /**
- * im2col indices of a valid k x k convolution over `side` x `side` maps of `n` images: for each
- * output position (image, y, x) in order, the k*k input pixels (ky, kx) it reads, as row numbers
- * of the [n * side * side, channels] pixel matrix.
+ * im2col of a valid k x k convolution over `side` x `side` maps of `n` images, as two Gathers of
+ * whole rows: first, for every map row and output column x, the k pixels (x .. x+k-1) it starts
+ * (`rowWindows`: row numbers of the [n * side * side, channels] pixel matrix, in order (image, y,
+ * x, kx)); then, for each output position (image, y, x) in order, the k row windows (y+ky, x) it
+ * reads (`columns`: row numbers of the [n * side * (side-k+1), k * channels] window matrix). The
+ * result is the same matrix as one Gather of single pixels, with 5x fewer, 5x longer copies in
+ * the second step.
  */
-export function im2colIndices(n: number, side: number, k: number): Int32Array {
+export function im2colIndices(n: number, side: number, k: number): { rowWindows: Int32Array; columns: Int32Array } {
   const out = side - k + 1;
-  const idx = new Int32Array(n * out * out * k * k);
+  const rowWindows = new Int32Array(n * side * out * k);
+  const columns = new Int32Array(n * out * out * k);
   let at = 0;
-  for (let b = 0; b < n; b++) {
-    for (let y = 0; y < out; y++) {
-      for (let x = 0; x < out; x++) {
-        for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) idx[at++] = (b * side + y + ky) * side + x + kx;
-      }
-    }
-  }
-  return idx;
+  for (let b = 0; b < n; b++) for (let y = 0; y < side; y++) for (let x = 0; x < out; x++) for (let kx = 0; kx < k; kx++) rowWindows[at++] = (b * side + y) * side + x + kx;
+  at = 0;
+  for (let b = 0; b < n; b++) for (let y = 0; y < out; y++) for (let x = 0; x < out; x++) for (let ky = 0; ky < k; ky++) columns[at++] = (b * side + y + ky) * out + x;
+  return { rowWindows, columns };
 }
 
 /**
@@ -170,7 +171,9 @@ export function buildLenetTrainGraph(n: number, classes: number): Uint8Array {
   // conv2 on rows of pixels: columns [n*64, 500] in (ky, kx, c) order, kernels reordered to match.
   g.stage = 'conv2';
   const p1 = g.reshape(g.op('Transpose', [g.reshape(pool1.y, [n, C1, Q])], { perm: [0, 2, 1] }), [n * Q, C1]);
-  const cols2 = g.reshape(g.op('Gather', [p1, g.int32('im2col2', im2colIndices(n, P1, K1))], { axis: 0 }), [n * H2 * H2, K1 * K1 * C1]);
+  const im2col = im2colIndices(n, P1, K1);
+  const windows = g.reshape(g.op('Gather', [p1, g.int32('row_windows2', im2col.rowWindows)], { axis: 0 }), [n * P1 * H2, K1 * C1]);
+  const cols2 = g.reshape(g.op('Gather', [windows, g.int32('im2col2', im2col.columns)], { axis: 0 }), [n * H2 * H2, K1 * K1 * C1]);
   const w2 = g.reshape(g.op('Transpose', ['conv2_W'], { perm: [0, 2, 3, 1] }), [C2, K1 * K1 * C1]);
   const c2 = g.reshape(g.op('Gemm', [cols2, w2, 'conv2_b'], { transB: 1 }), [n, P2, 2, P2, 2, C2]); // (image, i, dy, j, dx, c)
   g.stage = 'pool2';
