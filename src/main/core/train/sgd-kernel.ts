@@ -6,10 +6,11 @@
  * float64, the same operations in the same order (WebAssembly never fuses a multiply-add), the
  * results rounded to float32 on store, so it gives the same bits (test/train.test.ts checks it).
  *
- * Source: sgd.wat beside this file; SGD_WASM is its assembled bytes (the command is in its header).
+ * Source: sgd.wat beside this file; SGD_WASM is its assembled bytes (the command is in its header;
+ * test/train.test.ts assembles sgd.wat with wabt and fails when the two differ).
  */
 
-const SGD_WASM =
+export const SGD_WASM =
   'AGFzbQEAAAABDAFgCH9/f39/fHx8AAISAQNlbnYGbWVtb3J5AgMBgIAEAwIBAAcHAQNzZ2QAAAqTAgGQAgMBfwZ7A3wgBf0UIQkgBv0UIQogB/0UIQsgACAEQX5xQQJ0aiEIAkADQCAAIAhPDQEgAv1dAwD9XyEMIANBAE4EQCAMIAP9XQMA/V/98AEhDCADQQhqIQMLIAD9XQMA/V8hDSAKIAH9XQMA/V/98gEgCSAMIAsgDf3yAf3wAf3yAf3wASEOIAEgDv1e/VsDAAAgACANIA798QH9Xv1bAwAAIABBCGohACABQQhqIQEgAkEIaiECDAALCyAEQQFxBEAgAioCALshDyADQQBOBEAgDyADKgIAu6AhDwsgACoCALshECAGIAEqAgC7oiAFIA8gByAQoqCioCERIAEgEbY4AgAgACAQIBGhtjgCAAsL';
 
 /** The SGD kernel, bound to the shared memory it works in. */
