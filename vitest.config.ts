@@ -28,6 +28,7 @@ export const UNIT = [
   'test/periodicity.test.ts',
   'test/phylogeny.test.ts',
   'test/preprocess.test.ts',
+  'test/spare-buffers.test.ts',
   'test/store-owns-sql.test.ts',
   'test/top-k.test.ts',
   'test/train-graph.test.ts',

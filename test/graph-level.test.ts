@@ -77,6 +77,25 @@ describe.skipIf(!HAS_SHARED)('the services at their chosen level give what a pla
     }
   });
 
+  it('calls in flight at once each get their own answer (job buffers are reused), and the caller keeps its pixels', async () => {
+    const info = lenet();
+    // Parts of 8: many jobs, so buffers come back and carry later jobs while others are in flight.
+    const c = await Classifier.open(info, { workers: 2, threadsPerWorker: 1, maxBatch: 8 });
+    try {
+      const batches = [37, 5, 64, 1, 20, 37].map((m, k) => ({ n: m, height: 28, width: 28, channels: 1 as const, data: pixels.subarray(0, m * 784).map((v) => (v + 31 * k) % 256) }));
+      const copies = batches.map((b) => b.data.slice());
+      const alone: Float32Array[] = [];
+      for (const b of batches) alone.push(await c.classify(b));
+      const together = await Promise.all([...batches, ...batches].map((b) => c.classify(b)));
+      together.forEach((got, i) => expect(Array.from(got)).toEqual(Array.from(alone[i % batches.length])));
+      batches.forEach((b, i) => expect(b.data).toEqual(copies[i]));
+      // different images, different answers: a mix-up of buffers would not go unseen
+      expect(Array.from(alone[0])).not.toEqual(Array.from(alone[5]));
+    } finally {
+      await c.close();
+    }
+  });
+
   it('LeNet gradient service (batch split over 2 workers) = one session of the same gradient graph', async () => {
     const info = lenet();
     const pool = await GradientPool.open(info, { objective: 'log-probability', workers: 2 });

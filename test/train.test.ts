@@ -11,7 +11,7 @@ import { decodeModel, encodeModel as encode } from '../src/main/core/models/onnx
 import { buildLenet, initLenetWeights, lenetParams, readLenetWeights, type LenetWeights } from '../src/main/core/train/lenet';
 import { epochOrder, settingsFor, trainLenet, trainLenetFile, type TrainSettings } from '../src/main/core/train/trainer';
 import { paramLayout, stepRange } from '../src/main/core/train/optimiser';
-import { SgdKernel } from '../src/main/core/train/sgd-kernel';
+import { SGD_WASM, SgdKernel } from '../src/main/core/train/sgd-kernel';
 import { flatMemory, flatViews } from '../src/main/core/train/shared';
 
 const dir = mkdtempSync(join(tmpdir(), 'fool-train-'));
@@ -84,6 +84,13 @@ describe('LeNet graph', () => {
 });
 
 describe('optimiser', () => {
+  it('runs the kernel its source describes: sgd.wat, assembled with wabt, gives the embedded bytes', async () => {
+    const wabt = await (await import('wabt')).default();
+    const source = readFileSync(new URL('../src/main/core/train/sgd.wat', import.meta.url), 'utf8');
+    const { buffer } = wabt.parseWat('sgd.wat', source, { simd: true, threads: true }).toBinary({});
+    expect(Buffer.from(buffer).toString('base64')).toBe(SGD_WASM);
+  });
+
   it("SGD's WebAssembly kernel gives the JavaScript loop's bits, for one and two gradients, over any range", () => {
     const { segments, total } = paramLayout(lenetParams(10));
     const memory = flatMemory(total, 1, 2);

@@ -6,10 +6,11 @@
  * float64, the same operations in the same order (WebAssembly never fuses a multiply-add), the
  * results rounded to float32 on store, so it gives the same bits (test/train.test.ts checks it).
  *
- * Source: sgd.wat beside this file; SGD_WASM is its assembled bytes (the command is in its header).
+ * Source: sgd.wat beside this file; SGD_WASM is its assembled bytes (the command is in its header;
+ * test/train.test.ts assembles sgd.wat with wabt and fails when the two differ).
  */
 
-const SGD_WASM =
+export const SGD_WASM =
   'AGFzbQEAAAABDAFgCH9/f39/fHx8AAISAQNlbnYGbWVtb3J5AgMBgIAEAwIBAAcHAQNzZ2QAAAqLAwGIAwMCfwV7A3wgBf0UIQogBv0UIQsgB/0UIQwgBEF+cUECdCEJIANBAE4EQAJAA0AgCCAJTw0BIAAgCGr9XQMA/V8hDSALIAEgCGr9XQMA/V/98gEgCiACIAhq/V0DAP1fIAMgCGr9XQMA/V/98AEgDCAN/fIB/fAB/fIB/fABIQ4gASAIaiAO/V79WwMAACAAIAhqIA0gDv3xAf1e/VsDAAAgCEEIaiEIDAALCwUCQANAIAggCU8NASAAIAhq/V0DAP1fIQ0gCyABIAhq/V0DAP1f/fIBIAogAiAIav1dAwD9XyAMIA398gH98AH98gH98AEhDiABIAhqIA79Xv1bAwAAIAAgCGogDSAO/fEB/V79WwMAACAIQQhqIQgMAAsLCyAEQQFxBEAgAiAIaioCALshDyADQQBOBEAgDyADIAhqKgIAu6AhDwsgACAIaioCALshECAGIAEgCGoqAgC7oiAFIA8gByAQoqCioCERIAEgCGogEbY4AgAgACAIaiAQIBGhtjgCAAsL';
 
 /** The SGD kernel, bound to the shared memory it works in. */

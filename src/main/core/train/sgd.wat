@@ -1,6 +1,7 @@
 ;; The SGD kernel of sgd-kernel.ts (which embeds its assembled bytes). Assemble with wabt:
 ;;   wat2wasm --enable-threads sgd.wat -o sgd.wasm && base64 -w0 sgd.wasm
 ;; or its npm package (require("wabt")().then((w) => w.parseWat(..., { simd: true, threads: true }).toBinary({}))).
+;; test/train.test.ts assembles this file with the wabt package and fails when the bytes differ.
 (module
   (import "env" "memory" (memory 1 65536 shared))
   ;; Caffe's SGD over n floats at byte addresses w, v, g0, g1 (g1 < 0: one gradient):

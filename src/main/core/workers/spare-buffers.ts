@@ -7,9 +7,17 @@
  */
 export class SpareBuffers {
   private free: ArrayBuffer[] = [];
+  private held = 0;
 
-  /** keep: how many buffers to hold at most (those in flight are not held). */
-  constructor(private readonly keep: number) {}
+  /**
+   * keep: how many buffers to hold at most (those in flight are not held); maxBytes: how much memory
+   * at most. A buffer above a quarter of that is not kept: a job that large (e.g. 64 ImageNet-size
+   * images) runs for far longer than its allocation takes, and holding it would tie up memory.
+   */
+  constructor(
+    private readonly keep: number,
+    private readonly maxBytes = 16 * 1024 * 1024,
+  ) {}
 
   /** A buffer of at least `bytes` bytes: a spare one that is not much larger, or a new one. */
   take(bytes: number): ArrayBuffer {
@@ -19,14 +27,17 @@ export class SpareBuffers {
       // Not much larger: a small job must not tie up a large buffer that a large job then re-allocates.
       if (len >= bytes && len <= 2 * bytes + 4096 && (best < 0 || len < this.free[best].byteLength)) best = i;
     }
-    if (best >= 0) return this.free.splice(best, 1)[0];
-    return new ArrayBuffer(bytes);
+    if (best < 0) return new ArrayBuffer(bytes);
+    const [buffer] = this.free.splice(best, 1);
+    this.held -= buffer.byteLength;
+    return buffer;
   }
 
   /** A buffer back from a worker (one that did not come back, or was detached, is simply not kept). */
   give(buffer: ArrayBuffer | undefined): void {
-    if (!buffer || buffer.byteLength === 0) return;
-    if (this.free.length >= this.keep) this.free.shift();
+    if (!buffer || buffer.byteLength === 0 || buffer.byteLength > this.maxBytes / 4) return;
+    while (this.free.length > 0 && (this.free.length >= this.keep || this.held + buffer.byteLength > this.maxBytes)) this.held -= this.free.shift()!.byteLength;
     this.free.push(buffer);
+    this.held += buffer.byteLength;
   }
 }
