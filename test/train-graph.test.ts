@@ -3,11 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { buildGradientModel, gradOutputName, GRAD_WEIGHTS_INPUT, OBJECTIVE_OUTPUT } from '../src/main/core/grad/backward';
 import { loadMnist } from '../src/main/core/data/mnist';
 import { encodeModel } from '../src/main/core/models/onnx-graph';
+import { F4x5, kernelTransform, tiledBT, winogradMatrices } from '../src/main/core/train/winograd';
 import { buildLenet, initLenetWeights, lenetParams, LENET_OUTPUT, type LenetWeights } from '../src/main/core/train/lenet';
-import { buildLenetTrainGraph, im2colIndices, trainGradName, TRAIN_LOSS, TRAIN_WEIGHTS } from '../src/main/core/train/train-graph';
+import { buildLenetTrainGraph, trainGradName, TRAIN_LOSS, TRAIN_WEIGHTS } from '../src/main/core/train/train-graph';
 
 /**
- * The hand-written training graph (im2col GEMMs, conv1 by pooling phase, pooling masks) against
+ * The hand-written training graph (conv2 in Winograd form, conv1 by pooling phase, pooling masks) against
  * the generic gradient graph of the same LeNet (core/grad, whose rules the finite-difference tests
  * check): same loss, same gradient of every weight, on real digits, on blank images (every pooling
  * window a tie: the gradient must go to one element, as MaxPool's indices say) and for 11 classes.
@@ -74,18 +75,35 @@ describe('the LeNet training graph', () => {
     await both(7, 11, initLenetWeights(11, 5), digits(200, 7), [10, ...labels(201, 6)]);
   });
 
-  it('reads each output position\'s 5x5 window in im2col (rows of 5 pixels, then 5 such rows)', () => {
-    const { rowWindows, columns } = im2colIndices(2, 12, 5);
-    expect(rowWindows.length).toBe(2 * 12 * 8 * 5);
-    expect(columns.length).toBe(2 * 64 * 5);
-    // The pixel that column (image, y, x)'s tap (ky, kx) reads, through both Gathers.
-    const pixel = (p: number, ky: number, kx: number) => rowWindows[columns[p * 5 + ky] * 5 + kx];
-    for (let b = 0; b < 2; b++) {
-      for (let y = 0; y < 8; y++) {
-        for (let x = 0; x < 8; x++) {
-          for (let ky = 0; ky < 5; ky++) for (let kx = 0; kx < 5; kx++) expect(pixel((b * 8 + y) * 8 + x, ky, kx)).toBe((b * 12 + y + ky) * 12 + x + kx);
-        }
+  it('computes a 12x12, 5x5 correlation exactly (float64) with the Winograd F(4x4, 5x5) matrices it builds, tiles and overlaps included', () => {
+    // The graph's path for one channel: V = Bt X Bt^T (Bt cuts and transforms both 8-pixel
+    // tiles of each side), U = G g G^T, Y = A^T (U * V) A per tile pair.
+    const { a, m, r, AT } = F4x5;
+    const bt = tiledBT(F4x5, 2); // [(xi, t)][12]
+    const kg = kernelTransform(F4x5); // [(eta, xi)][(ky, kx)]
+    const rand = (k: number) => Array.from({ length: k }, (_, i) => Math.sin(i * 12.9898 + k) * 2);
+    const x = rand(144);
+    const k = rand(25);
+    const v = (eta: number, ty: number, xi: number, tx: number) => {
+      let s = 0;
+      for (let y = 0; y < 12; y++) for (let c = 0; c < 12; c++) s += bt[(eta * 2 + ty) * 12 + y] * bt[(xi * 2 + tx) * 12 + c] * x[y * 12 + c];
+      return s;
+    };
+    const u = (eta: number, xi: number) => k.reduce((s, kv, q) => s + kg[(eta * a + xi) * r * r + q] * kv, 0);
+    for (let y = 0; y < 8; y++) {
+      for (let c = 0; c < 8; c++) {
+        const [ty, oy, tx, ox] = [Math.floor(y / m), y % m, Math.floor(c / m), c % m];
+        let w = 0;
+        for (let eta = 0; eta < a; eta++) for (let xi = 0; xi < a; xi++) w += AT[oy][eta] * AT[ox][xi] * u(eta, xi) * v(eta, ty, xi, tx);
+        let direct = 0;
+        for (let ky = 0; ky < 5; ky++) for (let kx = 0; kx < 5; kx++) direct += x[(y + ky) * 12 + c + kx] * k[ky * 5 + kx];
+        expect(Math.abs(w - direct), `output (${y}, ${c})`).toBeLessThan(1e-10);
       }
     }
+  });
+
+  it('refuses Winograd points that cannot make the transform', () => {
+    expect(() => winogradMatrices(4, 5, [0, 1, -1, 2, -2, 0.5, 0.5])).toThrow(/distinct/);
+    expect(() => winogradMatrices(4, 5, [0, 1])).toThrow(/7 distinct/);
   });
 });

@@ -10,23 +10,30 @@ import {
   type TensorProto,
 } from '../models/onnx-graph';
 import { LENET_INPUT, LENET_SIDE, lenetParams } from './lenet';
+import { F4x5, kernelTransform, tiledBT } from './winograd';
 
 /**
  * LeNet's training step as one ONNX graph, written out by hand for speed: forward, mean
  * cross-entropy and the gradient of every weight for a fixed mini-batch (or a worker's share of
  * one). The generic backward builder (core/grad) differentiates any model with onnxruntime's
  * convolution kernels; for this one small network a different formulation is 2-3x faster
- * (docs/benchmarks.md, "Training"), because every heavy step becomes one well-shaped GEMM:
+ * (docs/benchmarks.md, "Training"): fewer multiplies in conv2, and every heavy step a GEMM:
  *
  * - conv1 is computed per pooling phase: one stride-2 Conv with 6x6 kernels holds, for each of
  *   the four positions (dy, dx) of a 2x2 pooling window, the 5x5 kernel shifted by (dy, dx), so
  *   the four values each max compares come out as four slabs of channels. Its weight gradient is
  *   a batched MatMul against the 6x6 windows of the input (an identity convolution), folded back
  *   onto the shared 5x5 kernel.
- * - conv2 keeps its activations as rows of pixels (NHWC, [images * 64 positions, channels]): an
- *   im2col by two Gathers with precomputed indices (rows of 5 pixels, then 5 such rows) then one Gemm
- *   over the whole batch; its weight gradient is one Gemm [50 x B*64] x [B*64 x 500] over the same
- *   columns; its input gradient a ConvTranspose (onnxruntime's is as fast as a GEMM plus col2im).
+ * - conv2 in Winograd form F(4x4, 5x5) (winograd.ts): each image's 12x12 input as 2x2 overlapping
+ *   8x8 tiles, transformed (B^T d B) by two MatMuls whose constant matrices also cut the tiles; the
+ *   kernels transformed (G g G^T) by one Gemm; then, for each of the 64 transformed positions, one
+ *   [tiles x 20] x [20 x 50] product (a batched MatMul, 6.25x fewer multiplies than the direct
+ *   convolution's GEMM); the output transform (A^T M A) is two more small MatMuls. The backward
+ *   runs back through the same linear maps: the weight gradient is the per-position products
+ *   V^T dM folded back through G, the input gradient dM U^T transformed back through B, where the
+ *   transposed tile matrices sum the overlaps. Layouts are chosen so that every Transpose moves
+ *   one axis (onnxruntime's fast case) except the small one at the flattening for ip1. The
+ *   float32 error is ~4x the direct GEMM's (docs/benchmarks.md, training).
  * - 2x2 max pooling is Split + Max of the four window slabs, and its backward routes the gradient
  *   to the first maximum of each window (row-major, as Caffe and onnxruntime's MaxPool pick at
  *   ties) with the same comparisons, instead of MaxPool's Indices output and MaxUnpool
@@ -56,6 +63,14 @@ const P1 = H1 / 2; // 12: pool1 output side
 const H2 = P1 - K1 + 1; // 8: conv2 output side
 const P2 = H2 / 2; // 4
 const FLAT = C2 * P2 * P2; // 800
+// conv2 in Winograd F(4x4, 5x5): 8x8 input tiles at a stride of 4, two per side of the 12x12 map.
+const WA = F4x5.a; // 8
+const WM = F4x5.m; // 4
+const wino = { tileBT: tiledBT(F4x5, 2), kernelG: kernelTransform(F4x5), AT: F4x5.AT.flat() };
+const transpose = (flat: number[], rows: number): number[] => {
+  const cols = flat.length / rows;
+  return Array.from({ length: flat.length }, (_, i) => flat[(i % rows) * cols + Math.floor(i / rows)]);
+};
 
 class Builder {
   readonly nodes: NodeProto[] = [];
@@ -106,26 +121,6 @@ class Builder {
 }
 
 /**
- * im2col of a valid k x k convolution over `side` x `side` maps of `n` images, as two Gathers of
- * whole rows: first, for every map row and output column x, the k pixels (x .. x+k-1) it starts
- * (`rowWindows`: row numbers of the [n * side * side, channels] pixel matrix, in order (image, y,
- * x, kx)); then, for each output position (image, y, x) in order, the k row windows (y+ky, x) it
- * reads (`columns`: row numbers of the [n * side * (side-k+1), k * channels] window matrix). The
- * result is the same matrix as one Gather of single pixels, with 5x fewer, 5x longer copies in
- * the second step.
- */
-export function im2colIndices(n: number, side: number, k: number): { rowWindows: Int32Array; columns: Int32Array } {
-  const out = side - k + 1;
-  const rowWindows = new Int32Array(n * side * out * k);
-  const columns = new Int32Array(n * out * out * k);
-  let at = 0;
-  for (let b = 0; b < n; b++) for (let y = 0; y < side; y++) for (let x = 0; x < out; x++) for (let kx = 0; kx < k; kx++) rowWindows[at++] = (b * side + y) * side + x + kx;
-  at = 0;
-  for (let b = 0; b < n; b++) for (let y = 0; y < out; y++) for (let x = 0; x < out; x++) for (let ky = 0; ky < k; ky++) columns[at++] = (b * side + y + ky) * out + x;
-  return { rowWindows, columns };
-}
-
-/**
  * Max of the four values of each 2x2 window, given as four slabs (dy, dx) = (0,0), (0,1),
  * (1,0), (1,1); `back` routes the pooled gradient to the first maximum in that (row-major) order:
  * the top row when its max is >= the bottom's, and within a row the left value when it is >= the
@@ -168,24 +163,35 @@ export function buildLenetTrainGraph(n: number, classes: number): Uint8Array {
   g.stage = 'pool1';
   const pool1 = pool2x2(g, g.ops('Split', [c1, g.ints([1, 1, 1, 1])], 4, { axis: 1 })); // [n, 1, 20, 144]
 
-  // conv2 on rows of pixels: columns [n*64, 500] in (ky, kx, c) order, kernels reordered to match.
+  // conv2 in Winograd form: every image's 8x8 output is 2x2 tiles of 4x4, each from an 8x8 input
+  // tile; the products become 64 independent [tiles x 20] x [20 x 50] matrix products, one per
+  // transformed position. Layouts: X [y, x, (b, c)]; V [(eta, xi), (ty, tx, b), c]; the output
+  // [oy, ox, (ty, tx, b), k], with output pixel (4 ty + oy, 4 tx + ox).
   g.stage = 'conv2';
-  const p1 = g.reshape(g.op('Transpose', [g.reshape(pool1.y, [n, C1, Q])], { perm: [0, 2, 1] }), [n * Q, C1]);
-  const im2col = im2colIndices(n, P1, K1);
-  const windows = g.reshape(g.op('Gather', [p1, g.int32('row_windows2', im2col.rowWindows)], { axis: 0 }), [n * P1 * H2, K1 * C1]);
-  const cols2 = g.reshape(g.op('Gather', [windows, g.int32('im2col2', im2col.columns)], { axis: 0 }), [n * H2 * H2, K1 * K1 * C1]);
-  const w2 = g.reshape(g.op('Transpose', ['conv2_W'], { perm: [0, 2, 3, 1] }), [C2, K1 * K1 * C1]);
-  const c2 = g.reshape(g.op('Gemm', [cols2, w2, 'conv2_b'], { transB: 1 }), [n, P2, 2, P2, 2, C2]); // (image, i, dy, j, dx, c)
+  const T = 4 * n; // tiles
+  const xt = g.op('Transpose', [g.reshape(pool1.y, [n * C1, Q])], { perm: [1, 0] });
+  const by = g.floats(wino.tileBT, [2 * WA, P1]);
+  const s1 = g.op('MatMul', [by, g.reshape(xt, [P1, P1 * n * C1])]); // [(eta, ty), x, (b, c)]
+  const s2 = g.op('MatMul', [by, g.reshape(s1, [2 * WA, P1, n * C1])]); // [(eta, ty), (xi, tx), (b, c)]
+  const v = g.reshape(g.op('Transpose', [g.reshape(s2, [WA, 2, WA, 2 * n * C1])], { perm: [0, 2, 1, 3] }), [WA * WA, T, C1]);
+  const kron = g.floats(wino.kernelG, [WA * WA, K1 * K1]);
+  const wck = g.reshape(g.op('Transpose', [g.reshape('conv2_W', [C2, C1, K1 * K1])], { perm: [1, 0, 2] }), [C1 * C2, K1 * K1]);
+  const u = g.reshape(g.op('Gemm', [kron, wck], { transB: 1 }), [WA * WA, C1, C2]); // G g G^T, [(eta, xi), c, k]
+  const prod = g.op('MatMul', [v, u]); // [(eta, xi), (ty, tx, b), k]
+  const at = g.floats(wino.AT, [WM, WA]);
+  const o1 = g.op('MatMul', [at, g.reshape(prod, [WA, WA * T * C2])]); // [oy, xi, ...]
+  const o2 = g.op('MatMul', [at, g.reshape(o1, [WM, WA, T * C2])]); // [oy, ox, ...]
+  const c2 = g.reshape(g.op('Add', [g.reshape(o2, [WM * WM * T, C2]), 'conv2_b']), [2, 2, 2, 2, T * C2]); // (oy/2, dy, ox/2, dx, ...)
   g.stage = 'pool2';
-  const [c2top, c2bottom] = g.ops('Split', [c2, g.ints([1, 1])], 2, { axis: 2 });
+  const [c2top, c2bottom] = g.ops('Split', [c2, g.ints([1, 1])], 2, { axis: 1 });
   const pool2 = pool2x2(g, [
-    ...g.ops('Split', [c2top, g.ints([1, 1])], 2, { axis: 4 }),
-    ...g.ops('Split', [c2bottom, g.ints([1, 1])], 2, { axis: 4 }),
-  ]); // [n, 4, 1, 4, 1, 50]
+    ...g.ops('Split', [c2top, g.ints([1, 1])], 2, { axis: 3 }),
+    ...g.ops('Split', [c2bottom, g.ints([1, 1])], 2, { axis: 3 }),
+  ]); // [oy/2, 1, ox/2, 1, (ty, tx, b, k)]: pooled pixel (2 ty + oy/2, 2 tx + ox/2)
 
   // ip1 reads Caffe's flattening, (c, y, x).
   g.stage = 'ip1, ip2';
-  const flat = g.reshape(g.op('Transpose', [g.reshape(pool2.y, [n, P2 * P2, C2])], { perm: [0, 2, 1] }), [n, FLAT]);
+  const flat = g.reshape(g.op('Transpose', [g.reshape(pool2.y, [2, 2, 2, 2, n, C2])], { perm: [4, 5, 2, 0, 3, 1] }), [n, FLAT]);
   const h1 = g.op('Gemm', [flat, 'ip1_W', 'ip1_b']);
   const r1 = g.op('Relu', [h1]);
   const z = g.op('Gemm', [r1, 'ip2_W', 'ip2_b']);
@@ -205,20 +211,31 @@ export function buildLenetTrainGraph(n: number, classes: number): Uint8Array {
   g.op('Gemm', [flat, dh1], { transA: 1 }, trainGradName('ip1_W'));
   g.op('ReduceSum', [dh1, g.ints([0])], { keepdims: 0 }, trainGradName('ip1_b'));
   const dflat = g.op('Gemm', [dh1, 'ip1_W'], { transB: 1 });
-  const dpool2 = g.reshape(g.op('Transpose', [g.reshape(dflat, [n, C2, P2 * P2])], { perm: [0, 2, 1] }), [n, P2, 1, P2, 1, C2]);
+  const dpool2 = g.reshape(g.op('Transpose', [g.reshape(dflat, [n, C2, 2, 2, 2, 2])], { perm: [3, 5, 2, 4, 0, 1] }), [2, 1, 2, 1, T * C2]);
 
-  // conv2: weight gradient over the forward's columns; input gradient by ConvTranspose (NCHW).
+  // conv2 backward through the same linear maps: dM = A dY A^T per tile; the weight gradient from
+  // the per-position products V^T dM, folded back through G; the input gradient from dM U^T,
+  // through B and summed where the tiles overlap (the constant matrices' overlapping columns).
   g.stage = 'pool2 backward';
   const [d00, d01, d10, d11] = pool2.back(dpool2);
-  const rows = (a: string, b: string) => g.op('Concat', [a, b], { axis: 4 });
-  const dc2 = g.reshape(g.op('Concat', [rows(d00, d01), rows(d10, d11)], { axis: 2 }), [n * H2 * H2, C2]);
+  const rows = (a: string, b: string) => g.op('Concat', [a, b], { axis: 3 });
+  const dc2 = g.op('Concat', [rows(d00, d01), rows(d10, d11)], { axis: 1 }); // [oy, ox, (ty, tx, b, k)]
   g.stage = 'conv2 weight gradient';
-  g.op('ReduceSum', [dc2, g.ints([0])], { keepdims: 0 }, trainGradName('conv2_b'));
-  const dw2 = g.op('Gemm', [dc2, cols2], { transA: 1 });
-  g.op('Transpose', [g.reshape(dw2, [C2, K1, K1, C1])], { perm: [0, 3, 1, 2] }, trainGradName('conv2_W'));
+  g.op('ReduceSum', [g.reshape(dc2, [WM * WM * T, C2]), g.ints([0])], { keepdims: 0 }, trainGradName('conv2_b'));
+  const a = g.floats(transpose(wino.AT, WM), [WA, WM]);
+  const do1 = g.op('MatMul', [a, g.reshape(dc2, [WM, WM, T * C2])]); // [oy, xi, ...]
+  const dprod = g.reshape(g.op('MatMul', [a, g.reshape(do1, [WM, WA * T * C2])]), [WA * WA, T, C2]); // [(eta, xi), (ty, tx, b), k]
+  const du = g.op('MatMul', [g.op('Transpose', [v], { perm: [0, 2, 1] }), dprod]); // [(eta, xi), c, k]
+  const dwck = g.op('Gemm', [g.reshape(du, [WA * WA, C1 * C2]), kron], { transA: 1 }); // [(c, k), 25]
+  g.op('Transpose', [g.reshape(dwck, [C1, C2, K1, K1])], { perm: [1, 0, 2, 3] }, trainGradName('conv2_W'));
   g.stage = 'conv2 input gradient';
-  const dc2nchw = g.reshape(g.op('Transpose', [g.reshape(dc2, [n, H2 * H2, C2])], { perm: [0, 2, 1] }), [n, C2, H2, H2]);
-  const dpool1 = g.reshape(g.op('ConvTranspose', [dc2nchw, 'conv2_W']), [n, 1, C1, Q]);
+  const ut = g.reshape(g.op('Gemm', [kron, g.reshape('conv2_W', [C2 * C1, K1 * K1])], { transB: 1 }), [WA * WA, C2, C1]); // [(eta, xi), k, c]
+  const dv = g.op('MatMul', [dprod, ut]); // [(eta, xi), (ty, tx, b), c]
+  const ds2 = g.op('Transpose', [g.reshape(dv, [WA, WA, 2, 2 * n * C1])], { perm: [0, 2, 1, 3] }); // [(eta, ty), (xi, tx), (b, c)]
+  const b = g.floats(transpose(wino.tileBT, 2 * WA), [P1, 2 * WA]);
+  const ds1 = g.op('MatMul', [b, g.reshape(ds2, [2 * WA, 2 * WA, n * C1])]); // [(eta, ty), x, (b, c)]
+  const dxt = g.op('MatMul', [b, g.reshape(ds1, [2 * WA, P1 * n * C1])]); // [y, x, (b, c)]
+  const dpool1 = g.reshape(g.op('Transpose', [g.reshape(dxt, [Q, n * C1])], { perm: [1, 0] }), [n, 1, C1, Q]);
 
   // conv1: only the weight gradient (the input needs none), against the input's 6x6 windows at
   // stride 2 (an identity convolution), then folded: phase (dy, dx) used kernel taps (ky+dy, kx+dx).
