@@ -91,6 +91,10 @@ describe.skipIf(!HAS_SHARED)('the services at their chosen level give what a pla
       batches.forEach((b, i) => expect(b.data).toEqual(copies[i]));
       // different images, different answers: a mix-up of buffers would not go unseen
       expect(Array.from(alone[0])).not.toEqual(Array.from(alone[5]));
+      // Tensors in the model's layout: a larger spare buffer carries a smaller job's view.
+      const x = preprocess({ n: 8, height: 28, width: 28, channels: 1, data: batches[0].data.subarray(0, 8 * 784) }, info.manifest.input);
+      await c.classifyTensor(8, x);
+      expect(Array.from(await c.classifyTensor(5, x.subarray(0, 5 * 784)))).toEqual(Array.from(alone[0].subarray(0, 50)));
     } finally {
       await c.close();
     }
