@@ -167,4 +167,27 @@ describe('scheduler protocol', () => {
     expect(g1[0].individualId).toBe(1_000_000);
     expect(g1.every((c) => c.generation === 1 && c.parentId !== null && c.parentId < 16)).toBe(true);
   });
+
+  it('askRange makes the very candidates ask() gives, piece by piece (the evolution renders the first while it makes the rest)', () => {
+    for (const encoding of ['cppn', 'direct'] as const) {
+      const whole = new Scheduler({ settings: settings(encoding), seed: 7, numClasses: K });
+      const pieces = new Scheduler({ settings: settings(encoding), seed: 7, numClasses: K });
+      for (let g = 0; g < 4; g++) {
+        const n = pieces.batchSize;
+        expect(n).toBe(g === 0 ? settings(encoding).initSize : settings(encoding).batchSize);
+        const parts = [pieces.askRange(0, 5), pieces.askRange(5, 9), pieces.askRange(9, n)];
+        // asked again: the same objects, not new draws
+        expect(pieces.askRange(0, 5)[4]).toBe(parts[0][4]);
+        const b = pieces.ask();
+        expect(parts.flat()).toEqual(b);
+        expect(b).toEqual(whole.ask());
+        expect(() => pieces.tell(new Float32Array(3))).toThrow();
+        const r = new Renderer(renderOptions(settings(encoding)));
+        const probs = fakeClassify(b.map((c) => r.render(c.genome)), K);
+        pieces.tell(probs);
+        whole.tell(probs);
+      }
+      expect(fingerprint(pieces.archive)).toEqual(fingerprint(whole.archive));
+    }
+  });
 });

@@ -82,7 +82,7 @@ describe.skipIf(!HAS_SHARED)('the services at their chosen level give what a pla
     // Parts of 8: many jobs, so buffers come back and carry later jobs while others are in flight.
     const c = await Classifier.open(info, { workers: 2, threadsPerWorker: 1, maxBatch: 8 });
     try {
-      const batches = [37, 5, 64, 1, 20, 37].map((m, k) => ({ n: m, height: 28, width: 28, channels: 1 as const, data: pixels.subarray(0, m * 784).map((v) => (v + 31 * k) % 256) }));
+      const batches = [37, 5, 30, 1, 20, 37].map((m, k) => ({ n: m, height: 28, width: 28, channels: 1 as const, data: pixels.subarray(0, m * 784).map((v) => (v + 31 * k) % 256) }));
       const copies = batches.map((b) => b.data.slice());
       const alone: Float32Array[] = [];
       for (const b of batches) alone.push(await c.classify(b));
@@ -91,6 +91,12 @@ describe.skipIf(!HAS_SHARED)('the services at their chosen level give what a pla
       batches.forEach((b, i) => expect(b.data).toEqual(copies[i]));
       // different images, different answers: a mix-up of buffers would not go unseen
       expect(Array.from(alone[0])).not.toEqual(Array.from(alone[5]));
+      // Tensors in the model's layout: a larger spare buffer carries a smaller job's view.
+      const x = preprocess({ n: 8, height: 28, width: 28, channels: 1, data: batches[0].data.subarray(0, 8 * 784) }, info.manifest.input);
+      await c.classifyTensor(8, x);
+      // A short batch is refused, not padded with a spare buffer's old bytes.
+      await expect(c.classify({ n: 9, height: 28, width: 28, channels: 1, data: batches[0].data.subarray(0, 8 * 784) })).rejects.toThrow(/fewer than its images need/);
+      expect(Array.from(await c.classifyTensor(5, x.subarray(0, 5 * 784)))).toEqual(Array.from(alone[0].subarray(0, 50)));
     } finally {
       await c.close();
     }

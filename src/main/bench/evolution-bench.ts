@@ -114,8 +114,9 @@ interface Overhead {
 
 /**
  * The loop's overhead on `n` images per generation, `reps` repetitions interleaved. Each repetition
- * resumes the run for two generations and times the second (`loopSeconds`: ask, render + classify
- * pipeline, archive, database commit), whose workers are warm like those of any generation but a
+ * resumes the run for two generations and times the second (`loopSeconds`: from the first one's
+ * commit to its own: render + classify pipeline, archive, database commit; its ask overlapped the
+ * first one's commit, as every ask does in a run), whose workers are warm like those of any generation but a
  * run's first. Just before, the same candidates are rendered alone and classified alone by warm pools
  * of the same sizes: the bench plays the first of the two generations itself (same seed, same
  * classifier => same archive => the very candidates the run then evaluates; checked against the

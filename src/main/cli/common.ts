@@ -159,7 +159,8 @@ export function parseIntOption(name: string, min = 1, max = Number.MAX_SAFE_INTE
   return (v: string) => {
     const n = Number(v);
     if (!/^\s*\+?\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+      throw new InvalidArgumentError(`${name} must be a whole number ${range}, got "${v}"`);
     }
     return n;
   };

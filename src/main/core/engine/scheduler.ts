@@ -1,5 +1,5 @@
 import type { ArchiveStats, Candidate, EvolutionSettings, Genome } from '../../../shared/engine';
-import { Archive, type ArchiveSnapshot } from './archive';
+import { Archive, type ArchiveSnapshot, type Elite } from './archive';
 import type { GenomeEncoding } from './encoding';
 import { encodingOf } from './encodings';
 import { Rng } from './rng';
@@ -44,6 +44,8 @@ export class Scheduler {
   private readonly encoding: GenomeEncoding;
   private next: number;
   private pending: Candidate[] | null = null;
+  /** The current generation while askRange() makes it piece by piece (before ask() completes it). */
+  private partial: { batch: Candidate[]; pool: Elite[] } | null = null;
 
   constructor(o: SchedulerOptions) {
     if (!Number.isSafeInteger(o.seed)) throw new RangeError(`seed must be an integer, got ${o.seed}`);
@@ -76,30 +78,56 @@ export class Scheduler {
     return { lastGeneration: this.next - 1, archive: this.archive.snapshot() };
   }
 
+  /** How many candidates the current generation has. */
+  get batchSize(): number {
+    return this.next === 0 ? this.settings.initSize : this.settings.batchSize;
+  }
+
   /** The batch of the current generation. Asking again before tell() returns the same batch. */
   ask(): Candidate[] {
     if (this.pending) return this.pending;
+    const batch = this.making();
+    while (batch.length < this.batchSize) batch.push(this.make(batch.length));
+    this.pending = batch;
+    this.partial = null;
+    return batch;
+  }
+
+  /**
+   * Candidates [start, end) of the current generation, made now if they were not yet: an
+   * evaluation can start on the first ones while the rest are made. Each candidate depends only on
+   * (seed, generation, index) and the archive, so they are the very candidates ask() returns.
+   */
+  askRange(start: number, end: number): Candidate[] {
+    if (this.pending) return this.pending.slice(start, end);
+    const batch = this.making();
+    const stop = Math.min(end, this.batchSize);
+    while (batch.length < stop) batch.push(this.make(batch.length));
+    return batch.slice(start, end);
+  }
+
+  /** The current generation's candidates made so far, and the parents they are drawn from. */
+  private making(): Candidate[] {
+    if (!this.partial) {
+      const pool = this.next === 0 ? [] : this.archive.occupied();
+      if (this.next > 0 && pool.length === 0) throw new Error('empty archive: tell generation 0 first');
+      this.partial = { batch: [], pool };
+    }
+    return this.partial.batch;
+  }
+
+  /** Candidate i of the current generation (making() has been called). */
+  private make(i: number): Candidate {
     const g = this.next;
     const s = this.settings;
-    const batch: Candidate[] = [];
-    if (g === 0) {
-      for (let i = 0; i < s.initSize; i++) {
-        batch.push({ individualId: individualId(0, i), parentId: null, generation: 0, genome: this.randomGenome(Rng.of(this.seed, 0, i)) });
-      }
-    } else {
-      const pool = this.archive.occupied();
-      if (pool.length === 0) throw new Error('empty archive: tell generation 0 first');
-      for (let i = 0; i < s.batchSize; i++) {
-        const rng = Rng.of(this.seed, g, i);
-        const parent = rng.choice(pool);
-        const child = this.encoding.vary(parent, pool, s, g, rng);
-        const c: Candidate = { individualId: individualId(g, i), parentId: parent.individualId, generation: g, genome: child.genome };
-        if (child.secondParentId !== undefined) c.secondParentId = child.secondParentId;
-        batch.push(c);
-      }
-    }
-    this.pending = batch;
-    return batch;
+    if (g === 0) return { individualId: individualId(0, i), parentId: null, generation: 0, genome: this.randomGenome(Rng.of(this.seed, 0, i)) };
+    const pool = this.partial!.pool;
+    const rng = Rng.of(this.seed, g, i);
+    const parent = rng.choice(pool);
+    const child = this.encoding.vary(parent, pool, s, g, rng);
+    const c: Candidate = { individualId: individualId(g, i), parentId: parent.individualId, generation: g, genome: child.genome };
+    if (child.secondParentId !== undefined) c.secondParentId = child.secondParentId;
+    return c;
   }
 
   /** Probabilities of the asked batch, candidate-major: probs[i * numClasses + c]. */

@@ -50,13 +50,22 @@ export class Evaluator {
     return this.render.run({ type: 'render', encoding: encoding.name, packed }, [packed.buffer as ArrayBuffer]);
   }
 
-  async evaluate(genomes: Candidate['genome'][]): Promise<Float32Array> {
+  evaluate(genomes: Candidate['genome'][]): Promise<Float32Array> {
+    return this.evaluateBy(genomes.length, (s, e) => genomes.slice(s, e));
+  }
+
+  /**
+   * Probabilities of n genomes that genomesOf(start, end) gives chunk by chunk: each chunk goes to
+   * the render workers as soon as it is given, so they start on the first chunk while the next
+   * ones are still being made (the evolution makes a generation's children this way).
+   */
+  async evaluateBy(n: number, genomesOf: (start: number, end: number) => Candidate['genome'][]): Promise<Float32Array> {
     const { width, height, channels } = this.opts;
     const K = this.classifier.classes;
-    const out = new Float32Array(genomes.length * K);
+    const out = new Float32Array(n * K);
     await Promise.all(
-      this.chunks(genomes.length).map(async ([s, e]) => {
-        const pixels = await this.renderChunk(genomes.slice(s, e));
+      this.chunks(n).map(async ([s, e]) => {
+        const pixels = await this.renderChunk(genomesOf(s, e));
         const batch = { n: e - s, height, width, channels, data: pixels };
         // --ten-crop: the crops are cut in the classification workers (models/ten-crop.ts)
         const probs = this.tenCrop ? await this.classifier.classifyTenCrop(batch) : await this.classifier.classify(batch);

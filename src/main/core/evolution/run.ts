@@ -205,9 +205,11 @@ export class EvolutionRun {
       type Started = { batch: Candidate[]; probs: Promise<Float32Array>; g0: number; g1: number };
       const start = (): Started => {
         const g0 = performance.now();
+        // The children are made chunk by chunk as the render workers are handed them, so rendering
+        // starts after the first chunk's children rather than the whole generation's.
+        const probs = evaluator!.evaluateBy(scheduler.batchSize, (s, e) => scheduler.askRange(s, e).map((c) => c.genome));
         const batch = scheduler.ask();
         const g1 = performance.now();
-        const probs = evaluator!.evaluate(batch.map((c) => c.genome));
         // A generation started and then dropped by a stop must not become an unhandled rejection;
         // awaiting it below still throws.
         probs.catch(() => undefined);

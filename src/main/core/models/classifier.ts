@@ -110,6 +110,10 @@ export class Classifier {
 
   /** A copy of values [start, start + length) in a spare buffer, to be transferred to a worker. */
   private carry<T extends Uint8Array | Float32Array>(from: T, start: number, length: number): T {
+    // A short batch must fail as it did when parts were sliced out of it, not read a spare buffer's old bytes.
+    if (start + length > from.length) {
+      throw new FoolError('BAD_INPUT', `the batch holds ${from.length} values, fewer than its images need (${start + length} or more)`, 'Pass n images of height x width x channels values each');
+    }
     const bytes = length * from.BYTES_PER_ELEMENT;
     const buffer = this.spare.take(bytes);
     const to = (from instanceof Float32Array ? new Float32Array(buffer, 0, length) : new Uint8Array(buffer, 0, length)) as T;
