@@ -186,10 +186,11 @@ async function main() {
   serveJobs<AscentJob | GradientJob, AscentImageResult[] | GradientAnswer>(port, async (m) => {
     if (m.type === 'gradient') {
       const { probs, g } = await forward(m.x, m.n, m.targets);
-      // onnxruntime-node gives each output its own ArrayBuffer: it goes back as it is (a copy only
-      // if not), with the buffer that brought x, to bring a later job.
-      const own = (a: Float32Array) => (a.byteOffset === 0 && a.buffer.byteLength === a.byteLength ? a : a.slice());
-      const r: GradientAnswer = { probs: own(probs), grad: own(g), input: m.x.buffer as ArrayBuffer };
+      // The outputs go back as copies, never onnxruntime-node's own buffers: those belong to its
+      // native tensors, and transferring one to the main thread aborted the process later
+      // ("terminate called after throwing an instance of 'Napi::Error'", the evolution bench,
+      // 2026-12-01). The buffer that brought x goes back to bring a later job.
+      const r: GradientAnswer = { probs: probs.slice(), grad: g.slice(), input: m.x.buffer as ArrayBuffer };
       return { value: r, transfer: [r.probs.buffer as ArrayBuffer, r.grad.buffer as ArrayBuffer, r.input] };
     }
     const r = await ascend(m);

@@ -11,8 +11,8 @@ import type { ClassifyJob, ClassifyResult, ClassifyWorkerInit } from './worker-p
 /**
  * A classification worker: one onnxruntime session on its own thread, since session.run blocks
  * the thread it runs on. Pixels in, class probabilities out (softmax applied for logit models,
- * label offset dropped), buffers transferred rather than copied: onnxruntime's output buffer is the
- * answer, and the buffer that brought the job goes back to bring another (workers/spare-buffers.ts).
+ * label offset dropped). The answer is a copy of onnxruntime's output (its own buffer must stay
+ * here); the buffer that brought the job goes back to bring another (workers/spare-buffers.ts).
  */
 const init = workerData as ClassifyWorkerInit;
 const port = parentPort!;
@@ -29,8 +29,10 @@ async function main() {
     const out = await session.run({ [spec.name]: new ort.Tensor('float32', input, dims(n)) }, [init.outputName]);
     const raw = out[init.outputName].data as Float32Array;
     if (raw.length !== n * kOut) throw new Error(`output ${init.outputName} has ${raw.length / n} values per image, expected ${kOut}`);
-    // onnxruntime-node gives each output its own ArrayBuffer: answer with it (a copy only if not).
-    let probs = raw.byteOffset === 0 && raw.buffer.byteLength === raw.byteLength ? raw : Float32Array.from(raw);
+    // A copy, never onnxruntime-node's own buffer: that belongs to its native tensor, and
+    // transferring it to the main thread aborted the process later ("terminate called after
+    // throwing an instance of 'Napi::Error'", the evolution bench's SqueezeNet loop, 2026-12-01).
+    let probs = raw.slice();
     if (init.outputKind === 'logits') softmaxRows(probs, n, kOut);
     probs = dropLabelOffset(probs, n, kOut, init.labelOffset);
     return probs;
