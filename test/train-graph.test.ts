@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildGradientModel, gradOutputName, GRAD_WEIGHTS_INPUT, OBJECTIVE_OUTPUT } from '../src/main/core/grad/backward';
 import { loadMnist } from '../src/main/core/data/mnist';
 import { encodeModel } from '../src/main/core/models/onnx-graph';
-import { F4x5, kernelTransform, tiledBT, winogradMatrices } from '../src/main/core/train/winograd';
+import { F4x5, kernelTransform, tiledBT, winogradMatrices } from '../src/main/core/models/winograd';
 import { buildLenet, initLenetWeights, lenetParams, LENET_OUTPUT, type LenetWeights } from '../src/main/core/train/lenet';
 import { buildLenetTrainGraph, trainGradName, TRAIN_LOSS, TRAIN_WEIGHTS } from '../src/main/core/train/train-graph';
 

@@ -10,7 +10,7 @@ import {
   type TensorProto,
 } from '../models/onnx-graph';
 import { LENET_INPUT, LENET_SIDE, lenetParams } from './lenet';
-import { F4x5, kernelTransform, tiledBT } from './winograd';
+import { F4x5, kernelTransform, tiledBT } from '../models/winograd';
 
 /**
  * LeNet's training step as one ONNX graph, written out by hand for speed: forward, mean
@@ -24,7 +24,7 @@ import { F4x5, kernelTransform, tiledBT } from './winograd';
  *   the four values each max compares come out as four slabs of channels. Its weight gradient is
  *   a batched MatMul against the 6x6 windows of the input (an identity convolution), folded back
  *   onto the shared 5x5 kernel.
- * - conv2 in Winograd form F(4x4, 5x5) (winograd.ts): each image's 12x12 input as 2x2 overlapping
+ * - conv2 in Winograd form F(4x4, 5x5) (models/winograd.ts): each image's 12x12 input as 2x2 overlapping
  *   8x8 tiles, transformed (B^T d B) by two MatMuls whose constant matrices also cut the tiles; the
  *   kernels transformed (G g G^T) by one Gemm; then, for each of the 64 transformed positions, one
  *   [tiles x 20] x [20 x 50] product (a batched MatMul, 6.25x fewer multiplies than the direct
