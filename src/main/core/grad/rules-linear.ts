@@ -17,7 +17,7 @@ function swapLast(c: GradContext, x: string, rank: number): string {
 const matMul: Rule = (n, [dy], need, c) => {
   const [a, b] = [inp(n, 0), inp(n, 1)];
   const [sa, sb] = [c.shape(a), c.shape(b)];
-  if (sb.length === 2 && sa.length >= 2) {
+  if (sb.length === 2 && sa.length >= 2 && sb.every((d) => typeof d === 'number')) {
     // The usual case, activations times a weight matrix: batch and any leading dims collapse into
     // the rows of one Gemm for the weight gradient.
     const ga = need[0] ? c.emit('MatMul', [dy, c.emit('Transpose', [b], { perm: [1, 0] })]) : undefined;

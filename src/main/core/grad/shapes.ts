@@ -75,7 +75,13 @@ function numel(d: Dim[]): { num: number; sym: string[] } {
   const sym: string[] = [];
   for (const x of d) {
     if (typeof x === 'number') num *= x;
-    else sym.push(x);
+    // A merged dimension ("N*240", from a Reshape that folded the batch into others) splits back
+    // into its factors, so that a later Reshape with -1 can recover the batch from it.
+    else
+      for (const f of x.split('*')) {
+        if (f !== '' && Number.isFinite(Number(f))) num *= Number(f);
+        else sym.push(f);
+      }
   }
   return { num, sym: sym.sort() };
 }
