@@ -16,8 +16,8 @@ import type { AscentImageResult, AscentJob, AscentWorkerInit, GradientAnswer, Gr
 export function gradientGraph(info: ModelInfo, objective: Objective): { bytes: Uint8Array; level: GraphLevelChoice } {
   const m = info.manifest;
   const model = decodeModel(readModelFile(info.path), info.path);
+  const level = chooseGraphLevel(model); // from the stored convolutions, before the rewrites change them
   prepareModel(model, { fastLrn: false }); // LRN is differentiated through its own rewrite
-  const level = chooseGraphLevel(model);
   const grad = buildGradientModel(model, { output: m.output.name, outputKind: m.output.kind, objective, wrt: [m.input.name] });
   return { bytes: encodeModel(grad), level };
 }
