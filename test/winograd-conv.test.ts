@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { GRAD_WEIGHTS_INPUT, gradOutputName, buildGradientModel } from '../src/main/core/grad/backward';
 import { loadMnist } from '../src/main/core/data/mnist';
-import { type ModelProto, decodeModel, encodeModel, floatTensor, makeNode, onnx, valueInfo } from '../src/main/core/models/onnx-graph';
+import { type ModelProto, type TensorProto, decodeModel, encodeModel, floatTensor, makeNode, onnx, valueInfo } from '../src/main/core/models/onnx-graph';
 import { prepareModel, readModelFile } from '../src/main/core/models/prepare';
 import { makeBatchDynamic, rewriteWinogradConv } from '../src/main/core/models/rewrites';
 import { HAS_SHARED, MODELS, SKIP_SHARED_REASON, rng } from './helpers';
@@ -41,7 +41,7 @@ const anyOutput = (name: string) => onnx.ValueInfoProto.create({ name, type: { t
 const copy = (m: ModelProto) => decodeModel(encodeModel(m));
 const convCount = (m: ModelProto) => (m.graph?.node ?? []).filter((n) => n.opType === 'Conv').length;
 
-function randomTensor(name: string, dims: number[], r: () => number, scale = 1): onnx.TensorProto {
+function randomTensor(name: string, dims: number[], r: () => number, scale = 1): TensorProto {
   return floatTensor(name, Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => (r() * 2 - 1) * scale), dims);
 }
 
@@ -49,7 +49,7 @@ function randomTensor(name: string, dims: number[], r: () => number, scale = 1):
 function chain(c: number, h: number, w: number, layers: { k: number; attrs?: Record<string, number | number[] | string>; bias?: boolean; kernel?: number; group?: number }[], seed = 1, spatial: (number | string)[] = [h, w]) {
   const r = rng(seed);
   const nodes = [makeNode('Relu', ['x'], ['r'])];
-  const inits: onnx.TensorProto[] = [];
+  const inits: TensorProto[] = [];
   let prev = 'r';
   let cin = c;
   layers.forEach((l, i) => {

@@ -32,7 +32,7 @@ async function main() {
     // A copy, never onnxruntime-node's own buffer: that belongs to its native tensor, and
     // transferring it to the main thread aborted the process later ("terminate called after
     // throwing an instance of 'Napi::Error'", the evolution bench's SqueezeNet loop, 2026-12-01).
-    let probs = raw.slice();
+    let probs: Float32Array = raw.slice();
     if (init.outputKind === 'logits') softmaxRows(probs, n, kOut);
     probs = dropLabelOffset(probs, n, kOut, init.labelOffset);
     return probs;
