@@ -71,9 +71,14 @@ function chain(c: number, h: number, w: number, layers: { k: number; attrs?: Rec
 describe('Winograd F(4x4, 5x5) for 5x5 convolutions (models/rewrites.ts)', () => {
   it('equals the plain Conv within float32 rounding on odd shapes (non-square, channels not in blocks, two in a row, with and without bias)', async () => {
     const model = chain(9, 16, 12, [{ k: 13 }, { k: 11, bias: false }]); // 16x12 -> 12x8 -> 8x4
+    model.graph!.initializer!.push(floatTensor('unrelated_unused', [1], [1]));
     const wino = copy(model);
     expect(rewriteWinogradConv(wino).rewritten).toBe(2);
     expect(convCount(wino)).toBe(0);
+    // The replaced weights go; an initializer the rewrite did not touch stays (onnxruntime warns about it).
+    const names = wino.graph!.initializer!.map((t) => t.name);
+    expect(names).toContain('unrelated_unused');
+    expect(names).not.toContain('W0');
     const r = rng(5);
     const n = 3;
     const x = new ort.Tensor('float32', Float32Array.from({ length: n * 9 * 16 * 12 }, () => r() * 2 - 1), [n, 9, 16, 12]);

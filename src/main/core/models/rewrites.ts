@@ -236,6 +236,8 @@ export function rewriteWinogradConv(model: ModelProto, opts: WinogradConvOptions
   const nodes: NodeProto[] = [];
   const inits: TensorProto[] = [];
   let rewritten = 0;
+  /** The replaced Convs' weights and biases: dropped below unless another node reads them. */
+  const replaced = new Set<string>();
   const ints = (base: string, v: number[]) => {
     const name = fresh(base);
     inits.push(int64Tensor(name, v));
@@ -272,6 +274,7 @@ export function rewriteWinogradConv(model: ModelProto, opts: WinogradConvOptions
     }
     const [K, C] = wd;
     const [H, W] = hw;
+    for (const i of n.input!.slice(1)) if (i) replaced.add(i);
     const ty = (H - 4) / M;
     const tx = (W - 4) / M;
     const x = n.input![0];
@@ -340,7 +343,7 @@ export function rewriteWinogradConv(model: ModelProto, opts: WinogradConvOptions
     const still = new Set<string>();
     for (const n of nodes) for (const i of n.input ?? []) still.add(i);
     for (const o of g.output ?? []) still.add(o.name ?? '');
-    const dropped = new Set(g.initializer.filter((t) => !still.has(t.name ?? '')).map((t) => t.name ?? ''));
+    const dropped = new Set([...replaced].filter((name) => !still.has(name)));
     g.initializer = g.initializer.filter((t) => !dropped.has(t.name ?? ''));
     g.input = (g.input ?? []).filter((i) => !dropped.has(i.name ?? ''));
   }
