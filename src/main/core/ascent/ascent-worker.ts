@@ -187,9 +187,9 @@ async function main() {
     if (m.type === 'gradient') {
       const { probs, g } = await forward(m.x, m.n, m.targets);
       // The outputs go back as copies, never onnxruntime-node's own buffers: those belong to its
-      // native tensors, and transferring one to the main thread aborted the process later
-      // ("terminate called after throwing an instance of 'Napi::Error'", the evolution bench,
-      // 2026-12-01). The buffer that brought x goes back to bring a later job.
+      // native tensors, and while the workers transferred them the evolution bench aborted twice
+      // ("terminate called after throwing an instance of 'Napi::Error'", 2026-12-01; suspected,
+      // not proven: docs/benchmarks.md). The buffer that brought x goes back to bring a later job.
       const r: GradientAnswer = { probs: probs.slice(), grad: g.slice(), input: m.x.buffer as ArrayBuffer };
       return { value: r, transfer: [r.probs.buffer as ArrayBuffer, r.grad.buffer as ArrayBuffer, r.input] };
     }

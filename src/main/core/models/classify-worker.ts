@@ -29,9 +29,9 @@ async function main() {
     const out = await session.run({ [spec.name]: new ort.Tensor('float32', input, dims(n)) }, [init.outputName]);
     const raw = out[init.outputName].data as Float32Array;
     if (raw.length !== n * kOut) throw new Error(`output ${init.outputName} has ${raw.length / n} values per image, expected ${kOut}`);
-    // A copy, never onnxruntime-node's own buffer: that belongs to its native tensor, and
-    // transferring it to the main thread aborted the process later ("terminate called after
-    // throwing an instance of 'Napi::Error'", the evolution bench's SqueezeNet loop, 2026-12-01).
+    // A copy, never onnxruntime-node's own buffer: that belongs to its native tensor, and while
+    // the workers transferred it the evolution bench aborted twice ("terminate called after
+    // throwing an instance of 'Napi::Error'", 2026-12-01; suspected, not proven: docs/benchmarks.md).
     let probs: Float32Array = raw.slice();
     if (init.outputKind === 'logits') softmaxRows(probs, n, kOut);
     probs = dropLabelOffset(probs, n, kOut, init.labelOffset);
