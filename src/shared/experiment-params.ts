@@ -100,3 +100,6 @@ export function paramsSchema(specs: readonly ParamSpec[]): z.ZodObject {
 
 /** 'runsPerIteration' -> 'runs-per-iteration' (the CLI's spelling of a parameter). */
 export const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** A comma-separated list as typed (CLI or form): the items, trimmed, empty ones dropped. */
+export const splitList = (text: string): string[] => text.split(',').map((x) => x.trim()).filter(Boolean);

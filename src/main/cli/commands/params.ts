@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { intBounds, kebab, type ParamSpec } from '../../../shared/experiment-params';
+import { intBounds, kebab, splitList, type ParamSpec } from '../../../shared/experiment-params';
 import { parseIntOption } from '../common';
 
 /**
@@ -18,7 +18,6 @@ function flagsOf(s: ParamSpec): string {
 /** How the command line's text becomes the value (undefined: taken as typed, or checked by choices). */
 function parserOf(s: ParamSpec, name: string): ((v: string) => unknown) | undefined {
   const { min, max } = intBounds(s);
-  const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
   switch (s.type) {
     case 'int':
       return parseIntOption(name, min, max);
@@ -27,7 +26,7 @@ function parserOf(s: ParamSpec, name: string): ((v: string) => unknown) | undefi
     case 'ints':
     case 'runs':
       return (v) => {
-        const ns = list(v).map(Number);
+        const ns = splitList(v).map(Number);
         const ok = (n: number) => Number.isSafeInteger(n) && (s.type === 'runs' ? n >= 1 : n >= min && n <= max);
         if (ns.length === 0 || !ns.every(ok)) {
           const what = s.type === 'runs' ? 'run ids' : s.max === undefined ? `whole numbers >= ${min}` : `whole numbers from ${min} to ${max}`;
@@ -37,13 +36,13 @@ function parserOf(s: ParamSpec, name: string): ((v: string) => unknown) | undefi
       };
     case 'choices':
       return (v) => {
-        const picked = list(v);
+        const picked = splitList(v);
         const known = s.choices ?? [];
         if (picked.length === 0 || picked.some((c) => !known.includes(c))) throw new InvalidArgumentError(`${name} takes ${known.join(' and/or ')} separated by commas, got "${v}"`);
         return picked;
       };
     case 'models':
-      return list;
+      return splitList;
     default:
       return undefined;
   }

@@ -1,4 +1,4 @@
-import { kebab, paramsSchema, type ParamSpec } from '../../../shared/experiment-params';
+import { kebab, paramsSchema, splitList, type ParamSpec } from '../../../shared/experiment-params';
 
 /**
  * An experiment kind's start form, drawn from its parameters' description (experiments.kinds): the
@@ -49,7 +49,6 @@ export function shown(f: FormField, values: FormValues): boolean {
 
 /** A number as typed, as a number; anything else goes as typed, so the host names it in its error. */
 const num = (s: string): number | string => (/^\d+$/.test(s.trim()) ? Number(s.trim()) : s.trim());
-const split = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
 
 /** One field's value as the parameter's, or undefined to leave it out (the host's default, or its "required"). */
 function paramValue(s: ParamSpec, v: FieldValue): unknown {
@@ -61,7 +60,7 @@ function paramValue(s: ParamSpec, v: FieldValue): unknown {
   }
   if (v.trim() === '') return undefined;
   if (s.type === 'int' || s.type === 'run') return num(v);
-  if (s.type === 'ints') return split(v).map(num);
+  if (s.type === 'ints') return splitList(v).map(num);
   return v.trim();
 }
 
