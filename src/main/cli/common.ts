@@ -184,6 +184,20 @@ export function parseNumberOption(name: string, min: number, max: number, opts: 
 }
 
 /**
+ * Quits at once as the signal itself would (exit status 128 + its number), without tearing down
+ * worker threads: process.exit() there would stop a worker inside onnxruntime's session.run, and
+ * that aborts the process ("terminate called after throwing an instance of 'Napi::Error'", status
+ * 134). The signal's default action ends the process before any teardown; committed work is in
+ * the database already (every generation is one transaction).
+ */
+export function quitBySignal(sig: NodeJS.Signals): never {
+  process.removeAllListeners(sig);
+  process.kill(process.pid, sig);
+  // The signal arrives asynchronously; nothing else may run meanwhile.
+  for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+}
+
+/**
  * Ctrl-C once: abort the signal, so the work stops at its next safe point (`message` says which);
  * twice: quit now. `say` prints the message (a progress bar passes its `interrupt`, so the message
  * is not drawn over).
@@ -194,7 +208,7 @@ export function stopOnSigint(
 ): { signal: AbortSignal; dispose(): void } {
   const ac = new AbortController();
   const handler = () => {
-    if (ac.signal.aborted) process.exit(130);
+    if (ac.signal.aborted) quitBySignal('SIGINT');
     ac.abort();
     say(message);
   };

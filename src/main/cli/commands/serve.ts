@@ -4,7 +4,7 @@ import { FoolError } from '../../../shared/errors';
 import { openLabApi, packageRoot } from '../../core/api';
 import { generateToken, isLoopback } from '../../host-common/security';
 import type { StartWebHost } from '../../host-common/web-host';
-import { globals, limitedIntOption, run } from '../common';
+import { globals, limitedIntOption, quitBySignal, run } from '../common';
 import { openInBrowser } from '../open-browser';
 import { classifierOptions, withClassifierOptions } from './shared-options';
 
@@ -48,7 +48,7 @@ export function registerServe(program: Command, startServer: StartWebHost): void
       await new Promise<void>((done) => {
         const stop = (sig: NodeJS.Signals) => {
           process.off('SIGINT', stop).off('SIGTERM', stop);
-          process.once(sig, () => process.exit(130));
+          process.once(sig, () => quitBySignal(sig));
           process.stderr.write(`\n${sig}: stopping after the current generation of live runs...\n`);
           void srv.close().then(done, (e: unknown) => {
             process.stderr.write(`fool: ${(e as Error).message}\n`);

@@ -186,10 +186,10 @@ async function main() {
   serveJobs<AscentJob | GradientJob, AscentImageResult[] | GradientAnswer>(port, async (m) => {
     if (m.type === 'gradient') {
       const { probs, g } = await forward(m.x, m.n, m.targets);
-      // The outputs go back as copies, never onnxruntime-node's own buffers: those belong to its
-      // native tensors, and while the workers transferred them the evolution bench aborted twice
-      // ("terminate called after throwing an instance of 'Napi::Error'", 2026-12-01; suspected,
-      // not proven: docs/benchmarks.md). The buffer that brought x goes back to bring a later job.
+      // The outputs go back as copies (small against the run). Transferring onnxruntime-node's
+      // own buffers was undone when an abort was blamed on it; the abort came from terminating a
+      // worker inside session.run (workers/pool.ts, close), so a transfer could come back with a
+      // measured gain. The buffer that brought x goes back to bring a later job.
       const r: GradientAnswer = { probs: probs.slice(), grad: g.slice(), input: m.x.buffer as ArrayBuffer };
       return { value: r, transfer: [r.probs.buffer as ArrayBuffer, r.grad.buffer as ArrayBuffer, r.input] };
     }

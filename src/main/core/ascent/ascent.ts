@@ -146,6 +146,9 @@ export async function runAscent(
       );
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      // A group that failed leaves the others running: they stop at their next step, so that
+      // closing the pool below does not wait for whole groups (workers are never terminated).
+      Atomics.store(stop, 0, 1);
     }
     results = parts.filter((p) => p !== undefined).flat();
   } finally {

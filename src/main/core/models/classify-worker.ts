@@ -11,8 +11,8 @@ import type { ClassifyJob, ClassifyResult, ClassifyWorkerInit } from './worker-p
 /**
  * A classification worker: one onnxruntime session on its own thread, since session.run blocks
  * the thread it runs on. Pixels in, class probabilities out (softmax applied for logit models,
- * label offset dropped). The answer is a copy of onnxruntime's output (its own buffer must stay
- * here); the buffer that brought the job goes back to bring another (workers/spare-buffers.ts).
+ * label offset dropped). The answer is a copy of onnxruntime's output (see evaluate);
+ * the buffer that brought the job goes back to bring another (workers/spare-buffers.ts).
  */
 const init = workerData as ClassifyWorkerInit;
 const port = parentPort!;
@@ -29,9 +29,9 @@ async function main() {
     const out = await session.run({ [spec.name]: new ort.Tensor('float32', input, dims(n)) }, [init.outputName]);
     const raw = out[init.outputName].data as Float32Array;
     if (raw.length !== n * kOut) throw new Error(`output ${init.outputName} has ${raw.length / n} values per image, expected ${kOut}`);
-    // A copy, never onnxruntime-node's own buffer: that belongs to its native tensor, and while
-    // the workers transferred it the evolution bench aborted twice ("terminate called after
-    // throwing an instance of 'Napi::Error'", 2026-12-01; suspected, not proven: docs/benchmarks.md).
+    // A copy (1.6 MB for SqueezeNet's 400 x 1000, small against the run). Transferring
+    // onnxruntime-node's own buffer was undone when an abort was blamed on it; the abort came from
+    // terminating a worker inside session.run (workers/pool.ts, close).
     let probs: Float32Array = raw.slice();
     if (init.outputKind === 'logits') softmaxRows(probs, n, kOut);
     probs = dropLabelOffset(probs, n, kOut, init.labelOffset);

@@ -74,6 +74,8 @@ async function epoch(number: number, iter0: number, batches: number): Promise<vo
   let done = 0;
   let posted = 0;
   for (let b = 0; b < batches; b++) {
+    // Closing (or a failed peer): stop between steps, never inside one (workers.ts, close).
+    if (Atomics.load(ctl, CTL.abort) !== 0) throw new Aborted('training is closing');
     local.set(weights); // every range was updated before the last barrier
     const from = b * B;
     gather(trainImages, order, from + rowFrom, from + rowTo, x);

@@ -32,6 +32,7 @@ export class TrainWorkers {
   private onProgress: ((batch: number, loss: number) => void) | undefined;
   private failure: Error | undefined;
   private closed = false;
+  private exited = new Set<number>();
 
   private constructor(
     private readonly workers: Worker[],
@@ -82,6 +83,7 @@ export class TrainWorkers {
       });
       w.on('error', (e) => this.fail(new FoolError('INTERNAL', `training worker ${k + 1} failed: ${e.message}`)));
       w.on('exit', (code) => {
+        this.exited.add(k);
         if (!this.closed && code !== 0) this.fail(new FoolError('INTERNAL', `training worker ${k + 1} exited with code ${code}`));
       });
     });
@@ -146,17 +148,22 @@ export class TrainWorkers {
     return answers.reduce((s, a) => s + (a.type === 'evaluated' ? a.correct : 0), 0);
   }
 
+  /**
+   * Stops the workers: the abort flag ends a step at its next barrier (they poll it while they
+   * wait), then each releases its sessions and exits. Never terminate(): a thread stopped inside
+   * onnxruntime's session.run takes the process down with it (workers/pool.ts).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     Atomics.store(this.ctl, CTL.abort, 1);
     await Promise.all(
       this.workers.map(
-        (w) =>
+        (w, k) =>
           new Promise<void>((resolve) => {
+            if (this.exited.has(k)) return resolve();
             w.once('exit', () => resolve());
             w.postMessage({ type: 'close' } satisfies ToTrainWorker);
-            setTimeout(() => void w.terminate(), 2000).unref();
           }),
       ),
     );

@@ -21,6 +21,7 @@ interface Job<R> {
 interface Slot<R> {
   worker: Worker;
   inFlight: Map<number, Job<R>>;
+  exited: boolean;
 }
 
 /** How many jobs a worker holds at once: one running, one waiting, so it never idles. */
@@ -45,7 +46,7 @@ export class WorkerPool<R> {
     const starts: Promise<void>[] = [];
     for (let i = 0; i < count; i++) {
       const worker = new Worker(entry, { workerData });
-      const slot: Slot<R> = { worker, inFlight: new Map() };
+      const slot: Slot<R> = { worker, inFlight: new Map(), exited: false };
       pool.slots.push(slot);
       starts.push(
         new Promise<void>((resolve, reject) => {
@@ -62,6 +63,7 @@ export class WorkerPool<R> {
       worker.on('message', (msg: FromWorker<R>) => pool.onMessage(slot, msg));
       worker.on('error', (e) => pool.fail(e));
       worker.on('exit', (code) => {
+        slot.exited = true;
         if (!pool.closed && code !== 0) pool.fail(new Error(`worker thread exited with code ${code}`));
       });
     }
@@ -123,37 +125,58 @@ export class WorkerPool<R> {
     this.queue = [];
   }
 
+  /**
+   * Stops the pool: each worker finishes (and answers) the job it is running, runs nothing more
+   * and exits; jobs not yet begun stay unanswered, as queued ones always did (a caller that closes
+   * has stopped waiting, and a refusal would reach promises nobody handles any more, such as the
+   * next generation's renders begun before a stop). No worker is ever terminated: onnxruntime-node
+   * cannot be interrupted inside session.run, and a thread stopped there takes the whole process
+   * down on its way out ("terminate called after throwing an instance of 'Napi::Error'",
+   * test/worker-close.test.ts). So close() lasts as long as the longest job running (one batch;
+   * an ascent job stops at its next step on its stop flag).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.queue = [];
     await Promise.all(
       this.slots.map(
         (s) =>
           new Promise<void>((resolve) => {
+            if (s.exited) return resolve();
             s.worker.once('exit', () => resolve());
             s.worker.postMessage({ type: 'close' });
-            setTimeout(() => void s.worker.terminate(), 2000).unref();
           }),
       ),
     );
   }
 }
 
-/** Worker side: answers jobs one at a time, in order, with transferable results. */
+/**
+ * Worker side: answers jobs one at a time, in order, with transferable results. On 'close' the
+ * job running ends, those waiting behind it are dropped (the pool no longer waits for them), then
+ * `onClose` and the thread exits.
+ */
 export function serveJobs<M extends { type: string; id: number }, R>(
   port: import('node:worker_threads').MessagePort,
   handle: (msg: M) => Promise<{ value: R; transfer?: ArrayBuffer[] }> | { value: R; transfer?: ArrayBuffer[] },
   onClose: () => Promise<void> | void = () => undefined,
 ): void {
   let queue: Promise<void> = Promise.resolve();
+  let closing = false;
   port.on('message', (m: M | { type: 'close' }) => {
     if (m.type === 'close') {
+      closing = true;
       void queue.then(onClose).finally(() => process.exit(0));
       return;
     }
     const job = m as M;
     queue = queue
       .then(async () => {
+        // A 'close' that came while the previous job held the thread (session.run blocks it) is
+        // read before this one starts: messages are taken in the turn of the loop this waits for.
+        await new Promise((next) => setImmediate(next));
+        if (closing) return;
         const { value, transfer } = await handle(job);
         port.postMessage({ type: 'result', id: job.id, value } satisfies FromWorker<R>, transfer ?? []);
       })
