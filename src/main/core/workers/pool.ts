@@ -24,6 +24,13 @@ interface Slot<R> {
   exited: boolean;
 }
 
+/** The pool's first message to each worker: the flag that says it is closing. */
+const POOL_MESSAGE = 'pool';
+interface PoolMessage {
+  type: typeof POOL_MESSAGE;
+  closing: Int32Array;
+}
+
 /** How many jobs a worker holds at once: one running, one waiting, so it never idles. */
 const DEPTH = 2;
 
@@ -38,6 +45,8 @@ export class WorkerPool<R> {
   private nextId = 1;
   private broken: Error | undefined;
   private closed = false;
+  /** Set at close; a worker reads it before each job, even while 'close' waits behind a run. */
+  private readonly closing = new Int32Array(new SharedArrayBuffer(4));
 
   private constructor() {}
 
@@ -46,6 +55,7 @@ export class WorkerPool<R> {
     const starts: Promise<void>[] = [];
     for (let i = 0; i < count; i++) {
       const worker = new Worker(entry, { workerData });
+      worker.postMessage({ type: POOL_MESSAGE, closing: pool.closing } satisfies PoolMessage);
       const slot: Slot<R> = { worker, inFlight: new Map(), exited: false };
       pool.slots.push(slot);
       starts.push(
@@ -139,6 +149,7 @@ export class WorkerPool<R> {
     if (this.closed) return;
     this.closed = true;
     this.queue = [];
+    Atomics.store(this.closing, 0, 1);
     await Promise.all(
       this.slots.map(
         (s) =>
@@ -163,20 +174,22 @@ export function serveJobs<M extends { type: string; id: number }, R>(
   onClose: () => Promise<void> | void = () => undefined,
 ): void {
   let queue: Promise<void> = Promise.resolve();
-  let closing = false;
-  port.on('message', (m: M | { type: 'close' }) => {
+  // The 'close' message waits behind a running job (session.run blocks the thread, and the next
+  // job starts in the same turn), so the pool's shared flag is what a worker reads before a job.
+  let closing: Int32Array = new Int32Array(1);
+  port.on('message', (m: M | PoolMessage | { type: 'close' }) => {
+    if (m.type === POOL_MESSAGE) {
+      closing = (m as PoolMessage).closing;
+      return;
+    }
     if (m.type === 'close') {
-      closing = true;
       void queue.then(onClose).finally(() => process.exit(0));
       return;
     }
     const job = m as M;
     queue = queue
       .then(async () => {
-        // A 'close' that came while the previous job held the thread (session.run blocks it) is
-        // read before this one starts: messages are taken in the turn of the loop this waits for.
-        await new Promise((next) => setImmediate(next));
-        if (closing) return;
+        if (Atomics.load(closing, 0) !== 0) return;
         const { value, transfer } = await handle(job);
         port.postMessage({ type: 'result', id: job.id, value } satisfies FromWorker<R>, transfer ?? []);
       })
