@@ -91,6 +91,14 @@ describe('a trained torchvision-style grey model (input (p/255 - 0.1307)/0.3081,
     expect(skipped.check).toBeNull();
   });
 
+  it("the text says what was added as `models show` does: a one-channel input is grey, not an 'RGB' order", async () => {
+    const r = await fool(['models', 'add', SHIPPED_LENET, '--name', 'grey-text', '--preset', 'mnist', '--no-check', '--db', db]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Added grey-text: 10 classes, input data NCHW 1x28x28 \(grey\), /);
+    const shown = await fool(['models', 'show', 'grey-text', '--db', db]);
+    expect(shown.stdout).toMatch(/input {3}data NCHW 1x28x28, grey,/);
+  });
+
   it('a --preset on the command line replaces a manifest file\'s preprocessing', async () => {
     const d = tempDir();
     const m = writeTorchMnist(d, { name: 'net.onnx' });
