@@ -3,7 +3,8 @@ import { Command, Option } from 'commander';
 import type { ApiEvent, SweepDetail, SweepSpec } from '../../../shared/api';
 import { ENCODINGS } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
-import { jobResult, parseIntOption, pct, run, table, withLab, type LabClient } from '../common';
+import { formatConfidence } from '../../../shared/confidence';
+import { jobResult, parseIntOption, run, table, withLab, type LabClient } from '../common';
 
 /** "1-4" or "1,2,7" -> numbers. */
 function parseSeeds(v: string): number[] {
@@ -106,7 +107,7 @@ function summary(d: SweepDetail): { json: unknown; text: string } {
       ['task', 'model', 'encoding', 'seed', 'settings', 'state', 'generation', 'run', 'note'],
       ...d.taskList.map((t) => [t.task, t.model, t.encoding, t.seed, JSON.stringify(t.settings), t.state, t.generation === null ? '-' : `${t.generation}/${d.generations}`, t.runId ?? '-', t.message ?? '']),
     ]),
-    d.archive.length ? `Merged archive (best over the sweep): ${d.archive.map((c) => `${c.label} ${pct(c.confidence)} (run ${c.runId})`).join(', ')}` : '',
+    d.archive.length ? `Merged archive (best over the sweep): ${d.archive.map((c) => `${c.label} ${formatConfidence(c.confidence)} (run ${c.runId})`).join(', ')}` : '',
     d.failed ? `Resubmit the failed tasks with: fool sweep --resume ${d.sweepId}` : '',
   ].filter(Boolean);
   return { json: { sweepId: d.sweepId, backend: d.backend, dir: d.dir, tasks: d.taskList, imported: d.imported, failed: d.failed, archive: d.archive }, text: text.join('\n') };

@@ -1,0 +1,43 @@
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { formatConfidence } from '../src/shared/confidence';
+import { fool, foolJson, tempDir } from './helpers';
+
+/**
+ * What the command line prints for people says what its --json says: confidences written the lab's
+ * one way (never rounded up to a threshold or to "100.00%"), counts and suggested commands true.
+ * Small runs of the shipped LeNet.
+ */
+
+const dir = tempDir();
+const db = join(dir, 'lab.db');
+
+describe('the text output tells the truth', () => {
+  beforeAll(async () => {
+    const r = await fool(['evolve', '--model', 'lenet-mnist', '--encoding', 'cppn', '--generations', '30', '--batch', '50', '--workers', '1', '--db', db]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it("a sweep's merged archive writes each champion's confidence as formatConfidence does", async () => {
+    const r = await foolJson<{ sweepId: number; archive: { label: string; confidence: number; runId: number }[] }>(
+      ['sweep', '--models', 'lenet-mnist', '--encodings', 'cppn', '--seeds', '1', '--generations', '30', '--batch', '50', '--workers', '1', '--dir', join(dir, 'sweep'), '--db', db],
+    );
+    expect(r.archive).toHaveLength(10);
+    const shown = await fool(['sweep', '--show', String(r.sweepId), '--db', db]);
+    expect(shown.code, shown.stderr).toBe(0);
+    const line = shown.stdout.split('\n').find((l) => l.startsWith('Merged archive'));
+    expect(line).toBe(`Merged archive (best over the sweep): ${r.archive.map((c) => `${c.label} ${formatConfidence(c.confidence)} (run ${c.runId})`).join(', ')}`);
+  });
+
+  it("the genome ablation's per-champion table writes confidences as formatConfidence does", async () => {
+    const r = await foolJson<{ images: { class: number; before: number; after: number | null }[] }>(['ablate', '1', '--genome', '--draws', '1', '--db', db]);
+    const text = await fool(['ablate', '1', '--genome', '--draws', '1', '--images', '--db', db]);
+    expect(text.code, text.stderr).toBe(0);
+    for (const im of r.images) {
+      const row = text.stdout.split('\n').find((l) => new RegExp(`^${im.class}\\s{2,}${im.class}\\s{2,}`).test(l));
+      expect(row, `class ${im.class}`).toBeDefined();
+      expect(row).toContain(` ${formatConfidence(im.before)} `);
+      if (im.after !== null) expect(row).toContain(` ${formatConfidence(im.after)} `);
+    }
+  });
+});
