@@ -41,3 +41,22 @@ describe('the text output tells the truth', () => {
     }
   });
 });
+
+describe('a run stopped before its first generation was committed', () => {
+  it('reads "-" in runs list and "no generation committed yet" in runs show, not generation -1', async () => {
+    const d = tempDir();
+    const lab = join(d, 'lab.db');
+    // A run stopped during generation 0 (as a failed classifier start leaves it): made and released as the core does.
+    const { openLabApi } = await import('../src/main/core/api');
+    const api = openLabApi(lab);
+    const id = api.lab.runs.create({ kind: 'evolution', model: 'lenet-mnist', encoding: 'cppn', seed: 1, settings: { encoding: 'cppn', generations: 5 }, labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
+    api.lab.runs.release(id, 'stopped');
+    await api.close();
+    const list = await fool(['runs', 'list', '--db', lab]);
+    expect(list.code, list.stderr).toBe(0);
+    const row = list.stdout.split('\n')[1].trim().split(/\s{2,}/);
+    expect(row.slice(0, 7)).toEqual(['1', 'evolution', 'lenet-mnist', 'cppn', '1', 'stopped', '-/5']);
+    const show = await fool(['runs', 'show', '1', '--db', lab]);
+    expect(show.stdout.split('\n')[0]).toBe('Run 1: evolution cppn on lenet-mnist, seed 1, stopped, no generation committed yet, 0 evaluations in 0.0 s');
+  });
+});

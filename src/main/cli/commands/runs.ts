@@ -19,7 +19,7 @@ export function registerRuns(program: Command): void {
           const text = list.length
             ? table([
                 ['run', 'kind', 'model', 'encoding', 'seed', 'status', 'generation', 'median', '>= 99.99%'],
-                ...list.map((r) => [r.runId, r.kind, r.model, r.encoding, r.seed, r.status, `${r.generation}/${r.generations ?? '-'}`, r.median === null ? '-' : formatConfidence(r.median), r.at9999 === null ? '-' : `${r.at9999}/${r.classes}`]),
+                ...list.map((r) => [r.runId, r.kind, r.model, r.encoding, r.seed, r.status, `${r.generation < 0 ? '-' : r.generation}/${r.generations ?? '-'}`, r.median === null ? '-' : formatConfidence(r.median), r.at9999 === null ? '-' : `${r.at9999}/${r.classes}`]),
               ])
             : 'No runs yet. Start one with: fool evolve --model lenet-mnist';
           return { json: { runs: list }, text };
@@ -46,7 +46,7 @@ export function registerRuns(program: Command): void {
           const r = await lab.call('runs.report', { runId: runId as number });
           const rows = r.stats.map((s) => [s.generation, formatConfidence(s.median), formatConfidence(s.mean), formatConfidence(s.max), formatConfidence(s.min), s.at99, s.at9999, s.evaluationsPerSecond.toFixed(0)]);
           const text = [
-            `Run ${r.runId}: ${r.kind} ${r.encoding} on ${r.model}, seed ${r.seed}, ${r.status}, generation ${r.lastGeneration}, ${r.evaluations} evaluations in ${r.seconds.toFixed(1)} s`,
+            `Run ${r.runId}: ${r.kind} ${r.encoding} on ${r.model}, seed ${r.seed}, ${r.status}, ${r.lastGeneration < 0 ? 'no generation committed yet' : `generation ${r.lastGeneration}`}, ${r.evaluations} evaluations in ${r.seconds.toFixed(1)} s`,
             `settings ${JSON.stringify(r.settings)}`,
             ...(r.origin ? [`imported ${r.origin.importedAt} from ${r.origin.sourcePath} (host ${r.origin.sourceHost}); born as run ${r.origin.runId} of lab ${r.origin.lab}`] : []),
             table([['gen', 'median', 'mean', 'max', 'min', '>=99%', '>=99.99%', 'img/s'], ...rows]),
