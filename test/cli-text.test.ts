@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatConfidence } from '../src/shared/confidence';
-import { fool, foolJson, tempDir } from './helpers';
+import { fool, foolJson, HAS_SHARED, MODELS, SKIP_SHARED_REASON, tempDir } from './helpers';
 
 /**
  * What the command line prints for people says what its --json says: confidences written the lab's
@@ -58,5 +58,26 @@ describe('a run stopped before its first generation was committed', () => {
     expect(row.slice(0, 7)).toEqual(['1', 'evolution', 'lenet-mnist', 'cppn', '1', 'stopped', '-/5']);
     const show = await fool(['runs', 'show', '1', '--db', lab]);
     expect(show.stdout.split('\n')[0]).toBe('Run 1: evolution cppn on lenet-mnist, seed 1, stopped, no generation committed yet, 0 evaluations in 0.0 s');
+  });
+});
+
+describe.skipIf(!HAS_SHARED)(`lineage of an ImageNet run${HAS_SHARED ? '' : ` (skipped: ${SKIP_SHARED_REASON})`}`, () => {
+  it('names the classes each ancestor won by index and first name, not as whole comma-joined labels', async () => {
+    const d = tempDir();
+    const lab = join(d, 'lab.db');
+    expect((await fool(['models', 'add', MODELS.squeezenet, '--name', 'sq', '--preset', 'caffe-imagenet', '--no-check', '--db', lab])).code).toBe(0);
+    const r = await foolJson<{ runId: number; champions: { class: number }[] }>(['evolve', '--model', 'sq', '--generations', '1', '--batch', '20', '--db', lab]);
+    const j = await foolJson<{ chain: { classesHeld: number[] }[] }>(['lineage', String(r.runId), '--class', String(r.champions[0].class), '--db', lab]);
+    const text = await fool(['lineage', String(r.runId), '--class', String(r.champions[0].class), '--db', lab]);
+    const rows = text.stdout.split('\n').slice(2).filter(Boolean);
+    expect(rows).toHaveLength(j.chain.length);
+    rows.forEach((row, i) => {
+      const held = j.chain[i].classesHeld;
+      const won = row.trim().split(/\s{2,}/)[3];
+      // Every class named once, by its index: "3 great white shark, 5 hammerhead (+28 more)".
+      const named = [...won.matchAll(/(?:^|, )(\d+) [^,(]+/g)].map((m) => Number(m[1]));
+      expect(named).toEqual(held.slice(0, 6));
+      if (held.length > 6) expect(won).toMatch(new RegExp(`\\(\\+${held.length - 6} more\\)$`));
+    });
   });
 });

@@ -118,6 +118,20 @@ export function registerRunTransfer(runs: Command): void {
     );
 }
 
+/**
+ * "7", or for ImageNet "2 great white shark, 4 hammerhead, ... (+57 more)": a label's first name
+ * with its class index (ImageNet labels hold commas themselves, so whole labels joined by commas
+ * cannot be told apart), at most 6, then how many more.
+ */
+function classesWon(classes: number[], labels: string[]): string {
+  const MAX = 6;
+  const names = classes.slice(0, MAX).map((c, i) => {
+    const name = (labels[i] ?? '').replace(/^n\d{8}\s+/, '').split(',')[0].trim();
+    return name === String(c) || name === '' ? String(c) : `${c} ${name}`;
+  });
+  return names.join(', ') + (classes.length > MAX ? ` (+${classes.length - MAX} more)` : '');
+}
+
 export function registerLineage(program: Command): void {
   program
     .command('lineage')
@@ -133,7 +147,7 @@ export function registerLineage(program: Command): void {
           const chain = l.chain.map((c) => ({ individualId: c.individualId, parentId: c.parentId, generation: c.generation, confidence: c.confidence, classesHeld: c.classesHeld, top: c.top }));
           const text = [
             `Lineage of class ${o.class} (${l.label}) in run ${l.runId}: ${chain.length} individuals`,
-            table([['gen', 'individual', 'conf. for class', 'classes won at birth'], ...l.chain.map((c) => [c.generation, c.individualId, c.confidence === null ? '-' : formatConfidence(c.confidence), c.labelsHeld.join(', ')])]),
+            table([['gen', 'individual', 'conf. for class', 'classes won at birth'], ...l.chain.map((c) => [c.generation, c.individualId, c.confidence === null ? '-' : formatConfidence(c.confidence), classesWon(c.classesHeld, c.labelsHeld)])]),
           ].join('\n');
           return { json: { runId: l.runId, class: o.class, label: l.label, chain }, text };
         });
