@@ -57,6 +57,10 @@ describe.skipIf(!HAS_MODEL)('the API façade (LabApi)', () => {
     expect(last).toMatchObject({ generations: 4, etaSeconds: 0 });
     expect(last.evaluationsPerSecond).toBeGreaterThan(0);
     expect(last.stats.occupied).toBeGreaterThan(0);
+    // Each event carries the run's totals as its row holds them after that generation.
+    const row = (await ok('runs.get', { runId })).run;
+    expect(last).toMatchObject({ evaluations: row.evaluations, seconds: row.seconds, provider: row.provider });
+    expect(progress.map((e) => (e.type === 'run.progress' ? e.evaluations : -1))).toEqual([30, 60, 90, 120, 150]);
     const list = await ok('runs.list', {});
     expect(list).toEqual([expect.objectContaining({ runId, model: MODEL, encoding: 'cppn', status: 'finished', generation: 4, generations: 4, live: false, classes: 10 })]);
     const got = await ok('runs.get', { runId });
