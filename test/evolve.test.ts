@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
@@ -140,6 +140,26 @@ describe('fool evolve on the shipped LeNet', () => {
     const blocked = await fool(['export', String(r.runId), '--out', join(locked, 'file', 'sub'), '--db', db]);
     expect(blocked.code).toBe(2);
     expect(blocked.stderr).toMatch(/cannot write to/);
+  });
+
+  it('an export over an earlier export folder holds only the new export (plus what the user put there)', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'lab.db');
+    const r = await evolve(db, '--generations', '2', '--seed', '1');
+    const out = join(dir, 'gallery');
+    const all = await foolJson<{ files: string[] }>(['export', String(r.runId), '--out', out, '--db', db]);
+    expect(all.files.filter((f) => f.startsWith('images/'))).toHaveLength(10);
+    writeFileSync(join(out, 'my-notes.txt'), 'mine');
+    const two = await foolJson<{ files: string[] }>(['export', String(r.runId), '--classes', '3,7', '--out', out, '--db', db]);
+    const images = readdirSync(join(out, 'images')).map((f) => `images/${f}`).sort();
+    expect(images).toEqual(two.files.filter((f) => f.startsWith('images/')).sort());
+    expect(images).toHaveLength(2);
+    expect(readFileSync(join(out, 'my-notes.txt'), 'utf8')).toBe('mine');
+    // A run report written over the export: the export's images and manifest go, the report's files stay.
+    const rep = await foolJson<{ files: string[] }>(['report', '--run', String(r.runId), '--out', out, '--db', db]);
+    expect(existsSync(join(out, 'images'))).toBe(false);
+    expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+    for (const f of rep.files) expect(existsSync(join(out, f)), f).toBe(true);
   });
 
   it('refuses bad input before any work, and never damages an existing database', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DataType, decodeModel, encodeModel, onnx } from '../src/main/core/models/onnx-graph';
 import { fool, foolJson, HAS_SHARED, MODELS, SKIP_SHARED_REASON, tempDir } from './helpers';
+import { fingerprint } from './fault-helpers';
 import { SHIPPED_LENET, writeTorchMnist } from './torch-style-models';
 import { cudaInstalled, detectGpu } from '../src/main/core/models/provider';
 
@@ -88,6 +89,14 @@ describe('a trained torchvision-style grey model (input (p/255 - 0.1307)/0.3081,
     expect(r.notes.join('\n')).toMatch(/manifest: .*beside\.json/);
     const skipped = await foolJson<AddResult>(['models', 'add', m, '--name', 'unchecked', '--no-check', '--db', db]);
     expect(skipped.check).toBeNull();
+  });
+
+  it("the text says what was added as `models show` does: a one-channel input is grey, not an 'RGB' order", async () => {
+    const r = await fool(['models', 'add', SHIPPED_LENET, '--name', 'grey-text', '--preset', 'mnist', '--no-check', '--db', db]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Added grey-text: 10 classes, input data NCHW 1x28x28 \(grey\), /);
+    const shown = await fool(['models', 'show', 'grey-text', '--db', db]);
+    expect(shown.stdout).toMatch(/input {3}data NCHW 1x28x28, grey,/);
   });
 
   it('a --preset on the command line replaces a manifest file\'s preprocessing', async () => {
@@ -190,6 +199,29 @@ describe('providers and onnxruntime messages', () => {
     expect((await fool(['models', 'list', '--db', db])).code).toBe(0);
     const r = await fool(['models', 'eval', 'lenet-mnist', '--provider', 'cuda', '--db', db]);
     expectCleanFailure(r, /CUDA was asked for \(--provider cuda\) but cannot be used here: .*(onnxruntime-node was installed without its CUDA libraries|no NVIDIA driver).*--provider auto/);
+  });
+
+  it.skipIf(CUDA_USABLE)('--provider cuda (or FOOL_PROVIDER=cuda) where CUDA cannot run leaves no empty run or experiment behind (not run where CUDA works)', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'lab.db');
+    expect((await fool(['evolve', '--model', 'lenet-mnist', '--generations', '1', '--batch', '10', '--workers', '1', '--db', db])).code).toBe(0);
+    const before = fingerprint(dir);
+    const tries: [string[], Record<string, string>][] = [
+      [['evolve', '--model', 'lenet-mnist', '--generations', '1', '--provider', 'cuda'], {}],
+      [['evolve', '--model', 'lenet-mnist', '--generations', '1'], { FOOL_PROVIDER: 'cuda' }],
+      [['transfer', '--runs', '1', '--models', 'lenet-mnist', '--provider', 'cuda'], {}],
+      [['ablate', '1', '--provider', 'cuda'], {}],
+      [['reproduce', '--seeds', '1', '--generations', '1', '--checkpoint', '1', '--provider', 'cuda'], {}],
+    ];
+    for (const [args, env] of tries) {
+      const r = await fool([...args, '--db', db], env);
+      expectCleanFailure(r, /CUDA was asked for \((--provider |FOOL_PROVIDER=)cuda\) but cannot be used here/);
+    }
+    expect(fingerprint(dir)).toBe(before);
+    const runs = await foolJson<{ runs: unknown[] }>(['runs', 'list', '--db', db]);
+    expect(runs.runs).toHaveLength(1);
+    const exps = await foolJson<{ experiments: unknown[] }>(['experiments', 'list', '--db', db]);
+    expect(exps.experiments).toHaveLength(0);
   });
 
   it("keeps onnxruntime's own warnings off stderr unless --verbose", async () => {

@@ -16,6 +16,7 @@ import { FoolError, toErrorPayload } from '../../shared/errors';
 import { EvolutionRun } from './evolution/run';
 import { Lab } from './lab';
 import { Classifier, type ClassifierOptions } from './models/classifier';
+import { assertProviderUsable } from './models/provider';
 import { encodePng } from './models/png';
 import type { RunRow } from './store/runs';
 import type { ApiContext, Handler } from './api/context';
@@ -343,5 +344,8 @@ export { Lab };
 
 /** One lab and its API, as an in-process host (the CLI, tests) opens them; close the API when done. */
 export function openLabApi(dbPath: string, opts: LabApiOptions = {}): LabApi {
+  // Checked before the lab opens: a command asking for CUDA where it cannot run must not leave an
+  // empty run or experiment (or a new lab) behind.
+  if (opts.classifier) assertProviderUsable(opts.classifier.provider);
   return new LabApi(new Lab(dbPath), opts);
 }

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { FoolError } from '../../shared/errors';
 
@@ -9,6 +9,27 @@ import { FoolError } from '../../shared/errors';
  * an index.html of their own is never overwritten.
  */
 export const MARKER = '.fooling-lab';
+
+/**
+ * What exports and reports write into their folder: the pages and data files, the plots and
+ * contact sheet (PNG, SVG) and the per-champion image folders. A reused folder loses these before
+ * the new write, so an export of 10 champions over an earlier one of 1000 does not leave 990 stale
+ * images beside an index of 10; anything else there (a note the user added) stays.
+ */
+const OUTPUT_FILE = /^(index\.html|manifest\.json|report\.json|result\.json|.*\.png|.*\.svg)$/;
+const OUTPUT_DIRS = ['images', 'champions'];
+
+function clearEarlierOutput(dir: string, entries: string[]): void {
+  for (const name of entries) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isFile() && OUTPUT_FILE.test(name)) rmSync(p);
+    else if (st.isDirectory() && OUTPUT_DIRS.includes(name)) {
+      for (const f of readdirSync(p)) if (/\.png$/.test(f) && statSync(join(p, f)).isFile()) rmSync(join(p, f));
+      if (readdirSync(p).length === 0) rmSync(p, { recursive: true });
+    }
+  }
+}
 
 /** Creates one level at a time from the deepest existing ancestor (mkdir -p on /proc loops in Node 20). */
 export function makeDirs(dir: string): void {
@@ -51,6 +72,7 @@ export function prepareOutDir(outDir: string, kind: string): string {
     } catch (e) {
       throw new FoolError('IO', `cannot write to ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'Choose a folder you can write to');
     }
+    if (entries.includes(MARKER)) clearEarlierOutput(dir, entries);
   } else makeDirs(dir);
   writeFileSync(join(dir, MARKER), JSON.stringify({ writtenBy: 'fooling-lab', kind, at: new Date().toISOString() }) + '\n');
   return dir;

@@ -5,6 +5,11 @@ import { describeNormalisation, parseNumber, parseNumbers, parseOutputKind, pars
 import { jobResult, parseIntOption, pct, progressBar, progressNote, run, table, withLab } from '../common';
 import { classifierOptions, withClassifierOptions } from './shared-options';
 
+/** "1x28x28 (grey)", "3x227x227 (BGR)": a one-channel input has no channel order to name. */
+function inputShape(i: InputSpec): string {
+  return `${i.channels}x${i.height}x${i.width} (${i.channels === 1 ? 'grey' : i.channelOrder})`;
+}
+
 export function registerModels(program: Command): void {
   const models = program.command('models').description('the model registry: list, add, show, remove and evaluate classifiers');
 
@@ -80,7 +85,7 @@ export function registerModels(program: Command): void {
           const r = await lab.call('models.add', params).finally(() => note?.stop());
           const m = r.manifest;
           const lines = [
-            `Added ${m.name}: ${m.classes} classes, input ${m.input.name} ${m.input.layout} ${m.input.channels}x${m.input.height}x${m.input.width} (${m.input.channelOrder}), ${describeInput(m.input)}, output ${m.output.name} (${m.output.kind})`,
+            `Added ${m.name}: ${m.classes} classes, input ${m.input.name} ${m.input.layout} ${inputShape(m.input)}, ${describeInput(m.input)}, output ${m.output.name} (${m.output.kind})`,
             ...r.notes.map((n) => `  ${n}`),
             r.check ? (r.check.passed ? r.check.message : `WARNING ${r.check.message}`) : o.check === false ? 'self-check skipped (--no-check)' : 'self-check: none fits this model (it runs for 10-class 28x28 grey and 1000/1001-class models)',
           ];
@@ -167,7 +172,7 @@ export function registerModels(program: Command): void {
           }
           const m = r.manifest;
           const lines = [
-            `Added ${m.name} from ${r.entry.url}${r.resumedFrom > 0 ? ` (resumed at ${(r.resumedFrom / 1e6).toFixed(1)} MB)` : ''}: ${m.classes} classes, input ${m.input.name} ${m.input.layout} ${m.input.channels}x${m.input.height}x${m.input.width} (${m.input.channelOrder}), ${describeInput(m.input)}, output ${m.output.name} (${m.output.kind})`,
+            `Added ${m.name} from ${r.entry.url}${r.resumedFrom > 0 ? ` (resumed at ${(r.resumedFrom / 1e6).toFixed(1)} MB)` : ''}: ${m.classes} classes, input ${m.input.name} ${m.input.layout} ${inputShape(m.input)}, ${describeInput(m.input)}, output ${m.output.name} (${m.output.kind})`,
             ...r.notes.map((n) => `  ${n}`),
             r.check ? (r.check.passed ? r.check.message : `WARNING ${r.check.message}`) : 'self-check skipped (--no-check)',
           ];

@@ -80,6 +80,15 @@ export function chooseProvider(request: ProviderRequest = 'auto'): ProviderChoic
   return choice;
 }
 
+/**
+ * Refuses, before anything is written, a request for CUDA (the flag or FOOL_PROVIDER) where CUDA
+ * cannot run: chooseProvider's error. Jobs open their classifier only after they have stored their
+ * run or experiment, so a refusal found there left an empty run behind. Says nothing otherwise.
+ */
+export function assertProviderUsable(request: ProviderRequest = 'auto'): void {
+  if (request === 'cuda' || (request === 'auto' && process.env.FOOL_PROVIDER === 'cuda')) chooseProvider(request);
+}
+
 export function cpuCount(): number {
   return typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
 }
