@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { prepareOutDir } from '../out-dir';
 import { join } from 'node:path';
 import type { OverlayOptions } from 'sharp';
@@ -54,12 +54,7 @@ export function planExport(lab: Lab, runId: number, outDir: string, opts: { clas
   }
   if (champs.length === 0) throw new FoolError('NOT_FOUND', `run ${runId} has no champions to export yet`, 'Run at least one generation');
   const dir = prepareOutDir(outDir, 'export');
-  // A folder reused from an earlier export (prepareOutDir allows only those) would otherwise keep
-  // that export's images beside this one's: another run's, or classes this selection left out,
-  // which index.html and manifest.json no longer list. Only the PNGs an export writes go.
-  const images = join(dir, 'images');
-  if (existsSync(images)) for (const f of readdirSync(images)) if (f.endsWith('.png')) rmSync(join(images, f), { force: true });
-  mkdirSync(images, { recursive: true });
+  mkdirSync(join(dir, 'images'), { recursive: true });
   return { runId, champs, dir };
 }
 
