@@ -1,4 +1,4 @@
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,10 @@ describe.skipIf(!HAS_MODEL)('the API façade (LabApi)', () => {
     expect(last).toMatchObject({ generations: 4, etaSeconds: 0 });
     expect(last.evaluationsPerSecond).toBeGreaterThan(0);
     expect(last.stats.occupied).toBeGreaterThan(0);
+    // Each event carries the run's totals as its row holds them after that generation.
+    const row = (await ok('runs.get', { runId })).run;
+    expect(last).toMatchObject({ evaluations: row.evaluations, seconds: row.seconds, provider: row.provider });
+    expect(progress.map((e) => (e.type === 'run.progress' ? e.evaluations : -1))).toEqual([30, 60, 90, 120, 150]);
     const list = await ok('runs.list', {});
     expect(list).toEqual([expect.objectContaining({ runId, model: MODEL, encoding: 'cppn', status: 'finished', generation: 4, generations: 4, live: false, classes: 10 })]);
     const got = await ok('runs.get', { runId });
@@ -161,6 +165,21 @@ describe.skipIf(!HAS_MODEL)('the API façade (LabApi)', () => {
     if (!writable) expect(await fails('export.run', { runId, outDir: join(locked, 'sub') })).toMatchObject({ code: 'IO', message: expect.stringMatching(/cannot write/) });
     expect(await fails('export.run', { runId, outDir: '/dev/null/x' })).toMatchObject({ code: 'IO' });
     expect((await ok('runs.champions', { runId })).length).toBeGreaterThan(0);
+  });
+
+  it('an export into the folder of an earlier one holds only its own images', async () => {
+    const out = join(dir, 'export-twice');
+    const all = await ok('export.run', { runId, outDir: out });
+    const champions = await ok('runs.champions', { runId });
+    expect(readdirSync(join(out, 'images'))).toHaveLength(champions.length);
+    // The same folder again, one class: the other classes' images must not stay behind unlisted.
+    const one = champions[0].class;
+    const again = await ok('export.run', { runId, outDir: out, classes: [one] });
+    const listed = (JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { champions: { file: string }[] }).champions.map((c) => c.file);
+    expect(listed).toHaveLength(1);
+    expect(readdirSync(join(out, 'images')).map((f) => `images/${f}`)).toEqual(listed);
+    expect(again.files.filter((f) => f.startsWith('images/'))).toEqual(listed);
+    expect(all.files.length).toBeGreaterThan(again.files.length);
   });
 
   it('rejects bad requests with clear errors and keeps working', async () => {

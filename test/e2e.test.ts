@@ -89,14 +89,30 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await page.evaluate(() => {
       const el = document.querySelector('[data-testid=run-generation]');
       const seen: string[] = [el?.textContent ?? ''];
-      (window as unknown as { seenGenerations: string[] }).seenGenerations = seen;
-      if (el) new MutationObserver(() => seen.push(el.textContent ?? '')).observe(el, { characterData: true, childList: true, subtree: true });
+      // Each change of the counter with the images evaluated shown beside it at that moment.
+      const pairs: string[] = [];
+      (window as unknown as { seenGenerations: string[]; seenPairs: string[] }).seenGenerations = seen;
+      (window as unknown as { seenPairs: string[] }).seenPairs = pairs;
+      const evals = () => document.querySelector('[data-testid=run-evaluations]')?.textContent ?? '';
+      const status = () => document.querySelector('[data-testid=run-status]')?.textContent ?? '';
+      if (el)
+        new MutationObserver(() => {
+          seen.push(el.textContent ?? '');
+          if (status() === 'running') pairs.push(`${el.textContent}|${evals()}`);
+        }).observe(el, { characterData: true, childList: true, subtree: true });
     });
     await page.waitForFunction(() => (window as unknown as { seenGenerations: string[] }).seenGenerations.length >= 3);
     await shot('02-run-live');
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 90_000 }).toBe('finished');
     const seen = new Set(await page.evaluate(() => (window as unknown as { seenGenerations: string[] }).seenGenerations));
     expect(seen.size).toBeGreaterThanOrEqual(3);
+    // The summary moves as one: at generation g (batch 100, a first population of 100) the page
+    // shows (g + 1) x 100 images evaluated, not the figure of the last refetch seconds ago.
+    const pairs = (await page.evaluate(() => (window as unknown as { seenPairs: string[] }).seenPairs))
+      .map((p) => /^(\d+) \/ \d+\|([\d,]+)$/.exec(p))
+      .filter((m): m is RegExpExecArray => m !== null && Number(m[1]) >= 1);
+    expect(pairs.length).toBeGreaterThanOrEqual(2);
+    for (const m of pairs) expect(`generation ${m[1]}: ${m[2]}`).toBe(`generation ${m[1]}: ${((Number(m[1]) + 1) * 100).toLocaleString('en-US')}`);
     await expect.poll(() => gen.textContent()).toBe('60 / 60');
     await page.getByTestId('run-chart').locator('canvas').first().waitFor();
     expect(await page.getByTestId('run-evaluations').textContent()).toMatch(/^[1-9][\d,]*$/);

@@ -719,7 +719,8 @@ export interface DoctorInfo {
 export type ApiResponse<M extends ApiMethod> = { ok: true; result: ApiResults[M] } | { ok: false; error: ErrorPayload };
 
 export type ApiEvent =
-  | { type: 'run.progress'; runId: number; generation: number; generations: number; stats: GenerationStats; evaluationsPerSecond: number; etaSeconds: number }
+  /** evaluations, seconds: the run's totals after this generation (its row's, earlier sessions included); provider: this session's. */
+  | { type: 'run.progress'; runId: number; generation: number; generations: number; stats: GenerationStats; evaluationsPerSecond: number; etaSeconds: number; evaluations: number; seconds: number; provider: string }
   | { type: 'run.status'; runId: number; status: RunInfo['status']; message?: string }
   | JobEvent;
 

@@ -226,6 +226,9 @@ export class LabApi {
               stats: g.stats,
               evaluationsPerSecond: g.evaluationsPerSecond,
               etaSeconds: Math.max(0, g.generations - g.generation) * avg,
+              evaluations: g.runEvaluations,
+              seconds: g.runSeconds,
+              provider: g.provider,
             });
             jc.progress({ done: g.generation, total: g.generations });
           },

@@ -43,6 +43,11 @@ export interface GenerationReport {
    * archive update, before the commit.)
    */
   loopSeconds: number;
+  /** The run's totals after this generation, earlier sessions included: what its row now holds. */
+  runEvaluations: number;
+  runSeconds: number;
+  /** The execution provider this session classifies on. */
+  provider: string;
 }
 
 export interface RunOptions {
@@ -195,6 +200,9 @@ export class EvolutionRun {
     let evaluator: Evaluator | undefined;
     const t0 = performance.now();
     let evaluations = 0;
+    // The row's totals (commitGeneration adds each generation's), carried in the progress reports.
+    let runEvaluations = stored.evaluations;
+    let runSeconds = stored.seconds;
     let stopped = false;
     try {
       const tenCrop = stored.settings.tenCrop === true;
@@ -266,7 +274,9 @@ export class EvolutionRun {
         const now = performance.now();
         const loopSeconds = (now - period) / 1000;
         period = now;
-        opts.onGeneration?.({ runId, generation: told.generation, generations: settings.generations, stats, evaluationsPerSecond: stats.evaluationsPerSecond, seconds, loopSeconds });
+        runEvaluations += batch.length;
+        runSeconds += seconds;
+        opts.onGeneration?.({ runId, generation: told.generation, generations: settings.generations, stats, evaluationsPerSecond: stats.evaluationsPerSecond, seconds, loopSeconds, runEvaluations, runSeconds, provider: classifier.provider.provider });
       }
       lab.runs.release(runId, stopped ? 'stopped' : 'finished');
     } catch (e) {

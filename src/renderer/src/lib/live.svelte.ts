@@ -10,6 +10,12 @@ export interface LiveProgress {
   stats: GenerationStats;
   evaluationsPerSecond: number;
   etaSeconds: number;
+  /** The run's totals after this generation (images evaluated, compute seconds) and its provider. */
+  evaluations: number;
+  seconds: number;
+  provider: string;
+  /** When the event arrived (ISO): the generation's commit, as the run's "last written". */
+  at: string;
 }
 
 export const live = $state({
@@ -36,7 +42,17 @@ export interface LiveJob {
 
 function onEvent(e: ApiEvent): void {
   if (e.type === 'run.progress') {
-    live.progress[e.runId] = { generation: e.generation, generations: e.generations, stats: e.stats, evaluationsPerSecond: e.evaluationsPerSecond, etaSeconds: e.etaSeconds };
+    live.progress[e.runId] = {
+      generation: e.generation,
+      generations: e.generations,
+      stats: e.stats,
+      evaluationsPerSecond: e.evaluationsPerSecond,
+      etaSeconds: e.etaSeconds,
+      evaluations: e.evaluations,
+      seconds: e.seconds,
+      provider: e.provider,
+      at: new Date().toISOString(),
+    };
     (live.points[e.runId] ??= []).push(e.stats);
   } else if (e.type === 'job.progress') {
     live.jobs[e.jobId] = { kind: e.kind, done: e.done, total: e.total, message: e.message, status: 'running' };
