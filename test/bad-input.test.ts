@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fool, tempDir, type CliResult } from './helpers';
 import { fingerprint } from './fault-helpers';
@@ -47,7 +48,9 @@ const TABLE: [string[], RegExp][] = [
   [['runs', 'bogus'], /unknown command 'bogus'/],
   // moving runs between labs
   [['runs', 'import', 'FILE:missing.db'], /there is no lab file .*missing\.db/],
-  [['runs', 'import', 'FILE:notes.txt'], /notes\.txt is not a Fooling Lab database/],
+  [['runs', 'import', 'FILE:notes.txt'], /notes\.txt is not a Fooling Lab database.*Import from a lab file made by Fooling Lab/],
+  [['runs', 'import', 'FILE:foreign.db'], /foreign\.db is another program's SQLite database.*Import from a lab file made by Fooling Lab/],
+  [['runs', 'import', 'FILE:mine'], /mine is a folder, not a lab database.*Import from a lab file made by Fooling Lab/],
   [['runs', 'import', 'FILE:lab.db', '--runs', 'x'], /--runs "x" is not a list of run ids/],
   [['runs', 'export-lab', '99', '--out', 'FILE:one.db'], /there is no run 99/],
   [['runs', 'export-lab', '1', '--out', 'FILE:notes.txt'], /notes\.txt already exists; it was left untouched/],
@@ -143,6 +146,9 @@ describe('the bad-input table', () => {
   beforeAll(async () => {
     expect((await fool(['evolve', '--model', 'lenet-mnist', '--encoding', 'cppn', '--generations', '2', '--batch', '20', '--workers', '1', '--db', db])).code).toBe(0);
     writeFileSync(f('notes.txt'), 'not an image, not a model, not a database\n');
+    const foreign = new Database(f('foreign.db'));
+    foreign.exec('CREATE TABLE notes (body TEXT)');
+    foreign.close();
     mkdirSync(f('mine'));
     writeFileSync(f('mine/index.html'), '<p>my own page</p>');
   });
