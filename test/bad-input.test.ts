@@ -108,6 +108,9 @@ const TABLE: [string[], RegExp][] = [
   [['report', '1', '--out', 'FILE:report'], /there is no experiment 1: 1 is a run id in this lab.*fool experiments list.*fool export 1/],
   [['experiments', 'report', '99', '--out', 'FILE:report'], /no experiment 99/],
   [['dataset', 'export', '99', '--out', 'FILE:ds'], /there is no run 99/],
+  // sweep
+  [['sweep', '--models', 'lenet-mnist', '--encodings', 'pixels', '--seeds', '1', '--generations', '2', '--dir', 'FILE:sweep-x'], /--encodings "pixels" names no encoding "pixels".*direct, cppn/],
+  [['sweep', '--models', 'lenet-mnist', '--encodings', 'cppn', '--seeds', '5-1', '--generations', '2', '--dir', 'FILE:sweep-x'], /--seeds "5-1": the range 5-1 runs backwards.*--seeds 1-5/],
   // serve
   [['serve', '--port', '70000'], /--port must be a whole number from 0 to 65535, got "70000"/],
   [['serve', '--port', '-1'], /--port must be a whole number from 0 to 65535/],
