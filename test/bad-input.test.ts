@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fool, tempDir, type CliResult } from './helpers';
 import { fingerprint } from './fault-helpers';
@@ -47,7 +48,9 @@ const TABLE: [string[], RegExp][] = [
   [['runs', 'bogus'], /unknown command 'bogus'/],
   // moving runs between labs
   [['runs', 'import', 'FILE:missing.db'], /there is no lab file .*missing\.db/],
-  [['runs', 'import', 'FILE:notes.txt'], /notes\.txt is not a Fooling Lab database/],
+  [['runs', 'import', 'FILE:notes.txt'], /notes\.txt is not a Fooling Lab database.*Import from a lab file made by Fooling Lab/],
+  [['runs', 'import', 'FILE:foreign.db'], /foreign\.db is another program's SQLite database.*Import from a lab file made by Fooling Lab/],
+  [['runs', 'import', 'FILE:mine'], /mine is a folder, not a lab database.*Import from a lab file made by Fooling Lab/],
   [['runs', 'import', 'FILE:lab.db', '--runs', 'x'], /--runs "x" is not a list of run ids/],
   [['runs', 'export-lab', '99', '--out', 'FILE:one.db'], /there is no run 99/],
   [['runs', 'export-lab', '1', '--out', 'FILE:notes.txt'], /notes\.txt already exists; it was left untouched/],
@@ -105,6 +108,9 @@ const TABLE: [string[], RegExp][] = [
   [['report', '1', '--out', 'FILE:report'], /there is no experiment 1: 1 is a run id in this lab.*fool experiments list.*fool export 1/],
   [['experiments', 'report', '99', '--out', 'FILE:report'], /no experiment 99/],
   [['dataset', 'export', '99', '--out', 'FILE:ds'], /there is no run 99/],
+  // sweep
+  [['sweep', '--models', 'lenet-mnist', '--encodings', 'pixels', '--seeds', '1', '--generations', '2', '--dir', 'FILE:sweep-x'], /--encodings "pixels" names no encoding "pixels".*direct, cppn/],
+  [['sweep', '--models', 'lenet-mnist', '--encodings', 'cppn', '--seeds', '5-1', '--generations', '2', '--dir', 'FILE:sweep-x'], /--seeds "5-1": the range 5-1 runs backwards.*--seeds 1-5/],
   // serve
   [['serve', '--port', '70000'], /--port must be a whole number from 0 to 65535, got "70000"/],
   [['serve', '--port', '-1'], /--port must be a whole number from 0 to 65535/],
@@ -143,6 +149,9 @@ describe('the bad-input table', () => {
   beforeAll(async () => {
     expect((await fool(['evolve', '--model', 'lenet-mnist', '--encoding', 'cppn', '--generations', '2', '--batch', '20', '--workers', '1', '--db', db])).code).toBe(0);
     writeFileSync(f('notes.txt'), 'not an image, not a model, not a database\n');
+    const foreign = new Database(f('foreign.db'));
+    foreign.exec('CREATE TABLE notes (body TEXT)');
+    foreign.close();
     mkdirSync(f('mine'));
     writeFileSync(f('mine/index.html'), '<p>my own page</p>');
   });

@@ -7,7 +7,7 @@ import { openDb } from '../src/main/core/store/db';
 import { RunStore } from '../src/main/core/store/runs';
 import { SweepStore } from '../src/main/core/store/sweeps';
 import { arraySpec } from '../src/main/core/sweeps/slurm';
-import { foolJson, SHARED, tempDir } from './helpers';
+import { fool, foolJson, SHARED, tempDir } from './helpers';
 
 /**
  * `fool sweep --slurm` against a real Slurm: a single-node cluster (munged, slurmctld, slurmd on
@@ -94,6 +94,29 @@ describe.skipIf(NO_SLURM !== null)(`fool sweep on Slurm (${NO_SLURM ?? 'a single
     expect(script).toContain('#SBATCH --array=0-3');
     expect(script).toContain(`'${process.execPath}' '${FOOL}' 'evolve'`);
   }, 300_000);
+
+  it('a sweep whose options sbatch refuses is refused before anything is stored or submitted', async () => {
+    const dir = tempDir('fool-sweep-bad-');
+    const db = join(dir, 'lab.db');
+    const base = ['sweep', '--slurm', '--models', 'lenet-mnist', '--encodings', 'cppn', '--seeds', '1', '--generations', '2', '--batch', '10', '--dir', join(dir, 'tasks'), '--db', db];
+    // A first sweep that works makes the lab; the refused ones must leave it as it was.
+    expect((await fool([...base.slice(0, -4), '--dir', join(dir, 'ok'), '--db', db])).code).toBe(0);
+    const before = readFileSync(db);
+    for (const [flags, why] of [
+      [['--time', 'abc'], /Invalid --time specification/],
+      [['--partition', 'no-such-partition'], /invalid partition/i],
+    ] as [string[], RegExp][]) {
+      const r = await fool([...base, ...flags]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/sbatch refuses the sweep: /);
+      expect(r.stderr).toMatch(why);
+      expect(r.stderr).toMatch(/nothing was stored or submitted/);
+    }
+    const list = await foolJson<{ sweeps: unknown[] }>(['sweep', '--list', '--db', db]);
+    expect(list.sweeps).toHaveLength(1);
+    expect(readFileSync(db).equals(before)).toBe(true);
+    expect(existsSync(join(dir, 'tasks', 'task-0.db'))).toBe(false);
+  }, 120_000);
 
   it('a sweep killed mid-way and resumed resubmits only its unfinished tasks', async () => {
     const dir = tempDir('fool-sweep-kill-');

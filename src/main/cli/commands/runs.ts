@@ -19,7 +19,7 @@ export function registerRuns(program: Command): void {
           const text = list.length
             ? table([
                 ['run', 'kind', 'model', 'encoding', 'seed', 'status', 'generation', 'median', '>= 99.99%'],
-                ...list.map((r) => [r.runId, r.kind, r.model, r.encoding, r.seed, r.status, `${r.generation}/${r.generations ?? '-'}`, r.median === null ? '-' : formatConfidence(r.median), r.at9999 === null ? '-' : `${r.at9999}/${r.classes}`]),
+                ...list.map((r) => [r.runId, r.kind, r.model, r.encoding, r.seed, r.status, `${r.generation < 0 ? '-' : r.generation}/${r.generations ?? '-'}`, r.median === null ? '-' : formatConfidence(r.median), r.at9999 === null ? '-' : `${r.at9999}/${r.classes}`]),
               ])
             : 'No runs yet. Start one with: fool evolve --model lenet-mnist';
           return { json: { runs: list }, text };
@@ -46,7 +46,7 @@ export function registerRuns(program: Command): void {
           const r = await lab.call('runs.report', { runId: runId as number });
           const rows = r.stats.map((s) => [s.generation, formatConfidence(s.median), formatConfidence(s.mean), formatConfidence(s.max), formatConfidence(s.min), s.at99, s.at9999, s.evaluationsPerSecond.toFixed(0)]);
           const text = [
-            `Run ${r.runId}: ${r.kind} ${r.encoding} on ${r.model}, seed ${r.seed}, ${r.status}, generation ${r.lastGeneration}, ${r.evaluations} evaluations in ${r.seconds.toFixed(1)} s`,
+            `Run ${r.runId}: ${r.kind} ${r.encoding} on ${r.model}, seed ${r.seed}, ${r.status}, ${r.lastGeneration < 0 ? 'no generation committed yet' : `generation ${r.lastGeneration}`}, ${r.evaluations} evaluations in ${r.seconds.toFixed(1)} s`,
             `settings ${JSON.stringify(r.settings)}`,
             ...(r.origin ? [`imported ${r.origin.importedAt} from ${r.origin.sourcePath} (host ${r.origin.sourceHost}); born as run ${r.origin.runId} of lab ${r.origin.lab}`] : []),
             table([['gen', 'median', 'mean', 'max', 'min', '>=99%', '>=99.99%', 'img/s'], ...rows]),
@@ -118,6 +118,20 @@ export function registerRunTransfer(runs: Command): void {
     );
 }
 
+/**
+ * "7", or for ImageNet "2 great white shark, 4 hammerhead, ... (+57 more)": a label's first name
+ * with its class index (ImageNet labels hold commas themselves, so whole labels joined by commas
+ * cannot be told apart), at most 6, then how many more.
+ */
+function classesWon(classes: number[], labels: string[]): string {
+  const MAX = 6;
+  const names = classes.slice(0, MAX).map((c, i) => {
+    const name = (labels[i] ?? '').replace(/^n\d{8}\s+/, '').split(',')[0].trim();
+    return name === String(c) || name === '' ? String(c) : `${c} ${name}`;
+  });
+  return names.join(', ') + (classes.length > MAX ? ` (+${classes.length - MAX} more)` : '');
+}
+
 export function registerLineage(program: Command): void {
   program
     .command('lineage')
@@ -133,7 +147,7 @@ export function registerLineage(program: Command): void {
           const chain = l.chain.map((c) => ({ individualId: c.individualId, parentId: c.parentId, generation: c.generation, confidence: c.confidence, classesHeld: c.classesHeld, top: c.top }));
           const text = [
             `Lineage of class ${o.class} (${l.label}) in run ${l.runId}: ${chain.length} individuals`,
-            table([['gen', 'individual', 'conf. for class', 'classes won at birth'], ...l.chain.map((c) => [c.generation, c.individualId, c.confidence === null ? '-' : formatConfidence(c.confidence), c.labelsHeld.join(', ')])]),
+            table([['gen', 'individual', 'conf. for class', 'classes won at birth'], ...l.chain.map((c) => [c.generation, c.individualId, c.confidence === null ? '-' : formatConfidence(c.confidence), classesWon(c.classesHeld, c.labelsHeld)])]),
           ].join('\n');
           return { json: { runId: l.runId, class: o.class, label: l.label, chain }, text };
         });

@@ -3,7 +3,8 @@ import { Command, Option } from 'commander';
 import type { ApiEvent, SweepDetail, SweepSpec } from '../../../shared/api';
 import { ENCODINGS } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
-import { jobResult, parseIntOption, pct, run, table, withLab, type LabClient } from '../common';
+import { formatConfidence } from '../../../shared/confidence';
+import { jobResult, parseIntOption, run, table, withLab, type LabClient } from '../common';
 
 /** "1-4" or "1,2,7" -> numbers. */
 function parseSeeds(v: string): number[] {
@@ -11,12 +12,21 @@ function parseSeeds(v: string): number[] {
   for (const part of v.split(',')) {
     const m = part.trim().match(/^(\d+)(?:-(\d+))?$/);
     if (!m) throw new FoolError('BAD_INPUT', `--seeds "${v}" is not a list of seeds`, 'Pass e.g. --seeds 1-4 or --seeds 1,2,7');
+    if (m[2] !== undefined && Number(m[2]) < Number(m[1])) throw new FoolError('BAD_INPUT', `--seeds "${v}": the range ${part.trim()} runs backwards`, `Write it low to high, e.g. --seeds ${m[2]}-${m[1]}`);
     for (let s = Number(m[1]); s <= Number(m[2] ?? m[1]); s++) out.push(s);
   }
   return out;
 }
 
 const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+
+/** "direct,cppn" -> the encodings, each one the engine knows. */
+function encodingList(v: string): string[] {
+  const out = list(v);
+  const bad = out.filter((e) => !(ENCODINGS as readonly string[]).includes(e));
+  if (bad.length || out.length === 0) throw new FoolError('BAD_INPUT', `--encodings "${v}" names ${bad.length ? `no encoding "${bad[0]}"` : 'no encoding'}`, `Pass ${ENCODINGS.join(', ')} or both, comma-separated`);
+  return out;
+}
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 interface Opts {
@@ -58,7 +68,7 @@ function specFrom(o: Opts): unknown {
   const slurm = { ...((spec.slurm as object | undefined) ?? {}) } as Record<string, unknown>;
   const set = (obj: Record<string, unknown>, k: string, v: unknown) => v !== undefined && (obj[k] = v);
   set(spec, 'models', o.models && list(o.models));
-  set(spec, 'encodings', o.encodings && list(o.encodings));
+  set(spec, 'encodings', o.encodings && encodingList(o.encodings));
   set(spec, 'seeds', o.seeds && parseSeeds(o.seeds));
   set(spec, 'generations', o.generations);
   set(spec, 'batch', o.batch);
@@ -106,7 +116,7 @@ function summary(d: SweepDetail): { json: unknown; text: string } {
       ['task', 'model', 'encoding', 'seed', 'settings', 'state', 'generation', 'run', 'note'],
       ...d.taskList.map((t) => [t.task, t.model, t.encoding, t.seed, JSON.stringify(t.settings), t.state, t.generation === null ? '-' : `${t.generation}/${d.generations}`, t.runId ?? '-', t.message ?? '']),
     ]),
-    d.archive.length ? `Merged archive (best over the sweep): ${d.archive.map((c) => `${c.label} ${pct(c.confidence)} (run ${c.runId})`).join(', ')}` : '',
+    d.archive.length ? `Merged archive (best over the sweep): ${d.archive.map((c) => `${c.label} ${formatConfidence(c.confidence)} (run ${c.runId})`).join(', ')}` : '',
     d.failed ? `Resubmit the failed tasks with: fool sweep --resume ${d.sweepId}` : '',
   ].filter(Boolean);
   return { json: { sweepId: d.sweepId, backend: d.backend, dir: d.dir, tasks: d.taskList, imported: d.imported, failed: d.failed, archive: d.archive }, text: text.join('\n') };

@@ -11,9 +11,10 @@ export function sweepHandlers(ctx: ApiContext): Handlers<Methods> {
   return {
     'sweeps.list': () => store().list(),
     'sweeps.get': (p) => store().get(p.sweepId),
-    'sweeps.start': (p) => {
-      // Planned and stored before the job starts: a bad spec (unknown model, a used folder) is the caller's error.
-      const sweepId = createSweep(ctx.lab, p.spec);
+    'sweeps.start': async (p) => {
+      // Planned, checked and stored before the job starts: a bad spec (unknown model, a used folder,
+      // options sbatch refuses) is the caller's error.
+      const sweepId = await createSweep(ctx.lab, p.spec);
       const job = follow(sweepId, store().tasks(sweepId).map((t) => t.task));
       return { jobId: job.jobId, sweepId };
     },

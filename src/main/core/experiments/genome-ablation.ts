@@ -1,5 +1,6 @@
 import { EvolutionSettingsSchema, type CppnGenome, type CppnSettings } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
+import { formatConfidence } from '../../../shared/confidence';
 import type { GenomeAblatedImage, GenomeAblationParams, GenomeAblationResult, GenomeAblationSummary } from '../../../shared/genome';
 import { controlEdits, findRepetition, renderEdited, renderWithPlanes } from '../analysis/genome';
 import { stack, type Image } from '../models/image';
@@ -195,9 +196,9 @@ export function genomeAblationImagesTable(r: GenomeAblationResult): string[][] {
       String(i.individualId),
       String(i.periodicNodes),
       i.origins.map((o) => `${o.label} (${o.period.toFixed(1)}, ${o.kind}: ${o.inputs})`).join('; ') || '-',
-      pct(i.before),
-      pct(i.after),
-      pct(i.controlMean),
+      formatConfidence(i.before),
+      formatConfidence(i.after),
+      formatConfidence(i.controlMean),
       pct(i.controlStd),
     ]),
   ];

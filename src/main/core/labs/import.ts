@@ -34,7 +34,7 @@ export async function importLab(lab: Lab, file: string, opts: ImportOptions = {}
   if (!existsSync(sourcePath)) throw new FoolError('NOT_FOUND', `there is no lab file ${sourcePath}`, 'Pass the path of a lab database (a .db file made by Fooling Lab)');
   if (sourcePath === resolve(lab.dbPath)) throw new FoolError('BAD_INPUT', `${sourcePath} is this lab itself`, 'Import from another lab file');
   // openDb refuses a newer schema (and a file that is not SQLite) before anything is read.
-  const srcDb = openDb(sourcePath, { readonly: true });
+  const srcDb = openDb(sourcePath, { readonly: true, notALab: 'Import from a lab file made by Fooling Lab (its .db; fool runs export-lab RUN --out FILE.db writes one)' });
   try {
     const src = new SourceLabStore(srcDb);
     if (!src.hasRuns()) throw new FoolError('BAD_DATABASE', `${sourcePath} holds no runs table (schema ${src.version()} of ${SCHEMA_VERSION})`, 'Pass a lab made by Fooling Lab');

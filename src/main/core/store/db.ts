@@ -24,7 +24,7 @@ function nativeBinding(): string | undefined {
 }
 
 /** Refuses, before SQLite touches it, a file that is not a SQLite database. */
-function checkIsSqlite(path: string): void {
+function checkIsSqlite(path: string, fix: string): void {
   if (!existsSync(path) || statSync(path).size === 0) return;
   const fd = openSync(path, 'r');
   const head = Buffer.alloc(16);
@@ -37,7 +37,7 @@ function checkIsSqlite(path: string): void {
     throw new FoolError(
       'BAD_DATABASE',
       `${path} is not a Fooling Lab database (it is not SQLite); it was left untouched`,
-      'Pass another file with --db (or FOOL_DB), or move this one away',
+      fix,
     );
   }
 }
@@ -56,7 +56,7 @@ const OUR_TABLES = ['models', 'runs'];
  * another application, or it has tables and none of them are a lab's. The file is inspected through
  * a read-only connection, so its bytes (and its journal mode) stay as they were.
  */
-function checkIsOurs(path: string): void {
+function checkIsOurs(path: string, fix: string): void {
   if (!existsSync(path) || statSync(path).size === 0) return;
   let probe: Db;
   try {
@@ -72,7 +72,7 @@ function checkIsOurs(path: string): void {
     const ours = appId === APPLICATION_ID || (appId === 0 && (newer || tables.length === 0 || OUR_TABLES.every((t) => tables.includes(t))));
     if (!ours) {
       const what = appId !== 0 ? `its header names another application (application_id ${appId})` : `its tables (${tables.slice(0, 4).join(', ')}${tables.length > 4 ? ', ...' : ''}) are not a lab's`;
-      throw new FoolError('BAD_DATABASE', `${path} is another program's SQLite database (${what}); it was left untouched`, 'Pass a new or existing lab with --db (or FOOL_DB)');
+      throw new FoolError('BAD_DATABASE', `${path} is another program's SQLite database (${what}); it was left untouched`, fix);
     }
   } catch (e) {
     if (e instanceof FoolError) throw e;
@@ -111,12 +111,14 @@ function writable(path: string): boolean {
  * by a newer Fooling Lab, or by another program, is refused without being written to. A lab on a
  * read-only medium is opened read-only: reading works, and the first write says what to do.
  */
-export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
+export function openDb(path: string, opts: { readonly?: boolean; notALab?: string } = {}): Db {
   if (existsSync(path) && statSync(path).isDirectory()) {
-    throw new FoolError('BAD_DATABASE', `${path} is a folder, not a lab database`, `Pass a file with --db, e.g. ${join(path, 'lab.db')}`);
+    throw new FoolError('BAD_DATABASE', `${path} is a folder, not a lab database`, opts.notALab ?? `Pass a file with --db, e.g. ${join(path, 'lab.db')}`);
   }
-  checkIsSqlite(path);
-  checkIsOurs(path);
+  // What to do about a file that is not a lab: for this lab's own file, name another; a caller
+  // reading another lab (an import) says what it needs instead.
+  checkIsSqlite(path, opts.notALab ?? 'Pass another file with --db (or FOOL_DB), or move this one away');
+  checkIsOurs(path, opts.notALab ?? 'Pass a new or existing lab with --db (or FOOL_DB)');
   if (!opts.readonly) {
     try {
       mkdirSync(dirname(path), { recursive: true });

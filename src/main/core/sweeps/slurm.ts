@@ -87,6 +87,15 @@ export async function submit(script: string): Promise<string> {
   return id;
 }
 
+/**
+ * Whether sbatch would take the script (`sbatch --test-only`: validated against the cluster,
+ * partition, time and resources included, and nothing submitted): null, or sbatch's reason.
+ */
+export async function refusal(script: string): Promise<string | null> {
+  const r = await run('sbatch', ['--test-only', script]);
+  return r.code === 0 ? null : r.stderr.trim().split('\n').slice(-2).join(' ') || `sbatch exited with ${r.code}`;
+}
+
 /** Expands "0-3,5%2" to [0, 1, 2, 3, 5]. */
 function expandArray(spec: string): number[] {
   const out: number[] = [];

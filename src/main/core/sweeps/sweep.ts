@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { SweepSpec, SweepTask, SweepTaskState } from '../../../shared/api';
 import { FoolError } from '../../../shared/errors';
@@ -9,7 +10,7 @@ import { labRuns } from '../labs/import';
 import { importLabOffThread } from '../labs/import-thread';
 import { packageRoot } from '../paths';
 import { SweepStore, type NewTask } from '../store/sweeps';
-import { FAILED_STATES, LIVE_STATES, sbatchScript, slurmMissing, submit, taskStates, type SlurmTaskState } from './slurm';
+import { FAILED_STATES, LIVE_STATES, refusal, sbatchScript, slurmMissing, submit, taskStates, type SlurmTaskState } from './slurm';
 
 /**
  * A sweep: many evolution runs (models x encodings x seeds x settings), each a task with its own lab
@@ -75,14 +76,42 @@ export interface SweepOutcome {
   stopped: boolean;
 }
 
-/** Starts a sweep: stores it, then follows it (the job's work). */
-export function createSweep(lab: Lab, spec: SweepSpec): number {
+/**
+ * Starts a sweep: checks it, stores it, then follows it (the job's work). A Slurm sweep's options
+ * are put to sbatch first (`--test-only`), so a sweep sbatch would refuse (a wrong --time or
+ * --partition, no Slurm here) is refused before it is stored, not left in the lab as "submitted".
+ */
+export async function createSweep(lab: Lab, spec: SweepSpec): Promise<number> {
   const plan = planSweep(lab, spec);
   if (plan.spec.backend === 'local' && plan.spec.slurm.gres) throw new FoolError('BAD_INPUT', '--gres is a Slurm option', 'Add --slurm, or drop --gres');
-  mkdirSync(join(plan.spec.dir, 'logs'), { recursive: true });
   const clash = plan.tasks.find((t) => existsSync(t.lab));
   if (clash) throw new FoolError('BAD_INPUT', `${clash.lab} already exists: the folder ${plan.spec.dir} holds another sweep`, 'Give each sweep its own --dir');
+  if (plan.spec.backend === 'slurm') await checkSlurm(plan.spec, plan.tasks.map((t) => ({ ...t, state: 'planned' as const, slurmJob: null, generation: null, runId: null, message: null })));
+  mkdirSync(join(plan.spec.dir, 'logs'), { recursive: true });
   return new SweepStore(lab.db).create(plan.spec, plan.tasks);
+}
+
+/** The compute nodes' node binary: the sweep's, else this one. */
+function nodeBinary(spec: SweepSpec): string {
+  const node = spec.slurm.node ?? process.execPath;
+  if (!isAbsolute(node)) throw new FoolError('BAD_INPUT', `the node binary "${node}" is not an absolute path`, 'Give the compute nodes\' node by its absolute path');
+  return node;
+}
+
+/** Refuses a Slurm sweep that cannot be submitted: no sbatch here, or sbatch refusing its script. */
+async function checkSlurm(spec: SweepSpec, tasks: SweepTask[]): Promise<void> {
+  const missing = await slurmMissing();
+  if (missing) throw new FoolError('UNSUPPORTED', missing, 'Run the sweep where Slurm is installed (a login node), or use the local backend');
+  const dir = mkdtempSync(join(tmpdir(), 'fool-sweep-check-'));
+  try {
+    const file = join(dir, 'check.sbatch');
+    const script = sbatchScript({ sweepId: 0, spec, logDir: join(spec.dir, 'logs'), node: nodeBinary(spec), tasks: tasks.map((t) => ({ task: t.task, argv: taskArgv(spec, t) })) });
+    writeFileSync(file, script, { mode: 0o755 });
+    const why = await refusal(file);
+    if (why) throw new FoolError('BAD_INPUT', `sbatch refuses the sweep: ${why}; nothing was stored or submitted`, 'Check the Slurm options of the sweep (--partition, --time, --gres, --mem, --sbatch-option)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -135,13 +164,19 @@ export async function followSweep(lab: Lab, sweepId: number, submitNow: number[]
     if (spec.backend === 'slurm') {
       const missing = await slurmMissing();
       if (missing) throw new FoolError('UNSUPPORTED', missing, 'Run the sweep where Slurm is installed (a login node), or use the local backend');
-      const node = spec.slurm.node ?? process.execPath;
-      if (!isAbsolute(node)) throw new FoolError('BAD_INPUT', `the node binary "${node}" is not an absolute path`, 'Give the compute nodes\' node by its absolute path');
+      const node = nodeBinary(spec);
       const script = sbatchScript({ sweepId, spec, logDir, node, tasks: submitNow.map((n) => ({ task: n, argv: taskArgv(spec, tasks.get(n)!) })) });
       const file = join(spec.dir, `sweep-${sweepId}.sbatch`);
       writeFileSync(file, script, { mode: 0o755 });
       store.setScript(sweepId, script);
-      const job = await submit(file);
+      let job: string;
+      try {
+        job = await submit(file);
+      } catch (e) {
+        // Not submitted after all: said per task, and `resume` submits them again.
+        for (const n of submitNow) store.update(sweepId, n, { state: 'failed', message: `not submitted: ${(e as Error).message}` });
+        throw e;
+      }
       for (const n of submitNow) store.update(sweepId, n, { slurmJob: `${job}_${n}` });
     } else {
       queue.push(...submitNow);
