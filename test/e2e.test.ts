@@ -553,6 +553,9 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     const running = page.getByTestId('experiment-jobs');
     await running.getByRole('button', { name: 'Cancel' }).click();
     await expect.poll(() => running.count(), { timeout: 60_000 }).toBe(0);
+    // Listed as what it is: cut short with its results so far, not "finished".
+    await expect.poll(() => row.textContent(), { timeout: 30_000 }).toMatch(/reproduce.*cancelled \(results so far\)$/);
+    await shot('25b-reproduction-cancelled');
   });
 
   it('deletes a run and removes a model (after an in-app confirmation that Esc cancels)', async () => {

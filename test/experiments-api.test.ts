@@ -141,8 +141,10 @@ describe.skipIf(!HAS_MODEL)('experiments through the API', () => {
   it('transfer: started, followed, read back; cancelled, it keeps the models done', async () => {
     const { result } = await runKind('transfer', { runs: [runId], models: [MODEL] });
     expect(result).toMatchObject({ sources: [MODEL], targets: [MODEL] });
-    const { e } = await cancelKind('transfer', { runs: [runId], models: [MODEL] });
+    const { e, stored } = await cancelKind('transfer', { runs: [runId], models: [MODEL] });
     expect((e.result as { targets: string[] }).targets).toEqual([MODEL]);
+    // Its one model was done (ten images: one chunk), so nothing was cut short.
+    expect(stored).toMatchObject({ finished: true, cancelled: false, result: { done: true } });
   }, 60_000);
 
   it('ablate: started, followed (a progress event per champion), read back; cancelled, it keeps the champions done', async () => {
@@ -159,7 +161,7 @@ describe.skipIf(!HAS_MODEL)('experiments through the API', () => {
     expect(partial.images.length).toBeLessThan(champions);
     // The champions done are the first ones of the full pass, with the same figures (seeded control).
     expect(partial.images).toEqual((result.images as unknown[]).slice(0, partial.images.length));
-    expect(stored).toMatchObject({ finished: true, result: { done: false } });
+    expect(stored).toMatchObject({ finished: false, cancelled: true, result: { done: false } });
     const rep = await ok('experiments.report', { experimentId: stored.id, outDir: join(dir, 'ablate-stopped') });
     expect(readFileSync(join(rep.dir, 'index.html'), 'utf8')).toMatch(/Stopped/);
   }, 60_000);
@@ -168,7 +170,7 @@ describe.skipIf(!HAS_MODEL)('experiments through the API', () => {
     const { e, stored } = await cancelKind('ablate', { runId, genome: true, draws: 1 });
     const partial = e.result as { done: boolean; images: unknown[] };
     expect(partial.done).toBe(false);
-    expect(stored).toMatchObject({ finished: true, result: { done: false } });
+    expect(stored).toMatchObject({ finished: false, cancelled: true, result: { done: false } });
     expect((stored.result as { images: unknown[] }).images.length).toBe(partial.images.length);
   }, 60_000);
 
@@ -202,7 +204,7 @@ describe.skipIf(!HAS_MODEL)('experiments through the API', () => {
     // (A finished loop is tested through the CLI in experiment-retrain.test.ts.)
     const { e, stored } = await cancelKind('retrain', { iterations: 2, runsPerIteration: 1, generations: 200, batch: 10, workDir: join(dir, 'retrain') });
     expect(e.result).toMatchObject({ done: false, iterations: [] });
-    expect(stored).toMatchObject({ finished: true, result: { done: false } });
+    expect(stored).toMatchObject({ finished: false, cancelled: true, result: { done: false } });
     const report = await ok('experiments.report', { experimentId: stored.id, outDir: join(dir, 'retrain-report') });
     expect(readFileSync(join(report.dir, 'index.html'), 'utf8')).toMatch(/Not finished/);
   }, 120_000);

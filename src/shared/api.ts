@@ -647,7 +647,10 @@ export interface ExperimentListing {
   /** As stored ('ablation' for the ablate kind). */
   kind: string;
   createdAt: string;
+  /** Its result is stored and complete. */
   finished: boolean;
+  /** Its result is stored but cut short (cancelled, Ctrl-C): it holds what was done (the result's done: false). */
+  cancelled: boolean;
   params: unknown;
 }
 

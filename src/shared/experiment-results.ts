@@ -29,6 +29,8 @@ export interface TransferResult {
   targets: string[];
   pairs: TransferPair[];
   images: TransferImage[];
+  /** False when cancelled: `targets` holds the models classified in full before it (absent in results saved before this field: done). */
+  done?: boolean;
   seconds: number;
 }
 

@@ -26,11 +26,13 @@ function idList(name: string): (v: string) => number[] {
 function progressView(k: ExperimentKind<unknown, unknown>): { on(e: ApiEvent): void; stop(): void } {
   const p = k.cli.progress;
   let bar: ReturnType<typeof progressBar> | undefined;
+  let said = '';
   return {
     on: (e) => {
       if (e.type !== 'job.progress' || !p) return;
       if ('bar' in p) (bar ??= progressBar(p.bar, e.total)).update(e.done, e.detail);
-      else if (e.message) process.stderr.write(`${p.line(e.message)}\n`);
+      // A job's message stays the same while its counts move: one line per new message.
+      else if (e.message && e.message !== said) process.stderr.write(`${p.line((said = e.message))}\n`);
     },
     stop: () => bar?.stop(),
   };
@@ -133,7 +135,7 @@ export function registerExperiments(program: Command): void {
       run(async (cmd) =>
         withLab(cmd, async (lab) => {
           const rows = await lab.call('experiments.list', {});
-          return { json: { experiments: rows }, text: rows.length ? table([['id', 'kind', 'created', 'finished'], ...rows.map((r) => [r.id, r.kind, r.createdAt, r.finished ? 'yes' : 'no'])]) : 'No experiments yet.' };
+          return { json: { experiments: rows }, text: rows.length ? table([['id', 'kind', 'created', 'finished'], ...rows.map((r) => [r.id, r.kind, r.createdAt, r.finished ? 'yes' : r.cancelled ? 'cancelled' : 'no'])]) : 'No experiments yet.' };
         }),
       ),
     );

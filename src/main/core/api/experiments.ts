@@ -8,7 +8,16 @@ import type { ApiContext, Handlers } from './context';
 
 type Methods = 'experiments.kinds' | 'experiments.list' | 'experiments.get' | 'experiments.start' | 'experiments.report';
 
-const listing = (e: ExperimentRow): ExperimentListing => ({ id: e.id, kind: e.kind, createdAt: e.createdAt, finished: e.result !== null, params: e.params });
+/** A result with done: false was cut short (results saved before that field existed are complete). */
+const cutShort = (result: unknown): boolean => typeof result === 'object' && result !== null && (result as { done?: unknown }).done === false;
+const listing = (e: ExperimentRow): ExperimentListing => ({
+  id: e.id,
+  kind: e.kind,
+  createdAt: e.createdAt,
+  finished: e.result !== null && !cutShort(e.result),
+  cancelled: e.result !== null && cutShort(e.result),
+  params: e.params,
+});
 
 /** Experiments: every kind of the registry (experiments/registry.ts), run as jobs. */
 export function experimentHandlers(ctx: ApiContext): Handlers<Methods> {

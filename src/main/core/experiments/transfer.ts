@@ -7,7 +7,9 @@ import { ExperimentStore } from '../store/experiments';
 import type { RunRow } from '../store/runs';
 import { stack } from '../models/image';
 import { fitToModel } from '../models/resize';
-import { championPixels, checkModelHasClasses, checkSameLabels, median, type ChampionPixels } from './images';
+import { checkModelHasClasses, checkSameLabels, median } from './images';
+import { individualImage } from '../individual-image';
+import type { Image } from '../models/image';
 
 /**
  * Transferability (paper section 3.2): the champions evolved (or ascended) against model A,
@@ -20,9 +22,6 @@ export interface TransferParams {
   runs: number[];
   models: string[];
 }
-
-
-
 
 /** Everything checked before any image is rendered or model opened. */
 export function planTransfer(lab: Lab, params: TransferParams): { runs: RunRow[]; targets: ModelInfo[] } {
@@ -39,28 +38,75 @@ export function planTransfer(lab: Lab, params: TransferParams): { runs: RunRow[]
 
 const share = (xs: number[], min: number) => (xs.length ? xs.filter((x) => x >= min).length / xs.length : 0);
 
-export async function runTransfer(lab: Lab, params: TransferParams, opts: { classifier?: ClassifierOptions; onModel?: (name: string) => void; onCreated?: (id: number) => void; signal?: AbortSignal } = {}): Promise<{ id: number; result: TransferResult }> {
+/** Images classified per call: a share for each worker, small enough that progress moves and a cancel lands within seconds. */
+const PER_WORKER = 32;
+
+export async function runTransfer(
+  lab: Lab,
+  params: TransferParams,
+  opts: { classifier?: ClassifierOptions; onModel?: (name: string) => void; onProgress?: (done: number, total: number, model: string) => void; onCreated?: (id: number) => void; signal?: AbortSignal } = {},
+): Promise<{ id: number; result: TransferResult }> {
   const { runs, targets } = planTransfer(lab, params);
   const store = new ExperimentStore(lab.db);
   const id = store.create('transfer', params);
   opts.onCreated?.(id);
   const t0 = performance.now();
-  const champs: ChampionPixels[] = runs.flatMap((r) => championPixels(lab, r.id));
+  const champs = runs.flatMap((r) => lab.runs.champions(r.id).map((c) => ({ ...c, runId: r.id })));
   const images: TransferImage[] = champs.map((c) => ({ runId: c.runId, class: c.class, label: c.label, individualId: c.individualId, confidence: {} }));
-  // Cancelled: the models classified so far are the result's targets.
+  // Rendered on first use, chunk by chunk, and kept for the next target (an individual holding
+  // several cells once). Rendering all of them up front held the host's thread for as long as it
+  // took: a server answered nothing meanwhile.
+  const rendered = new Map<string, Image>();
+  const pixels = (c: (typeof champs)[number]): Image => {
+    const key = `${c.runId}/${c.individualId}`;
+    let img = rendered.get(key);
+    if (!img) rendered.set(key, (img = individualImage(lab, c.runId, c.individualId)));
+    return img;
+  };
+  const total = champs.length * targets.length;
+  let done = 0;
+  // Cancelled: the models classified in full so far are the result's targets.
   const classified: typeof targets = [];
   for (const t of targets) {
     if (opts.signal?.aborted) break;
-    classified.push(t);
-    opts.onModel?.(t.manifest.name);
-    const batch = stack(await Promise.all(champs.map((c) => fitToModel(c.image, t.manifest.input))));
-    const c = await lab.openClassifier(t.manifest.name, opts.classifier);
+    const name = t.manifest.name;
+    opts.onModel?.(name);
+    const c = await lab.openClassifier(name, opts.classifier);
+    const got = new Float64Array(champs.length);
+    let complete = true;
     try {
-      const probs = await c.classify(batch);
-      champs.forEach((ch, i) => (images[i].confidence[t.manifest.name] = probs[i * c.classes + ch.class]));
+      // In chunks (one whole batch gave no progress and took a cancel only after the last image);
+      // the next chunk is rendered and resized while the workers classify this one.
+      const chunk = PER_WORKER * c.workers;
+      const prepare = (start: number) => Promise.all(champs.slice(start, start + chunk).map((ch) => fitToModel(pixels(ch), t.manifest.input))).then(stack);
+      let next: Promise<ReturnType<typeof stack>> | null = prepare(0);
+      for (let start = 0; next; start += chunk) {
+        const batch = await next;
+        next = null;
+        const probs = c.classify(batch);
+        probs.catch(() => undefined); // awaited below, after the yield: not an unhandled rejection meanwhile
+        if (start + chunk < champs.length) {
+          // Let the host answer (and a cancel arrive) before the next chunk's rendering holds the thread.
+          await new Promise((go) => setImmediate(go));
+          next = prepare(start + chunk);
+          next.catch(() => undefined); // awaited above on the next turn; a failure is reported there
+        }
+        const p = await probs;
+        for (let i = 0; i < batch.n; i++) got[start + i] = p[i * c.classes + champs[start + i].class];
+        done += batch.n;
+        opts.onProgress?.(done, total, name);
+        // A cancel lands here, between chunks: the model cut short is dropped (no half column).
+        if (next && opts.signal?.aborted) {
+          complete = false;
+          break;
+        }
+      }
     } finally {
       await c.close();
     }
+    if (!complete) break;
+    classified.push(t);
+    images.forEach((im, i) => (im.confidence[name] = got[i]));
   }
   const modelOf = new Map(runs.map((r) => [r.id, r.model]));
   const sources = [...new Set(runs.map((r) => r.model))];
@@ -81,7 +127,7 @@ export async function runTransfer(lab: Lab, params: TransferParams, opts: { clas
       });
     }
   }
-  const result: TransferResult = { sources, targets: classified.map((t) => t.manifest.name), pairs, images, seconds: (performance.now() - t0) / 1000 };
+  const result: TransferResult = { sources, targets: classified.map((t) => t.manifest.name), pairs, images, done: classified.length === targets.length, seconds: (performance.now() - t0) / 1000 };
   store.setResult(id, result);
   return { id, result };
 }

@@ -41,6 +41,11 @@ export function synset(label: string): string | null {
 }
 
 /** A stored UTC timestamp in the reader's local time, to the second ("2026-12-01 15:04:05"). */
+/** An experiment's state in words: complete, cut short by a cancel (its result holds what was done), or without a result yet. */
+export function experimentStatus(x: { finished: boolean; cancelled: boolean }): string {
+  return x.finished ? 'finished' : x.cancelled ? 'cancelled (results so far)' : 'not finished';
+}
+
 export function when(iso: string | null | undefined): string {
   if (!iso) return '–';
   const d = new Date(iso);

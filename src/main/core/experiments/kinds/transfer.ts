@@ -23,6 +23,8 @@ export const transfer = defineExperiment<TransferParams, TransferResult>({
       signal: ctx.signal,
       onCreated: (experimentId) => ctx.ids({ experimentId }),
       onModel: (m) => ctx.progress({ message: `classifying under ${m}...` }),
+      // Counts only: the message (one CLI line per model) changes per model, not per chunk.
+      onProgress: (done, total) => ctx.progress({ done, total }),
     }),
   text: (r, { id, flags }) =>
     [
