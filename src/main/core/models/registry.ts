@@ -291,9 +291,12 @@ export class ModelRegistry {
             { manifest: built.manifest, path, labels: built.labels, source: 'user' },
             {
               classifier: opts.classifier,
+              // The model is registered even when the check is poor, so the fix replaces it: the
+              // add command alone would be refused ("a model named ... already exists").
               commandFor:
                 opts.commandFor ??
                 ((flags) =>
+                  `fool models remove ${name} && ` +
                   addCommandLine(
                     { file, name: opts.name, manifest: opts.manifest, layout: overrides.layout, height: overrides.height, width: overrides.width, labels: opts.labels, labelOffset: overrides.labelOffset, output: overrides.output, outputKind: overrides.outputKind },
                     flags,
