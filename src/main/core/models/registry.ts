@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { FoolError } from '../../../shared/errors';
+import { FoolError, isFoolError } from '../../../shared/errors';
 import {
   ManifestSchema,
   PRESET_NAMES,
@@ -226,6 +226,23 @@ export class ModelRegistry {
       `model "${name}" is registered in this lab but its files are missing: ${missing}`,
       `Copy the lab's ${basename(this.dir)} folder back beside the database (a lab is the .db file and that folder), or "fool models remove ${name}" and add the model again`,
     );
+  }
+
+  /**
+   * The model a run was made with. One removed since (the run stays: shown, exported) is refused
+   * with what to do, not as an unknown name among the lab's others.
+   */
+  forRun(run: { id: number; model: string }): ModelInfo {
+    try {
+      return this.get(run.model);
+    } catch (e) {
+      if (!isFoolError(e) || e.code !== 'NOT_FOUND' || this.list().some((m) => m.name === run.model)) throw e;
+      throw new FoolError(
+        'NOT_FOUND',
+        `run ${run.id} was made with the model "${run.model}", which is no longer in this lab (removed?)`,
+        `Add it again under that name (fool models add FILE.onnx --name ${run.model} ...); the run can be shown and exported without it`,
+      );
+    }
   }
 
   get(name: string): ModelInfo {
