@@ -219,6 +219,9 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await steps.first().waitFor();
     expect(await steps.count()).toBeGreaterThanOrEqual(2);
     expect(await steps.first().textContent()).toContain('gen 0');
+    // The chain ends with the champion itself: its ancestors are the steps before it.
+    const n = await steps.count();
+    expect(await page.locator('h1').textContent()).toContain(`${n - 1} ${n - 1 === 1 ? 'ancestor' : 'ancestors'} back to generation 0`);
     await shot('06-lineage');
     await steps.first().locator('a').click();
     await page.waitForURL(/individual\/\d+$/);
