@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatConfidence } from '../src/shared/confidence';
 import { fool, foolJson, HAS_SHARED, MODELS, SKIP_SHARED_REASON, tempDir } from './helpers';
@@ -79,5 +79,22 @@ describe.skipIf(!HAS_SHARED)(`lineage of an ImageNet run${HAS_SHARED ? '' : ` (s
       expect(named).toEqual(held.slice(0, 6));
       if (held.length > 6) expect(won).toMatch(new RegExp(`\\(\\+${held.length - 6} more\\)$`));
     });
+  });
+});
+
+describe('a run whose model was removed', () => {
+  it('is refused by resume, transfer and ablate with what happened and the fix; export still works', async () => {
+    const d = tempDir();
+    const lab = join(d, 'lab.db');
+    const lenet = resolve(__dirname, '../resources/models/lenet-mnist.onnx');
+    expect((await fool(['models', 'add', lenet, '--name', 'gone', '--preset', 'mnist', '--no-check', '--db', lab])).code).toBe(0);
+    expect((await fool(['evolve', '--model', 'gone', '--generations', '2', '--batch', '20', '--workers', '1', '--db', lab])).code).toBe(0);
+    expect((await fool(['models', 'remove', 'gone', '--db', lab])).code).toBe(0);
+    for (const args of [['resume', '1', '--generations', '4'], ['transfer', '--runs', '1', '--models', 'lenet-mnist'], ['ablate', '1']]) {
+      const r = await fool([...args, '--db', lab]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/run 1 was made with the model "gone", which is no longer in this lab \(removed\?\)\. Add it again under that name \(fool models add FILE\.onnx --name gone/);
+    }
+    expect((await fool(['export', '1', '--out', join(d, 'export'), '--db', lab])).code).toBe(0);
   });
 });

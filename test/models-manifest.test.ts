@@ -56,7 +56,7 @@ describe('a trained torchvision-style grey model (input (p/255 - 0.1307)/0.3081,
   it('added with --preset mnist it is flagged, with the flags that fit and a command that works', async () => {
     const r = await fool(['models', 'add', model, '--name', 'torch-wrong', '--preset', 'mnist', '--db', db]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/WARNING self-check: \d+\.\d% of 1,000 MNIST test digits right \(top-1\) with --preset mnist, but 9\d\.\d% with --preset torch-mnist: add it with fool models add \S+ --name torch-wrong --preset torch-mnist/);
+    expect(r.stdout).toMatch(/WARNING self-check: \d+\.\d% of 1,000 MNIST test digits right \(top-1\) with --preset mnist, but 9\d\.\d% with --preset torch-mnist: register it so with fool models remove torch-wrong && fool models add \S+ --name torch-wrong --preset torch-mnist/);
     const show = await foolJson<{ check: Check }>(['models', 'show', 'torch-wrong', '--db', db]);
     expect(show.check.passed).toBe(false);
     expect(show.check.alternatives[0].flags).toBe('--preset torch-mnist');
@@ -64,9 +64,11 @@ describe('a trained torchvision-style grey model (input (p/255 - 0.1307)/0.3081,
     const list = await fool(['models', 'list', '--db', db]);
     expect(list.stdout).toMatch(/torch-wrong\s+10\s+user\s+\d+\.\d% POOR/);
 
-    // The advice, followed as printed (under a new name), gives a model that passes.
-    const advice = /add it with (fool models add .*)$/m.exec(r.stdout)![1].replace('--name torch-wrong', '--name torch-fixed').split(' ').slice(1);
-    const fixed = await foolJson<AddResult>([...advice, '--db', db]);
+    // The advice, followed as printed (the model is registered already: it replaces it), gives a model that passes.
+    const advice = /register it so with (fool models remove \S+) && (fool models add .*)$/m.exec(r.stdout)!;
+    expect((await fool([...advice[1].split(' ').slice(1), '--db', db])).code).toBe(0);
+    const fixed = await foolJson<AddResult>([...advice[2].split(' ').slice(1), '--db', db]);
+    expect(fixed.model.name).toBe('torch-wrong');
     expect(fixed.check!.passed).toBe(true);
     expect(fixed.check!.accuracy).toBeGreaterThanOrEqual(0.98);
   });
@@ -251,7 +253,7 @@ describe.skipIf(!HAS_SHARED)(`the ImageNet self-check on real models${HAS_SHARED
     expect(good.check).toMatchObject({ dataset: 'imagenet-photos', passed: true, accuracy: 1 });
     const bad = await fool(['models', 'add', MODELS.squeezenet, '--name', 'sq-torch', '--preset', 'torch-imagenet', '--db', db]);
     expect(bad.code, bad.stderr).toBe(0);
-    expect(bad.stdout).toMatch(/WARNING self-check: .* with --preset torch-imagenet .*but 100\.0% with --preset caffe-imagenet: add it with fool models add \S+ --name sq-torch --preset caffe-imagenet/);
+    expect(bad.stdout).toMatch(/WARNING self-check: .* with --preset torch-imagenet .*but 100\.0% with --preset caffe-imagenet: register it so with fool models remove sq-torch && fool models add \S+ --name sq-torch --preset caffe-imagenet/);
   });
 
   it('handles a 1001-class model (background first) with the shipped labels and offset 1', async () => {

@@ -55,6 +55,8 @@ function perClassMaxima(labs: string[]): Map<number, number> {
     const db = openDb(file, { readonly: true });
     try {
       const store = new RunStore(db);
+      // One run a task lab: a task cancelled mid-run and resubmitted resumed its run, not a second one.
+      expect(store.list(), file).toHaveLength(1);
       const finished = store.list().filter((r) => r.status === 'finished');
       expect(finished, file).toHaveLength(1);
       for (const c of store.champions(finished[0].id)) best.set(c.class, Math.max(best.get(c.class) ?? 0, c.confidence));

@@ -252,6 +252,29 @@ describe('fool train lenet: files', () => {
     );
   });
 
+  it('refuses to train afresh over the checkpoint of a stopped training (left as it was); --resume continues it', async () => {
+    const out = join(dir, 'halted.onnx');
+    const abort = new AbortController();
+    const stopped = await trainLenetFile(small(3, 2), {
+      ...QUICK,
+      out,
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.epoch === 2 && p.batch >= 5) abort.abort();
+      },
+    });
+    expect(stopped.result.stopped).toBe(true);
+    const ckpt = readFileSync(`${out}.ckpt`);
+    // The stopped command run again without --resume (up-arrow, Enter): refused, the epoch kept.
+    await expectFoolError(trainLenetFile(small(3, 2), { ...QUICK, out }), 'BAD_INPUT', /halted\.onnx\.ckpt holds an unfinished training \(1 of 2 epochs, seed 3\).*--resume/);
+    expect(readFileSync(`${out}.ckpt`).equals(ckpt)).toBe(true);
+    const resumed = await trainLenetFile(small(3, 2), { ...QUICK, out, resume: true });
+    expect(resumed.result.epochsDone).toBe(2);
+    // Finished: its checkpoint may be trained over (another seed, the same file name).
+    const again = await trainLenetFile(small(4, 1), { ...QUICK, out });
+    expect(again.result.epochsDone).toBe(1);
+  });
+
   it('refuses an empty extra-class folder or wrong-sized images before training, writing nothing', async () => {
     const empty = join(dir, 'empty');
     mkdirSync(empty);

@@ -66,7 +66,8 @@ export function registerTrain(program: Command): void {
     .addHelpText(
       'after',
       '\nCtrl-C stops after the current batch; the checkpoint of the last finished epoch is kept, and\n' +
-        'the same command with --resume continues from it.\n\n' +
+        'the same command with --resume continues from it (without --resume it is refused, not trained\n' +
+        'over; delete it to start afresh).\n\n' +
         'Example:\n  fool train lenet --seed 1 --epochs 12 --out lenet-seed1.onnx\n',
     )
     .action(

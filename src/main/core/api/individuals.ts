@@ -49,7 +49,7 @@ export function individualHandlers(
         top,
         ...view,
         pixels: pixelStats(img),
-        crop: modelCrop(lab.models.get(run.model), img.width, img.height),
+        crop: modelCrop(lab.models.forRun(run), img.width, img.height),
       };
     },
     'individual.classify': async ({ runId, individualId, model }) => {
@@ -95,7 +95,7 @@ export function individualHandlers(
       });
       let startImage: string | null = null;
       try {
-        const info = lab.models.get(run.model);
+        const info = lab.models.forRun(run);
         const s = info.manifest.input;
         const mean = meanImage(info);
         const png = await encodePng({ width: s.width, height: s.height, channels: s.channels as 1 | 3, data: Uint8Array.from(mean, (v) => Math.round(v)) });

@@ -145,7 +145,7 @@ export class EvolutionRun {
   static resume(lab: Lab, runId: number, generations?: number): EvolutionRun {
     const run = lab.runs.get(runId);
     if (run.kind !== 'evolution') throw new FoolError('BAD_INPUT', `run ${runId} is a ${run.kind} run, not an evolution`, 'Resume evolution runs only');
-    const info = lab.models.get(run.model);
+    const info = lab.models.forRun(run);
     if (info.labels.length !== run.classes) {
       throw new FoolError('MISMATCH', `model "${run.model}" now has ${info.labels.length} classes but run ${runId} was made with ${run.classes}`, 'Re-register the original model');
     }

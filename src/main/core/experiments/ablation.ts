@@ -97,7 +97,7 @@ async function confidences(c: Classifier, images: Image[], classes: number[]): P
 export async function runAblation(lab: Lab, params: AblationParams, opts: { classifier?: ClassifierOptions; motif?: MotifOptions; signal?: AbortSignal; onProgress?: (done: number, total: number) => void; onCreated?: (id: number) => void } = {}): Promise<{ id: number; result: AblationResult }> {
   const run = lab.runs.get(params.runId);
   if (run.lastGeneration < 0) throw new FoolError('BAD_INPUT', `run ${run.id} has no champions yet`, 'Run at least one generation');
-  lab.models.get(run.model);
+  lab.models.forRun(run);
   const store = new ExperimentStore(lab.db);
   const id = store.create('ablation', params);
   opts.onCreated?.(id);

@@ -87,7 +87,7 @@ export async function runGenomeAblation(
   if (!Number.isInteger(params.draws) || params.draws < 1 || params.draws > 100) throw new FoolError('BAD_INPUT', `draws must be 1 to 100, got ${params.draws}`);
   const { run, renderer } = cppnRun(lab, params.runId);
   if (run.lastGeneration < 0) throw new FoolError('BAD_INPUT', `run ${run.id} has no champions yet`, 'Run at least one generation');
-  lab.models.get(run.model);
+  lab.models.forRun(run);
   const store = new ExperimentStore(lab.db);
   const id = store.create('genome-ablation', params);
   opts.onCreated?.(id);

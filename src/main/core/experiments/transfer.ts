@@ -31,7 +31,10 @@ export function planTransfer(lab: Lab, params: TransferParams): { runs: RunRow[]
   for (const r of runs) if (r.lastGeneration < 0) throw new FoolError('BAD_INPUT', `run ${r.id} has no champions yet`, 'Run at least one generation');
   // The runs' own models first (the diagonal), then the asked ones, each once.
   const names = [...new Set([...runs.map((r) => r.model), ...params.models])];
-  const targets = names.map((n) => lab.models.get(n));
+  const targets = names.map((n) => {
+    const own = runs.find((r) => r.model === n);
+    return own ? lab.models.forRun(own) : lab.models.get(n);
+  });
   for (const t of targets) for (const r of runs) checkModelHasClasses(r, t);
   return { runs, targets };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { FoolError } from '../../../shared/errors';
+import { FoolError, isFoolError } from '../../../shared/errors';
 import {
   ManifestSchema,
   PRESET_NAMES,
@@ -228,6 +228,23 @@ export class ModelRegistry {
     );
   }
 
+  /**
+   * The model a run was made with. One removed since (the run stays: shown, exported) is refused
+   * with what to do, not as an unknown name among the lab's others.
+   */
+  forRun(run: { id: number; model: string }): ModelInfo {
+    try {
+      return this.get(run.model);
+    } catch (e) {
+      if (!isFoolError(e) || e.code !== 'NOT_FOUND' || this.list().some((m) => m.name === run.model)) throw e;
+      throw new FoolError(
+        'NOT_FOUND',
+        `run ${run.id} was made with the model "${run.model}", which is no longer in this lab (removed?)`,
+        `Add it again under that name (fool models add FILE.onnx --name ${run.model} ...); the run can be shown and exported without it`,
+      );
+    }
+  }
+
   get(name: string): ModelInfo {
     const s = this.shipped().find((x) => x.manifest.name === name);
     if (s) return { manifest: s.manifest, path: resolve(s.base, s.manifest.file), labels: readLabels(resolve(s.base, s.manifest.labels)), source: 'shipped' };
@@ -291,9 +308,12 @@ export class ModelRegistry {
             { manifest: built.manifest, path, labels: built.labels, source: 'user' },
             {
               classifier: opts.classifier,
+              // The model is registered even when the check is poor, so the fix replaces it: the
+              // add command alone would be refused ("a model named ... already exists").
               commandFor:
                 opts.commandFor ??
                 ((flags) =>
+                  `fool models remove ${name} && ` +
                   addCommandLine(
                     { file, name: opts.name, manifest: opts.manifest, layout: overrides.layout, height: overrides.height, width: overrides.width, labels: opts.labels, labelOffset: overrides.labelOffset, output: overrides.output, outputKind: overrides.outputKind },
                     flags,

@@ -149,7 +149,7 @@ export async function selfCheck(info: ModelInfo, opts: SelfCheckOptions = {}): P
           : 'no preset or channel order scores well either: check the labels (standard ImageNet order?), --label-offset and the output';
       return { ...base, message: `${base.message}: below ${pct(threshold)}, the preprocessing or the labels look wrong; ${advice}` };
     }
-    advice = `${pct(best.accuracy)} with ${best.flags}: add it with ${opts.commandFor ? opts.commandFor(best.flags) : best.flags}`;
+    advice = `${pct(best.accuracy)} with ${best.flags}: register it so with ${opts.commandFor ? opts.commandFor(best.flags) : best.flags}`;
     return {
       ...base,
       message: `${base.message}${first.accuracy < threshold ? ` (below ${pct(threshold)})` : ''}, but ${advice}`,

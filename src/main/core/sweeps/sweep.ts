@@ -35,9 +35,16 @@ export function planSweep(lab: Lab, spec: SweepSpec): { spec: SweepSpec; tasks: 
   return { spec: { ...spec, dir }, tasks };
 }
 
-/** evolve's command line for a task (settings by evolve's long option names). */
+/**
+ * The task's command line: `fool evolve` (settings by evolve's long option names), or, when its lab
+ * already holds the task's run unfinished (a task stopped, killed, or ended by Slurm's time limit,
+ * now resubmitted), `fool resume` of that run: it goes on from its last committed generation
+ * instead of starting again from generation 0 (a run longer than the time limit would never end).
+ */
 function taskArgv(spec: SweepSpec, t: SweepTask): string[] {
   const fool = join(packageRoot(), 'bin', 'fool.js');
+  const unfinished = (labRuns(t.lab) ?? []).filter((r) => r.status !== 'finished').sort((a, b) => b.lastGeneration - a.lastGeneration)[0];
+  if (unfinished) return [fool, 'resume', String(unfinished.id), '--db', t.lab, '--provider', spec.provider, '--workers', String(spec.workers), '--json'];
   const argv = [fool, 'evolve', '--db', t.lab, '--model', t.model, '--encoding', t.encoding, '--seed', String(t.seed), '--generations', String(spec.generations)];
   if (spec.batch) argv.push('--batch', String(spec.batch));
   argv.push('--provider', spec.provider, '--workers', String(spec.workers));
@@ -48,6 +55,17 @@ function taskArgv(spec: SweepSpec, t: SweepTask): string[] {
   }
   argv.push('--json');
   return argv;
+}
+
+/** Marks the runs a dead task left 'running' in its lab as stopped (no-op when it has no lab yet). */
+function releaseStaleRuns(file: string): void {
+  if (!labRuns(file)?.some((r) => r.status === 'running')) return;
+  const taskLab = new Lab(file);
+  try {
+    for (const r of taskLab.runs.list()) if (r.status === 'running') taskLab.runs.release(r.id, 'stopped');
+  } finally {
+    taskLab.close();
+  }
 }
 
 /** A user model of this lab, copied into a task's lab (shipped models are in every lab). */
@@ -133,6 +151,9 @@ export async function tasksToSubmit(lab: Lab, sweepId: number, resume: boolean):
       if (!jobs.has(job)) jobs.set(job, await taskStates(job));
       const st = jobs.get(job)?.get(t.task);
       if (st && LIVE_STATES.has(st.state)) continue;
+      // Slurm says the task is over, so its process is gone (killed on a node, perhaps another
+      // host): the run it left 'running' is released, so the resubmitted task may resume it at once.
+      releaseStaleRuns(t.lab);
     }
     out.push(t.task);
   }

@@ -4,7 +4,7 @@ import { FoolError } from '../../../shared/errors';
 import { ManifestSchema, type Manifest } from '../../../shared/manifest';
 import { encodeModel } from '../models/onnx-graph';
 import { presetInput } from '../models/presets';
-import { checkpointPathFor, writeAtomic } from './checkpoints';
+import { checkpointPathFor, loadCheckpoint, writeAtomic } from './checkpoints';
 import { loadExtraClassFolder } from './data';
 import { buildLenet, LENET_INPUT, LENET_OUTPUT, LENET_SIDE, lenetLabels } from './lenet';
 import { trainLenet } from './loop';
@@ -92,6 +92,27 @@ export interface TrainFileOptions extends Omit<TrainOptions, 'checkpointPath' | 
 }
 
 /**
+ * A checkpoint of a training stopped before its last epoch is work to continue: starting afresh
+ * over it (the stopped command run again without --resume) would replace it after one epoch. It is
+ * refused, left as it was; a finished training's checkpoint (kept to extend it) may be trained over.
+ */
+function refuseUnfinished(checkpoint: string): void {
+  if (!existsSync(checkpoint)) return;
+  let header: ReturnType<typeof loadCheckpoint>['header'];
+  try {
+    header = loadCheckpoint(checkpoint).header;
+  } catch {
+    return; // unreadable: nothing in it can be continued
+  }
+  if (header.epoch >= header.settings.epochs) return;
+  throw new FoolError(
+    'BAD_INPUT',
+    `${checkpoint} holds an unfinished training (${header.epoch} of ${header.settings.epochs} epochs, seed ${header.settings.seed}); it was left untouched`,
+    'Continue it: the same command with --resume; or delete that file to start over',
+  );
+}
+
+/**
  * The whole of `fool train lenet`: checks the output name and the extra class before any training,
  * trains (checkpointing every epoch), then writes the model. Nothing but the checkpoint is written
  * when the run is stopped.
@@ -102,6 +123,7 @@ export async function trainLenetFile(settings: TrainSettings, opts: TrainFileOpt
   if (opts.resume && !existsSync(paths.checkpoint)) {
     throw new FoolError('NOT_FOUND', `there is no checkpoint ${paths.checkpoint} to resume from`, 'Run the same command without --resume');
   }
+  if (!opts.resume) refuseUnfinished(paths.checkpoint);
   const result = await trainLenet(settings, { ...opts, checkpointPath: paths.checkpoint, extraImages });
   if (!result.stopped) writeLenetOutput(paths, result);
   return { paths, result };
