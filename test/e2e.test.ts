@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureMnistModel, findChromium, fool, launchChromium, NO_CHROMIUM, ROOT, serve, type Served } from './e2e-helpers';
+import { ensureMnistModel, findChromium, launchChromium, NO_CHROMIUM, ROOT, serve, type Served } from './e2e-helpers';
 
 /**
  * The app end to end: the real renderer (out/renderer, built by `npm test` before vitest) in
@@ -219,6 +219,9 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await steps.first().waitFor();
     expect(await steps.count()).toBeGreaterThanOrEqual(2);
     expect(await steps.first().textContent()).toContain('gen 0');
+    // The chain ends with the champion itself: its ancestors are the steps before it.
+    const n = await steps.count();
+    expect(await page.locator('h1').textContent()).toContain(`${n - 1} ${n - 1 === 1 ? 'ancestor' : 'ancestors'} back to generation 0`);
     await shot('06-lineage');
     await steps.first().locator('a').click();
     await page.waitForURL(/individual\/\d+$/);
@@ -399,10 +402,23 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await shot('17-phylogeny');
   });
 
-  it('shows a gradient-ascent run in its own view, with nothing of evolution offered', async () => {
-    const out = fool(join(dir, 'lab.db'), ['--json', 'ascent', '--model', 'lenet-mnist', '--classes', '0-3', '--steps', '60', '--workers', '1']);
-    const ascentRun = (JSON.parse(out) as { runId: number }).runId;
-    await open(`#/run/${ascentRun}`);
+  it('starts a gradient ascent from the Runs page and shows it in its own view, with nothing of evolution offered', async () => {
+    await open('#/runs');
+    const form = page.getByTestId('ascent-form');
+    await form.locator('select[name=ascent-model]').selectOption('lenet-mnist');
+    // Wrong input first: the host's one message, nothing started.
+    expectHttpErrors = true;
+    await form.locator('input[name=ascent-classes]').fill('12');
+    await form.getByRole('button', { name: 'Start ascent' }).click();
+    await expect.poll(() => page.locator('.toast').last().textContent()).toMatch(/Could not start the gradient ascent: .*12/);
+    expectHttpErrors = false;
+    await form.locator('input[name=ascent-classes]').fill('0-3');
+    await form.locator('input[name=ascent-steps]').fill('60');
+    await form.getByRole('button', { name: 'Start ascent' }).click();
+    // It follows the job, then opens the run it made.
+    await page.waitForURL(/#\/run\/\d+$/, { timeout: 120_000 });
+    const ascentRun = Number(/#\/run\/(\d+)$/.exec(page.url())?.[1]);
+    expect(ascentRun).toBeGreaterThan(0);
     await page.getByTestId('ascent-table').waitFor();
     expect(await page.getByTestId('ascent-table').locator('tbody tr').count()).toBe(4);
     await page.getByTestId('ascent-chart').locator('canvas').first().waitFor();

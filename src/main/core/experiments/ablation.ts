@@ -8,7 +8,8 @@ import type { Lab } from '../lab';
 import type { Classifier, ClassifierOptions } from '../models/classifier';
 import { ExperimentStore } from '../store/experiments';
 import { stack } from '../models/image';
-import { championPixels, median } from './images';
+import { median } from './images';
+import { individualImage } from '../individual-image';
 
 /**
  * The repetition ablation, automatic (paper section 3.4: "removing repeated elements lowers the
@@ -101,23 +102,29 @@ export async function runAblation(lab: Lab, params: AblationParams, opts: { clas
   const id = store.create('ablation', params);
   opts.onCreated?.(id);
   const t0 = performance.now();
-  const champs = championPixels(lab, run.id);
+  const champs = lab.runs.champions(run.id);
   // Seeded like the engine, so the control is reproducible.
   const gen = Rng.of(params.seed);
   const random = () => gen.float();
-  const work = champs.map((c) => ({ c, a: ablateRepeats(c.image, params.fill, random, opts.motif) }));
   const classifier = await lab.openClassifier(run.model, opts.classifier);
   const images: AblatedImage[] = [];
+  const rendered = new Map<number, Image>();
   let done = true;
   try {
     // One champion at a time, so a cancel stops between champions and keeps those already done.
-    // Seeded placements were all drawn above, so a partial pass agrees with a full one.
-    opts.onProgress?.(0, work.length);
-    for (const [i, w] of work.entries()) {
+    // Each is rendered and ablated in its turn, not all before the first: that held the host's
+    // thread (1000 ImageNet champions: a server that answered nothing, Ctrl-C included, for over
+    // a minute). The placements are drawn in champion order either way, so a partial pass agrees
+    // with a full one.
+    opts.onProgress?.(0, champs.length);
+    for (const [i, c] of champs.entries()) {
       if (opts.signal?.aborted) {
         done = false;
         break;
       }
+      let image = rendered.get(c.individualId);
+      if (!image) rendered.set(c.individualId, (image = individualImage(lab, run.id, c.individualId)));
+      const w = { c: { ...c, image }, a: ablateRepeats(image, params.fill, random, opts.motif) };
       const shown = [w.c.image, ...(w.a.ablated ? [w.a.ablated, w.a.control!] : [])];
       const conf = await confidences(classifier, shown, shown.map(() => w.c.class));
       images.push({
@@ -131,7 +138,7 @@ export async function runAblation(lab: Lab, params: AblationParams, opts: { clas
         maskedPixels: w.a.maskedPixels,
         controlPixels: w.a.controlPixels,
       });
-      opts.onProgress?.(i + 1, work.length);
+      opts.onProgress?.(i + 1, champs.length);
     }
   } finally {
     await classifier.close();

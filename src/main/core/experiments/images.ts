@@ -1,34 +1,8 @@
 import { FoolError } from '../../../shared/errors';
 import type { ModelInfo } from '../../../shared/manifest';
-import { individualImage } from '../individual-image';
-import type { Lab } from '../lab';
-import type { Image } from '../models/image';
 import type { RunRow } from '../store/runs';
 
-/** Helpers the experiments share: a run's champions as pixels, and label-set checks. */
-
-export interface ChampionPixels {
-  runId: number;
-  class: number;
-  label: string;
-  individualId: number;
-  /** The confidence stored with the run (under the run's own model). */
-  confidence: number;
-  generation: number;
-  image: Image;
-}
-
-/** Every champion of a run, re-rendered (an individual holding several cells is rendered once). */
-export function championPixels(lab: Lab, runId: number, classes?: Set<number>): ChampionPixels[] {
-  const cache = new Map<number, Image>();
-  return lab.runs
-    .champions(runId)
-    .filter((c) => !classes || classes.has(c.class))
-    .map((c) => {
-      if (!cache.has(c.individualId)) cache.set(c.individualId, individualImage(lab, runId, c.individualId));
-      return { runId, class: c.class, label: c.label, individualId: c.individualId, confidence: c.confidence, generation: c.generation, image: cache.get(c.individualId)! };
-    });
-}
+/** Helpers the experiments share: label-set checks and the median. */
 
 /**
  * A label as a comparable key: Caffe's synset files say "n01440764 tench, Tinca tinca", other

@@ -41,6 +41,12 @@ export function synset(label: string): string | null {
 }
 
 /** A stored UTC timestamp in the reader's local time, to the second ("2026-12-01 15:04:05"). */
+/** A lineage's length in words: the chain holds the champion itself, so its ancestors are one fewer (the CLI counts "N individuals"). */
+export function ancestry(chainLength: number): string {
+  const n = chainLength - 1;
+  return n <= 0 ? 'a random genome of generation 0, no ancestors' : `${n} ${n === 1 ? 'ancestor' : 'ancestors'} back to generation 0`;
+}
+
 /** An experiment's state in words: complete, cut short by a cancel (its result holds what was done), or without a result yet. */
 export function experimentStatus(x: { finished: boolean; cancelled: boolean }): string {
   return x.finished ? 'finished' : x.cancelled ? 'cancelled (results so far)' : 'not finished';

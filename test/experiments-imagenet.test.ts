@@ -7,11 +7,12 @@ import type { TransferResult } from '../src/main/core/experiments/transfer';
 import { HAS_SHARED, MODELS, SKIP_SHARED_REASON, tempDir } from './helpers';
 
 /**
- * A transfer over an ImageNet run, as the app's Experiments page drives it: 1000 champions under
- * SqueezeNet take a minute here. Its progress must move image by image (not one message for the
- * whole model) and a Cancel must land within a chunk, not after the model's last image.
+ * Experiments over an ImageNet run, as the app's Experiments page drives them through a server:
+ * 1000 champions under SqueezeNet take a minute or more here. Their progress must move image by
+ * image, a Cancel must land within a chunk, and the host must keep answering meanwhile (its one
+ * thread serves the app, the live runs' events and Ctrl-C).
  */
-describe.skipIf(!HAS_SHARED)(`transfer over an ImageNet run: progress and cancel mid-model (${HAS_SHARED ? 'SqueezeNet' : SKIP_SHARED_REASON})`, () => {
+describe.skipIf(!HAS_SHARED)(`experiments over an ImageNet run (${HAS_SHARED ? 'SqueezeNet' : SKIP_SHARED_REASON})`, () => {
   const dir = tempDir('fool-transfer-progress-');
   let api: LabApi;
   const events: ApiEvent[] = [];
@@ -68,4 +69,40 @@ describe.skipIf(!HAS_SHARED)(`transfer over an ImageNet run: progress and cancel
     // Listed as cut short, not as finished (the page and `fool experiments list` say "cancelled").
     expect(await ok('experiments.get', { experimentId: result.experimentId })).toMatchObject({ finished: false, cancelled: true });
   }, 180_000);
+
+  it("ablate: the host's thread keeps turning while the champions are rendered and ablated", async () => {
+    // The longest stretch the event loop went without a turn, from the start to 20 champions done.
+    let last = performance.now();
+    let longest = 0;
+    const beat = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 5);
+    try {
+      const { jobId } = await ok('experiments.start', { kind: 'ablate', params: { runId } });
+      await new Promise<void>((done) => {
+        const off = api.onEvent((e) => {
+          if (e.type === 'job.progress' && e.jobId === jobId && e.done >= 20) {
+            off();
+            void api.call('jobs.cancel', { jobId });
+            done();
+          }
+        });
+      });
+      // One champion at a time takes a fraction of a second; all 1000 up front took over a minute.
+      expect(longest).toBeLessThan(10_000);
+      const end = await new Promise<Extract<ApiEvent, { type: 'job.end' }>>((done) => {
+        const off = api.onEvent((e) => {
+          if (e.type === 'job.end' && e.jobId === jobId) {
+            off();
+            done(e);
+          }
+        });
+      });
+      expect(end.status).toBe('cancelled');
+    } finally {
+      clearInterval(beat);
+    }
+  }, 300_000);
 });
