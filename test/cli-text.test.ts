@@ -89,7 +89,9 @@ describe('a run whose model was removed', () => {
     const lenet = resolve(__dirname, '../resources/models/lenet-mnist.onnx');
     expect((await fool(['models', 'add', lenet, '--name', 'gone', '--preset', 'mnist', '--no-check', '--db', lab])).code).toBe(0);
     expect((await fool(['evolve', '--model', 'gone', '--generations', '2', '--batch', '20', '--workers', '1', '--db', lab])).code).toBe(0);
-    expect((await fool(['models', 'remove', 'gone', '--db', lab])).code).toBe(0);
+    const removed = await fool(['models', 'remove', 'gone', '--db', lab]);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toBe('Removed gone\nRun 1 was made with it: kept, shown and exported as before, but resumed, transferred or ablated only once a model named gone is added again.\n');
     for (const args of [['resume', '1', '--generations', '4'], ['transfer', '--runs', '1', '--models', 'lenet-mnist'], ['ablate', '1']]) {
       const r = await fool([...args, '--db', lab]);
       expect(r.code, args.join(' ')).toBe(2);

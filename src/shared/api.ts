@@ -509,7 +509,8 @@ export interface ApiResults {
   'models.catalogue': CatalogueEntry[];
   /** Its job's result: ModelAdded & { entry, resumedFrom }. */
   'models.download': JobStarted;
-  'models.remove': { removed: string };
+  /** `runs`: the runs made with it (kept; they can no longer be resumed, transferred or ablated). */
+  'models.remove': { removed: string; runs: number[] };
   'models.eval': JobStarted;
   classify: { results: { file: string; top: Prediction[] }[] };
   'ascent.start': JobStarted;

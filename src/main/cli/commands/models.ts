@@ -191,7 +191,10 @@ export function registerModels(program: Command): void {
       run(async (cmd, name) => {
         return withLab(cmd, async (lab) => {
           const r = await lab.call('models.remove', { name: name as string });
-          return { json: r, text: `Removed ${name as string}` };
+          const used = r.runs.length
+            ? `\n${r.runs.length === 1 ? 'Run' : 'Runs'} ${r.runs.join(', ')} ${r.runs.length === 1 ? 'was' : 'were'} made with it: kept, shown and exported as before, but resumed, transferred or ablated only once a model named ${name as string} is added again.`
+            : '';
+          return { json: r, text: `Removed ${name as string}${used}` };
         });
       }),
     );

@@ -51,7 +51,7 @@ export function modelHandlers(ctx: ApiContext): Handlers<Methods> {
       ),
     'models.remove': (p) => {
       lab.models.remove(p.name);
-      return { removed: p.name };
+      return { removed: p.name, runs: lab.runs.list().filter((r) => r.model === p.name).map((r) => r.id) };
     },
     'models.eval': (p) => {
       lab.models.get(p.name); // NOT_FOUND now, not as a failed job
