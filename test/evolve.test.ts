@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync, chmodSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
@@ -160,6 +160,16 @@ describe('fool evolve on the shipped LeNet', () => {
     expect(existsSync(join(out, 'images'))).toBe(false);
     expect(existsSync(join(out, 'manifest.json'))).toBe(false);
     for (const f of rep.files) expect(existsSync(join(out, f)), f).toBe(true);
+    // A link in the folder is the user's: never followed (their PNGs elsewhere stay), never removed.
+    const mine = join(dir, 'my-pngs');
+    mkdirSync(mine);
+    writeFileSync(join(mine, 'holiday.png'), 'not really a png');
+    symlinkSync(mine, join(out, 'images'));
+    symlinkSync(join(mine, 'holiday.png'), join(out, 'linked.png'));
+    const again = await fool(['report', '--run', String(r.runId), '--out', out, '--db', db]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(readFileSync(join(mine, 'holiday.png'), 'utf8')).toBe('not really a png');
+    expect(readdirSync(out)).toEqual(expect.arrayContaining(['images', 'linked.png']));
   });
 
   it('refuses bad input before any work, and never damages an existing database', async () => {

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { FoolError } from '../../shared/errors';
 
@@ -20,12 +20,13 @@ const OUTPUT_FILE = /^(index\.html|manifest\.json|report\.json|result\.json|.*\.
 const OUTPUT_DIRS = ['images', 'champions'];
 
 function clearEarlierOutput(dir: string, entries: string[]): void {
+  // lstat: a link is the user's (never followed, never removed).
   for (const name of entries) {
     const p = join(dir, name);
-    const st = statSync(p);
+    const st = lstatSync(p);
     if (st.isFile() && OUTPUT_FILE.test(name)) rmSync(p);
     else if (st.isDirectory() && OUTPUT_DIRS.includes(name)) {
-      for (const f of readdirSync(p)) if (/\.png$/.test(f) && statSync(join(p, f)).isFile()) rmSync(join(p, f));
+      for (const f of readdirSync(p)) if (/\.png$/.test(f) && lstatSync(join(p, f)).isFile()) rmSync(join(p, f));
       if (readdirSync(p).length === 0) rmSync(p, { recursive: true });
     }
   }
