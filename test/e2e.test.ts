@@ -320,8 +320,17 @@ describe.skipIf(!chromiumPath || !built)(`the app in Chromium through fool serve
     await page.waitForURL(/#\/run\/\d+$/);
     const gen = page.getByTestId('run-generation');
     await expect.poll(async () => Number.parseInt((await gen.textContent()) ?? '0'), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+    // Every label the Stop button shows from the click on: it must say at once that it took the
+    // click (the generation in flight may take a minute on a big model).
+    await page.evaluate(() => {
+      const labels: string[] = [];
+      (window as unknown as { stopLabels: string[] }).stopLabels = labels;
+      const bar = document.querySelector('.toolbar')!;
+      new MutationObserver(() => bar.querySelectorAll('button').forEach((b) => labels.push(`${b.textContent}${b.disabled ? ' (disabled)' : ''}`))).observe(bar, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
     await page.getByRole('button', { name: 'Stop' }).click();
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 30_000 }).toBe('stopped');
+    expect(await page.evaluate(() => (window as unknown as { stopLabels: string[] }).stopLabels)).toContain('Stopping… (disabled)');
     const stoppedAt = Number.parseInt((await gen.textContent()) ?? '0');
     await shot('13-run-stopped');
     // Resume for three more generations.
