@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { labRuns } from '../src/main/core/labs/import';
 import { formatConfidence } from '../src/shared/confidence';
 import { fool, foolJson, HAS_SHARED, MODELS, SKIP_SHARED_REASON, tempDir } from './helpers';
 
@@ -98,5 +101,25 @@ describe('a run whose model was removed', () => {
       expect(r.stderr).toMatch(/run 1 was made with the model "gone", which is no longer in this lab \(removed\?\)\. Add it again under that name \(fool models add FILE\.onnx --name gone/);
     }
     expect((await fool(['export', '1', '--out', join(d, 'export'), '--db', lab])).code).toBe(0);
+  });
+});
+
+describe('reproduce stopped with Ctrl-C', () => {
+  it('names the unfinished run, and the resume it suggests finishes that run', async () => {
+    const d = tempDir();
+    const lab = join(d, 'lab.db');
+    const child = spawn(process.execPath, [resolve(__dirname, '../bin/fool.js'), 'reproduce', '--seeds', '1', '--encodings', 'direct', '--generations', '3000', '--checkpoint', '5', '--batch', '20', '--workers', '1', '--db', lab], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    const at = () => (existsSync(lab) ? Math.max(-1, ...(labRuns(lab) ?? []).map((x) => x.lastGeneration)) : -1);
+    for (let i = 0; i < 1200 && at() < 3; i++) await new Promise((r) => setTimeout(r, 25));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const m = /the unfinished run (\d+) is kept: fool resume (\d+) finishes it/.exec(out);
+    expect(m, out).not.toBeNull();
+    expect(m![2]).toBe(m![1]);
+    const r = await foolJson<{ runId: number; status: string; generations: number }>(['resume', m![2], '--generations', '3001', '--db', lab]);
+    expect(r).toMatchObject({ runId: Number(m![1]), status: 'finished', generations: 3001 });
   });
 });

@@ -136,5 +136,7 @@ export interface ReproduceResult {
   medianAtEndAt9999: number;
   /** False while runs are missing (running, or stopped: the stopped run stays in the lab, resumable). */
   done: boolean;
+  /** Stopped (Ctrl-C) inside a run: that run's id (kept in the lab, resumable; not one of the rows). */
+  stoppedRun?: number;
   seconds: number;
 }

@@ -83,6 +83,7 @@ export async function runReproduce(
     });
     // A run stopped before its end does not answer the question; it stays in the lab, resumable.
     if (summary.stopped) {
+      result.stoppedRun = evo.runId;
       result.seconds = (performance.now() - t0) / 1000;
       store.setResult(id, result);
       break;

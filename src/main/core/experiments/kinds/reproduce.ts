@@ -41,7 +41,9 @@ export const reproduce = defineExperiment<ReproduceParams, ReproduceResult>({
       textTable(reproduceTable(r)),
       '',
       ...reproduceVerdict(r),
-      ...(r.done ? [] : ['', `Stopped after ${r.rows.length}/${runs} runs; the unfinished run is kept (fool runs list).`]),
+      ...(r.done
+        ? []
+        : ['', r.stoppedRun === undefined ? `Stopped after ${r.rows.length}/${runs} runs.` : `Stopped after ${r.rows.length}/${runs} runs; the unfinished run ${r.stoppedRun} is kept: fool resume ${r.stoppedRun} finishes it (outside this experiment).`]),
       '',
       reportHint(id),
     ].join('\n');
