@@ -33,6 +33,9 @@ describe('formatConfidence: one confidence formatter', () => {
     expect(formatConfidence(0.87316)).toBe('87.31%');
     expect(formatConfidence(0.98999)).toBe('98.99%');
     expect(formatConfidence(0)).toBe('0.00%');
+    // A runner-up's small probability is not shown as nothing.
+    expect(formatConfidence(3e-5)).toBe('<0.01%');
+    expect(formatConfidence(1e-4)).toBe('0.01%');
     expect(formatConfidence(null)).toBe('-');
     expect(formatConfidence(Number.NaN)).toBe('-');
   });

@@ -26,13 +26,16 @@ function floorFixed(x: number, d: number): string {
 }
 
 /**
- * A confidence in [0, 1] as text: "87.31%", "99.989%", "99.9987%", "1 - 3.2e-8".
+ * A confidence in [0, 1] as text: "87.31%", "99.989%", "99.9987%", "1 - 3.2e-8"; "<0.01%" for
+ * the small probabilities of runners-up.
  * Missing or non-finite values read "-".
  */
 export function formatConfidence(p: number | null | undefined): string {
   if (p === null || p === undefined || !Number.isFinite(p)) return '-';
   if (p >= 1) return '100%'; // float32 softmax saturates: stored as exactly 1
   if (p <= 0) return '0.00%';
+  // Flooring would print a runner-up's 0.003% as "0.00%", as if it were nothing.
+  if (p < 1e-4) return '<0.01%';
   const r = clean(1 - p);
   if (r < PERCENT_LIMIT) {
     // The distance to 1 rounded UP (p rounded down), two significant digits.
