@@ -2,10 +2,10 @@ import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, 
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiEvent, ApiMethod, ApiParams, ApiResults } from '../src/shared/api';
+import type { ApiEvent, ApiMethod, ApiParams } from '../src/shared/api';
 import { LabApi } from '../src/main/core/api';
 import { Lab } from '../src/main/core/lab';
-import { HAS_SHARED, MODELS, foolJson, tempDir } from './helpers';
+import { apiResult, foolJson, HAS_SHARED, MODELS, tempDir } from './helpers';
 
 /** The façade on a real database and the shipped LeNet (no ../shared needed). */
 const MODEL = 'lenet-mnist';
@@ -17,11 +17,7 @@ describe.skipIf(!HAS_MODEL)('the API façade (LabApi)', () => {
   let api: LabApi;
   const events: ApiEvent[] = [];
 
-  async function ok<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResults[M]> {
-    const r = await api.call(method, params);
-    if (!r.ok) throw new Error(`${method}: ${r.error.code} ${r.error.message}`);
-    return r.result as ApiResults[M];
-  }
+  const ok = <M extends ApiMethod>(method: M, params: ApiParams<M>) => apiResult(api, method, params);
   async function fails(method: string, params: unknown) {
     const r = await api.call(method, params);
     expect(r.ok).toBe(false);

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiEvent, ApiMethod, ApiParams, ApiResults } from '../src/shared/api';
+import type { ApiEvent, ApiMethod, ApiParams } from '../src/shared/api';
 import { experimentKinds, LabApi, registerExperiment } from '../src/main/core/api';
 import { defineExperiment } from '../src/main/core/experiments/kind';
 import { Lab } from '../src/main/core/lab';
@@ -10,7 +10,7 @@ import { ExperimentStore } from '../src/main/core/store/experiments';
 import { registerExperiments } from '../src/main/cli/commands/experiments';
 import { paramsFrom, withParams } from '../src/main/cli/commands/params';
 import { formFields, formParams, formProblem, initialValues } from '../src/renderer/src/lib/param-form';
-import { tempDir } from './helpers';
+import { apiResult, tempDir } from './helpers';
 
 /**
  * Every experiment kind through the API as the app drives it: started (a job), followed (job
@@ -57,11 +57,7 @@ describe.skipIf(!HAS_MODEL)('experiments through the API', () => {
   const events: ApiEvent[] = [];
   let runId = 0;
 
-  async function ok<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResults[M]> {
-    const r = await api.call(method, params);
-    if (!r.ok) throw new Error(`${method}: ${r.error.code} ${r.error.message}`);
-    return r.result as ApiResults[M];
-  }
+  const ok = <M extends ApiMethod>(method: M, params: ApiParams<M>) => apiResult(api, method, params);
   function end(jobId: number): Promise<Extract<ApiEvent, { type: 'job.end' }>> {
     return new Promise((done) => {
       const seen = events.find((e) => e.type === 'job.end' && e.jobId === jobId);

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiEvent, ApiMethod, ApiParams, ApiResults } from '../src/shared/api';
+import type { ApiEvent, ApiMethod, ApiParams } from '../src/shared/api';
 import { LabApi } from '../src/main/core/api';
 import { Lab } from '../src/main/core/lab';
 import type { TransferResult } from '../src/main/core/experiments/transfer';
-import { HAS_SHARED, MODELS, SKIP_SHARED_REASON, tempDir } from './helpers';
+import { apiResult, HAS_SHARED, MODELS, SKIP_SHARED_REASON, tempDir } from './helpers';
 
 /**
  * Experiments over an ImageNet run, as the app's Experiments page drives them through a server:
@@ -18,11 +18,7 @@ describe.skipIf(!HAS_SHARED)(`experiments over an ImageNet run (${HAS_SHARED ? '
   const events: ApiEvent[] = [];
   let runId = 0;
 
-  async function ok<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResults[M]> {
-    const r = await api.call(method, params);
-    if (!r.ok) throw new Error(`${method}: ${r.error.code} ${r.error.message}`);
-    return r.result as ApiResults[M];
-  }
+  const ok = <M extends ApiMethod>(method: M, params: ApiParams<M>) => apiResult(api, method, params);
 
   beforeAll(async () => {
     api = new LabApi(new Lab(join(dir, 'lab.db')), { classifier: { workers: 2 }, renderWorkers: 2 });

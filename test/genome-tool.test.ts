@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiMethod, ApiParams, ApiResults } from '../src/shared/api';
+import type { ApiMethod, ApiParams } from '../src/shared/api';
 import type { GenomeAblationResult } from '../src/shared/genome';
 import { LabApi } from '../src/main/core/api';
 import { Lab } from '../src/main/core/lab';
-import { fool, foolJson, tempDir } from './helpers';
+import { apiResult, fool, foolJson, tempDir } from './helpers';
 import { evolveRun } from './experiment-helpers';
 
 /**
@@ -23,11 +23,7 @@ describe.skipIf(!HAS_MODEL)('genome ablation through the API and the CLI', () =>
   let direct = 0;
   let api: LabApi;
 
-  async function ok<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResults[M]> {
-    const r = await api.call(method, params);
-    if (!r.ok) throw new Error(`${method}: ${r.error.code} ${r.error.message}`);
-    return r.result as ApiResults[M];
-  }
+  const ok = <M extends ApiMethod>(method: M, params: ApiParams<M>) => apiResult(api, method, params);
   async function fails(method: string, params: unknown) {
     const r = await api.call(method, params);
     expect(r.ok).toBe(false);

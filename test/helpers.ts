@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { LabApi } from '../src/main/core/api';
+import type { ApiMethod, ApiParams, ApiResults } from '../src/shared/api';
 
 /** ../shared beside the checkout: real models and images for tests; absent on a user's clone. */
 export const SHARED = resolve(__dirname, '../../shared');
@@ -79,4 +81,11 @@ export function relErr(g: ArrayLike<number>, r: ArrayLike<number>): number {
     den += r[i] ** 2;
   }
   return Math.sqrt(num / den);
+}
+
+/** A call through the lab's API as a host makes it; its result, or an Error naming the method and the error. */
+export async function apiResult<M extends ApiMethod>(api: LabApi, method: M, params: ApiParams<M>): Promise<ApiResults[M]> {
+  const r = await api.call(method, params);
+  if (!r.ok) throw new Error(`${method}: ${r.error.code} ${r.error.message}`);
+  return r.result as ApiResults[M];
 }

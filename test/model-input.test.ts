@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiEvent, ApiMethod, ApiParams, ApiResults } from '../src/shared/api';
+import type { ApiEvent, ApiMethod, ApiParams } from '../src/shared/api';
 import { LabApi } from '../src/main/core/api';
 import { runTransfer } from '../src/main/core/experiments/transfer';
 import { individualImage } from '../src/main/core/individual-image';
@@ -11,7 +11,7 @@ import { Classifier } from '../src/main/core/models/classifier';
 import { decodeModel, encodeModel, makeNode, valueInfo } from '../src/main/core/models/onnx-graph';
 import { writePng } from '../src/main/core/models/png';
 import { fitToModel, imageShapeFor, RESIZE_KERNEL } from '../src/main/core/models/resize';
-import { HAS_SHARED, MODELS, SKIP_SHARED_REASON, tempDir } from './helpers';
+import { apiResult, HAS_SHARED, MODELS, SKIP_SHARED_REASON, tempDir } from './helpers';
 
 /**
  * One image, one model, one input: the app (individual.classify), the transfer experiment and
@@ -40,11 +40,7 @@ describe.skipIf(!HAS_MODEL)('model input has one home: the same pixels on every 
   let api: LabApi;
   let runId = 0;
 
-  async function ok<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResults[M]> {
-    const r = await api.call(method, params);
-    if (!r.ok) throw new Error(`${method}: ${r.error.code} ${r.error.message}`);
-    return r.result as ApiResults[M];
-  }
+  const ok = <M extends ApiMethod>(method: M, params: ApiParams<M>) => apiResult(api, method, params);
 
   beforeAll(async () => {
     api = new LabApi(new Lab(join(dir, 'lab.db')), { classifier: { workers: 1 }, renderWorkers: 1 });

@@ -20,6 +20,16 @@ export interface FormField {
   group?: string;
 }
 
+/**
+ * A number field's text as a number; empty is undefined (the default), anything else is passed on
+ * as typed so that the host names the problem ("-1", "ten").
+ */
+export function asNumber(s: string): number | undefined {
+  const t = s.trim();
+  if (t === '') return undefined;
+  return /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : (t as unknown as number);
+}
+
 /** Pickers of many (a list of checkboxes) hold a list; the rest hold text or a switch. */
 const isList = (s: ParamSpec): boolean => s.type === 'choices' || s.type === 'models' || s.type === 'runs';
 
