@@ -43,6 +43,16 @@ describe('fool ascent: fooling images by gradient ascent', () => {
     expect(e.champions).toBe(10);
   });
 
+  it('counts an ascent of a few classes out of those classes in runs list, not out of the model\'s', async () => {
+    const few = join(tempDir(), 'lab.db');
+    await foolJson(['ascent', '--model', 'lenet-mnist', '--classes', '3,7', '--steps', '3', '--db', few]);
+    const { runs } = await foolJson<{ runs: { kind: string; classes: number; aimed: number; at9999: number }[] }>(['runs', 'list', '--db', few]);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ kind: 'ascent', classes: 10, aimed: 2 });
+    const text = await fool(['runs', 'list', '--db', few]);
+    expect(text.stdout).toContain(`${runs[0].at9999}/2`);
+  });
+
   it('refuses a class out of range and bad settings before any work', async () => {
     for (const [args, pattern] of [
       [['--classes', '3,12'], /class 12 is out of range: the model has 10 classes/],

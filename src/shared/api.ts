@@ -264,6 +264,11 @@ export interface RunListing {
   generation: number;
   generations: number | null;
   classes: number;
+  /**
+   * The classes the run aims at, what `at9999` counts out of: all of the model's for an evolution
+   * (MAP-Elites has a cell per class), the ones it ascended for a gradient ascent.
+   */
+  aimed: number;
   median: number | null;
   at9999: number | null;
   /** When the run was created (its start) and last written (its end, once it is not running). */

@@ -19,7 +19,7 @@ export function registerRuns(program: Command): void {
           const text = list.length
             ? table([
                 ['run', 'kind', 'model', 'encoding', 'seed', 'status', 'generation', 'median', '>= 99.99%'],
-                ...list.map((r) => [r.runId, r.kind, r.model, r.encoding, r.seed, r.status, `${r.generation < 0 ? '-' : r.generation}/${r.generations ?? '-'}`, r.median === null ? '-' : formatConfidence(r.median), r.at9999 === null ? '-' : `${r.at9999}/${r.classes}`]),
+                ...list.map((r) => [r.runId, r.kind, r.model, r.encoding, r.seed, r.status, `${r.generation < 0 ? '-' : r.generation}/${r.generations ?? '-'}`, r.median === null ? '-' : formatConfidence(r.median), r.at9999 === null ? '-' : `${r.at9999}/${r.aimed}`]),
               ])
             : 'No runs yet. Start one with: fool evolve --model lenet-mnist';
           return { json: { runs: list }, text };

@@ -190,6 +190,7 @@ export class RunStore {
       generation: r.lastGeneration,
       generations: typeof r.settings.generations === 'number' ? r.settings.generations : null,
       classes: r.classes,
+      aimed: r.kind === 'ascent' && Array.isArray(r.settings.classes) ? r.settings.classes.length : r.classes,
       median: last?.median ?? null,
       at9999: last?.at9999 ?? null,
       createdAt: r.createdAt,
