@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ApiRequests, type ApiEvent, type ApiMethod } from '../src/shared/api';
+import { ApiRequests, parseRequest, type ApiEvent, type ApiMethod } from '../src/shared/api';
 import { LabApi } from '../src/main/core/api';
 import { Lab } from '../src/main/core/lab';
 import { startServer, type RunningServer } from '../src/main/server/server';
@@ -309,6 +309,20 @@ describe.skipIf(!HAS_MODEL)('the API contract through both hosts', () => {
     }
     expect((await ipc('no.such.method', {})).ok).toBe(false);
   }, 120_000);
+});
+
+describe("invalid requests in the lab's words", () => {
+  const message = (method: string, params: unknown) => {
+    const r = parseRequest(method, params);
+    return r.ok ? null : r.error.message;
+  };
+  it("names the field, what it must be and what was sent, not zod's sentences (the app shows them)", () => {
+    expect(message('runs.resume', { runId: 1, generations: -1 })).toBe('invalid request to runs.resume: generations must be >= 1 (got -1)');
+    expect(message('runs.resume', { runId: 1, generations: '-1' })).toBe('invalid request to runs.resume: generations must be a number (got "-1")');
+    expect(message('runs.resume', { runId: 1, generations: 1.5 })).toBe('invalid request to runs.resume: generations must be a whole number (got 1.5)');
+    expect(message('runs.resume', {})).toBe('invalid request to runs.resume: runId is required');
+    expect(message('runs.start', { model: 'lenet-mnist', encoding: 'pixels' })).toMatch(/^invalid request to runs.start: encoding must be one of "[a-z]+", "[a-z]+" \(got "pixels"\)$/);
+  });
 });
 
 /** The structure of a result: keys and value types, not the values (ids and folders differ by host). */

@@ -5,6 +5,7 @@ import { absolutePath, limitedInt } from './limits';
 import type { ParamSpec } from './experiment-params';
 import { GenomeEditsSchema, type GenomeEdit, type NodeActivation, type RepetitionReport } from './genome';
 import { ManifestOverridesSchema, PRESET_NAMES, type CatalogueEntry, type Manifest, type ModelEvaluation, type ModelSummary, type SelfCheck } from './manifest';
+import { describeIssue } from './request-issue';
 
 /**
  * The one API contract between the renderer and the core, served by both hosts: the Electron
@@ -740,8 +741,7 @@ export function parseRequest<M extends ApiMethod>(method: string, params: unknow
   }
   const r = ApiRequests[method as M].safeParse(params ?? {});
   if (!r.success) {
-    const i = r.error.issues[0];
-    return { ok: false, error: { code: 'BAD_INPUT', message: `invalid request to ${method}: ${i.path.join('.') || '(body)'}: ${i.message}` } };
+    return { ok: false, error: { code: 'BAD_INPUT', message: `invalid request to ${method}: ${describeIssue(r.error.issues[0], params ?? {})}` } };
   }
   return { ok: true, method: method as M, params: r.data as z.output<(typeof ApiRequests)[M]> };
 }
