@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import type { ImportResult } from '../../../shared/api';
 import { formatConfidence } from '../../../shared/confidence';
 import { FoolError } from '../../../shared/errors';
+import { firstName } from '../../../shared/labels';
 import { jobResult, parseIntOption, run, table, withLab } from '../common';
 
 export function registerRuns(program: Command): void {
@@ -126,7 +127,7 @@ export function registerRunTransfer(runs: Command): void {
 function classesWon(classes: number[], labels: string[]): string {
   const MAX = 6;
   const names = classes.slice(0, MAX).map((c, i) => {
-    const name = (labels[i] ?? '').replace(/^n\d{8}\s+/, '').split(',')[0].trim();
+    const name = firstName(labels[i] ?? '');
     return name === String(c) || name === '' ? String(c) : `${c} ${name}`;
   });
   return names.join(', ') + (classes.length > MAX ? ` (+${classes.length - MAX} more)` : '');

@@ -4,6 +4,7 @@ import type { ApiEvent, SweepDetail, SweepSpec } from '../../../shared/api';
 import { ENCODINGS } from '../../../shared/engine';
 import { FoolError } from '../../../shared/errors';
 import { formatConfidence } from '../../../shared/confidence';
+import { splitList } from '../../../shared/experiment-params';
 import { jobResult, parseIntOption, run, table, withLab, type LabClient } from '../common';
 
 /** "1-4" or "1,2,7" -> numbers. */
@@ -18,11 +19,10 @@ function parseSeeds(v: string): number[] {
   return out;
 }
 
-const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
 
 /** "direct,cppn" -> the encodings, each one the engine knows. */
 function encodingList(v: string): string[] {
-  const out = list(v);
+  const out = splitList(v);
   const bad = out.filter((e) => !(ENCODINGS as readonly string[]).includes(e));
   if (bad.length || out.length === 0) throw new FoolError('BAD_INPUT', `--encodings "${v}" names ${bad.length ? `no encoding "${bad[0]}"` : 'no encoding'}`, `Pass ${ENCODINGS.join(', ')} or both, comma-separated`);
   return out;
@@ -67,7 +67,7 @@ function specFrom(o: Opts): unknown {
   }
   const slurm = { ...((spec.slurm as object | undefined) ?? {}) } as Record<string, unknown>;
   const set = (obj: Record<string, unknown>, k: string, v: unknown) => v !== undefined && (obj[k] = v);
-  set(spec, 'models', o.models && list(o.models));
+  set(spec, 'models', o.models && splitList(o.models));
   set(spec, 'encodings', o.encodings && encodingList(o.encodings));
   set(spec, 'seeds', o.seeds && parseSeeds(o.seeds));
   set(spec, 'generations', o.generations);

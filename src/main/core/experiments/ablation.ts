@@ -8,8 +8,7 @@ import type { Lab } from '../lab';
 import type { Classifier, ClassifierOptions } from '../models/classifier';
 import { ExperimentStore } from '../store/experiments';
 import { stack } from '../models/image';
-import { median } from './images';
-import { individualImage } from '../individual-image';
+import { championImages, median } from './images';
 
 /**
  * The repetition ablation, automatic (paper section 3.4: "removing repeated elements lowers the
@@ -108,7 +107,7 @@ export async function runAblation(lab: Lab, params: AblationParams, opts: { clas
   const random = () => gen.float();
   const classifier = await lab.openClassifier(run.model, opts.classifier);
   const images: AblatedImage[] = [];
-  const rendered = new Map<number, Image>();
+  const championImage = championImages(lab);
   let done = true;
   try {
     // One champion at a time, so a cancel stops between champions and keeps those already done.
@@ -122,8 +121,7 @@ export async function runAblation(lab: Lab, params: AblationParams, opts: { clas
         done = false;
         break;
       }
-      let image = rendered.get(c.individualId);
-      if (!image) rendered.set(c.individualId, (image = individualImage(lab, run.id, c.individualId)));
+      const image = championImage(run.id, c.individualId);
       const w = { c: { ...c, image }, a: ablateRepeats(image, params.fill, random, opts.motif) };
       const shown = [w.c.image, ...(w.a.ablated ? [w.a.ablated, w.a.control!] : [])];
       const conf = await confidences(classifier, shown, shown.map(() => w.c.class));

@@ -1,14 +1,33 @@
 import { FoolError } from '../../../shared/errors';
+import { shortLabel } from '../../../shared/labels';
 import type { ModelInfo } from '../../../shared/manifest';
+import { individualImage } from '../individual-image';
+import type { Lab } from '../lab';
+import type { Image } from '../models/image';
 import type { RunRow } from '../store/runs';
 
-/** Helpers the experiments share: label-set checks and the median. */
+/** Helpers the experiments share: champions' images, label-set checks and the median. */
+
+/**
+ * Champions' images, each rendered on first use and kept (an individual may hold several cells,
+ * and a transfer shows each image to every target): an experiment renders as it goes, never all
+ * before its first result, which held the host's thread for a minute on 1000 ImageNet champions.
+ */
+export function championImages(lab: Lab): (runId: number, individualId: number) => Image {
+  const cache = new Map<string, Image>();
+  return (runId, individualId) => {
+    const key = `${runId}/${individualId}`;
+    let image = cache.get(key);
+    if (!image) cache.set(key, (image = individualImage(lab, runId, individualId)));
+    return image;
+  };
+}
 
 /**
  * A label as a comparable key: Caffe's synset files say "n01440764 tench, Tinca tinca", other
  * label files "tench, Tinca tinca"; both are the same class.
  */
-export const labelKey = (l: string): string => l.replace(/^n\d{8}\s+/, '').trim().toLowerCase();
+export const labelKey = (l: string): string => shortLabel(l).trim().toLowerCase();
 
 /** Refuses runs made over different label sets (their class indices do not mean the same thing). */
 export function checkSameLabels(runs: RunRow[]): void {

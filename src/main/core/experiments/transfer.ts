@@ -7,9 +7,7 @@ import { ExperimentStore } from '../store/experiments';
 import type { RunRow } from '../store/runs';
 import { stack } from '../models/image';
 import { fitToModel } from '../models/resize';
-import { checkModelHasClasses, checkSameLabels, median } from './images';
-import { individualImage } from '../individual-image';
-import type { Image } from '../models/image';
+import { championImages, checkModelHasClasses, checkSameLabels, median } from './images';
 
 /**
  * Transferability (paper section 3.2): the champions evolved (or ascended) against model A,
@@ -56,16 +54,8 @@ export async function runTransfer(
   const t0 = performance.now();
   const champs = runs.flatMap((r) => lab.runs.champions(r.id).map((c) => ({ ...c, runId: r.id })));
   const images: TransferImage[] = champs.map((c) => ({ runId: c.runId, class: c.class, label: c.label, individualId: c.individualId, confidence: {} }));
-  // Rendered on first use, chunk by chunk, and kept for the next target (an individual holding
-  // several cells once). Rendering all of them up front held the host's thread for as long as it
-  // took: a server answered nothing meanwhile.
-  const rendered = new Map<string, Image>();
-  const pixels = (c: (typeof champs)[number]): Image => {
-    const key = `${c.runId}/${c.individualId}`;
-    let img = rendered.get(key);
-    if (!img) rendered.set(key, (img = individualImage(lab, c.runId, c.individualId)));
-    return img;
-  };
+  // Rendered chunk by chunk as the first target needs them, and kept for the next targets.
+  const image = championImages(lab);
   const total = champs.length * targets.length;
   let done = 0;
   // Cancelled: the models classified in full so far are the result's targets.
@@ -81,7 +71,7 @@ export async function runTransfer(
       // In chunks (one whole batch gave no progress and took a cancel only after the last image);
       // the next chunk is rendered and resized while the workers classify this one.
       const chunk = PER_WORKER * c.workers;
-      const prepare = (start: number) => Promise.all(champs.slice(start, start + chunk).map((ch) => fitToModel(pixels(ch), t.manifest.input))).then(stack);
+      const prepare = (start: number) => Promise.all(champs.slice(start, start + chunk).map((ch) => fitToModel(image(ch.runId, ch.individualId), t.manifest.input))).then(stack);
       let next: Promise<ReturnType<typeof stack>> | null = prepare(0);
       for (let start = 0; next; start += chunk) {
         const batch = await next;

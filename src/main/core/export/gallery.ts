@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { OverlayOptions } from 'sharp';
 import { formatConfidence } from '../../../shared/confidence';
 import { FoolError } from '../../../shared/errors';
+import { firstName } from '../../../shared/labels';
 import { encodingOf } from '../engine/encodings';
 import { individualImage } from '../individual-image';
 import type { Lab } from '../lab';
@@ -28,7 +29,7 @@ export interface ExportProgress {
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const slug = (s: string) => s.replace(/^n\d{8}\s+/, '').split(',')[0].trim().toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'class';
+const slug = (s: string) => firstName(s).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'class';
 const pct = formatConfidence;
 
 /**

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { SweepSpec, SweepTask, SweepTaskState } from '../../../shared/api';
 import { FoolError } from '../../../shared/errors';
+import { kebab } from '../../../shared/experiment-params';
 import type { JobContext } from '../jobs';
 import { Lab } from '../lab';
 import { labRuns } from '../labs/import';
@@ -41,7 +42,7 @@ export function planSweep(lab: Lab, spec: SweepSpec): { spec: SweepSpec; tasks: 
  * now resubmitted), `fool resume` of that run: it goes on from its last committed generation
  * instead of starting again from generation 0 (a run longer than the time limit would never end).
  */
-function taskArgv(spec: SweepSpec, t: SweepTask): string[] {
+function taskArgv(spec: SweepSpec, t: NewTask): string[] {
   const fool = join(packageRoot(), 'bin', 'fool.js');
   const unfinished = (labRuns(t.lab) ?? []).filter((r) => r.status !== 'finished').sort((a, b) => b.lastGeneration - a.lastGeneration)[0];
   if (unfinished) return [fool, 'resume', String(unfinished.id), '--db', t.lab, '--provider', spec.provider, '--workers', String(spec.workers), '--json'];
@@ -49,7 +50,7 @@ function taskArgv(spec: SweepSpec, t: SweepTask): string[] {
   if (spec.batch) argv.push('--batch', String(spec.batch));
   argv.push('--provider', spec.provider, '--workers', String(spec.workers));
   for (const [k, v] of Object.entries(t.settings)) {
-    const flag = `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const flag = `--${kebab(k)}`;
     if (v === true) argv.push(flag);
     else if (v !== false) argv.push(flag, String(v));
   }
@@ -104,7 +105,7 @@ export async function createSweep(lab: Lab, spec: SweepSpec): Promise<number> {
   if (plan.spec.backend === 'local' && plan.spec.slurm.gres) throw new FoolError('BAD_INPUT', '--gres is a Slurm option', 'Add --slurm, or drop --gres');
   const clash = plan.tasks.find((t) => existsSync(t.lab));
   if (clash) throw new FoolError('BAD_INPUT', `${clash.lab} already exists: the folder ${plan.spec.dir} holds another sweep`, 'Give each sweep its own --dir');
-  if (plan.spec.backend === 'slurm') await checkSlurm(plan.spec, plan.tasks.map((t) => ({ ...t, state: 'planned' as const, slurmJob: null, generation: null, runId: null, message: null })));
+  if (plan.spec.backend === 'slurm') await checkSlurm(plan.spec, plan.tasks);
   mkdirSync(join(plan.spec.dir, 'logs'), { recursive: true });
   return new SweepStore(lab.db).create(plan.spec, plan.tasks);
 }
@@ -117,7 +118,7 @@ function nodeBinary(spec: SweepSpec): string {
 }
 
 /** Refuses a Slurm sweep that cannot be submitted: no sbatch here, or sbatch refusing its script. */
-async function checkSlurm(spec: SweepSpec, tasks: SweepTask[]): Promise<void> {
+async function checkSlurm(spec: SweepSpec, tasks: NewTask[]): Promise<void> {
   const missing = await slurmMissing();
   if (missing) throw new FoolError('UNSUPPORTED', missing, 'Run the sweep where Slurm is installed (a login node), or use the local backend');
   const dir = mkdtempSync(join(tmpdir(), 'fool-sweep-check-'));

@@ -1,4 +1,5 @@
 import { formatConfidence } from '../../../shared/confidence';
+import { shortLabel } from '../../../shared/labels';
 
 /** A confidence, written as everywhere in the lab (src/shared/confidence.ts): "99.9987%", "1 - 3.2e-8". */
 export function pct(p: number | null | undefined): string {
@@ -25,9 +26,7 @@ export function rate(perSecond: number | null | undefined): string {
 }
 
 /** ImageNet labels start with their WordNet id ("n01440764 tench, Tinca tinca"): show the words. */
-export function shortLabel(label: string): string {
-  return label.replace(/^n\d{8}\s+/, '');
-}
+export { shortLabel };
 
 /** A label as text, name first and the WordNet id after: "tench, Tinca tinca (n01440764)". */
 export function nameFirst(label: string): string {
@@ -40,7 +39,6 @@ export function synset(label: string): string | null {
   return /^(n\d{8})\s/.exec(label)?.[1] ?? null;
 }
 
-/** A stored UTC timestamp in the reader's local time, to the second ("2026-12-01 15:04:05"). */
 /** A lineage's length in words: the chain holds the champion itself, so its ancestors are one fewer (the CLI counts "N individuals"). */
 export function ancestry(chainLength: number): string {
   const n = chainLength - 1;
@@ -52,6 +50,7 @@ export function experimentStatus(x: { finished: boolean; cancelled: boolean }): 
   return x.finished ? 'finished' : x.cancelled ? 'cancelled (results so far)' : 'not finished';
 }
 
+/** A stored UTC timestamp in the reader's local time, to the second ("2026-12-01 15:04:05"). */
 export function when(iso: string | null | undefined): string {
   if (!iso) return '–';
   const d = new Date(iso);
